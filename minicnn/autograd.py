@@ -1,0 +1,454 @@
+"""The autograd core: ``Tensor``, ``Function`` and the reverse-mode engine.
+
+How it works, in four sentences:
+
+1. A ``Tensor`` wraps a NumPy array (``.data``). Tensors that ``requires_grad`` remember the
+   ``Function`` call that produced them (``._node``), so every computation builds a graph.
+2. A ``Function`` is one op: ``forward(ctx, *arrays)`` computes the output array and saves on
+   ``ctx`` what the backward pass will need; ``backward(ctx, grad_output)`` returns the gradient
+   of the loss with respect to each input (the chain rule, one step).
+3. ``loss.backward()`` sorts the graph so each node comes after everything that uses its output
+   (reverse topological order, found iteratively so a 10,000-op chain does not hit Python's
+   recursion limit) and calls each node's ``backward`` once, *adding* the incoming gradients
+   of a tensor that was used more than once.
+4. Leaves (tensors that you created, e.g. parameters) accumulate their gradient in ``.grad``;
+   intermediate gradients are dropped, and so are the saved arrays once backward is done.
+
+Writing your own op
+-------------------
+Subclass ``Function``, keep forward and backward side by side, and call it with ``apply``::
+
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):              # x: np.ndarray
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, grad):          # grad: dL/d(output), same shape as the output
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * grad      # dL/dx, same shape as x
+
+    y = Cube.apply(t)                     # t: Tensor -> y: Tensor, recorded in the graph
+    minicnn.gradcheck(Cube.apply, [minicnn.tensor(np.random.randn(3), dtype=np.float64,
+                                                  requires_grad=True)])
+
+``forward`` receives plain NumPy arrays in place of tensors (positional arguments) and any
+settings as keyword arguments; ``backward`` returns one gradient per positional argument of
+``forward`` (``None`` for one that needs none, e.g. an integer index array).
+"""
+
+import numpy as np
+
+__all__ = ["Tensor", "tensor", "Function", "Context", "no_grad", "enable_grad",
+           "is_grad_enabled"]
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+_grad_enabled = True
+
+
+def is_grad_enabled():
+    """True when new operations are recorded for backward."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Context manager (and decorator) that sets whether operations are recorded."""
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous = _grad_enabled
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with _GradMode(self.enabled):
+                return fn(*args, **kwargs)
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+def no_grad():
+    """Nothing computed inside ``with minicnn.no_grad():`` is recorded (evaluation, updates)."""
+    return _GradMode(False)
+
+
+def enable_grad():
+    """Re-enable recording inside a ``no_grad`` block."""
+    return _GradMode(True)
+
+
+# ----------------------------------------------------------------------------- Function
+
+
+class Context:
+    """What a ``Function`` call remembers between its forward and its backward pass.
+
+    ``save_for_backward(*arrays)`` stores arrays (read back as ``saved_tensors``); any other
+    attribute (``ctx.stride = 2``) can hold settings. ``needs_input_grad[i]`` tells whether
+    positional input ``i`` needs a gradient, so backward can skip work nobody will use.
+    """
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors = ()
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+
+class _Node:
+    """One recorded ``Function`` call: the op, its context and the tensors it consumed."""
+
+    __slots__ = ("function", "ctx", "inputs")
+
+    def __init__(self, function, ctx, inputs):
+        self.function = function
+        self.ctx = ctx
+        self.inputs = inputs  # one entry per positional forward argument: a Tensor or None
+
+
+class Function:
+    """Base class of every differentiable op. See the module docstring for the pattern."""
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on the arrays inside ``args`` and record the call if needed."""
+        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+        needs_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        record = _grad_enabled and any(needs_grad)
+        ctx = Context(needs_grad)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        result = Tensor(out)
+        if record:
+            result.requires_grad = True
+            result._node = _Node(cls, ctx, tuple(a if isinstance(a, Tensor) else None
+                                                 for a in args))
+        return result
+
+
+# ----------------------------------------------------------------------------- Tensor
+
+
+def _as_array(data, dtype):
+    """The array a new Tensor holds: NumPy arrays keep their dtype, Python data is float32."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        return data if dtype is None else data.astype(dtype, copy=False)
+    return np.asarray(data, dtype=np.float32 if dtype is None else dtype)
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Parameters
+    ----------
+    data : array_like
+        A NumPy array keeps its dtype (float32, float64, or an integer type for class
+        labels); Python numbers and lists become float32, unless ``dtype`` is given.
+    requires_grad : bool
+        Whether gradients with respect to this tensor are wanted (floating dtypes only).
+    dtype : numpy dtype, optional
+    """
+
+    # Make NumPy defer to Tensor in ``ndarray + Tensor`` (so that Tensor.__radd__ runs).
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        self.data = _as_array(data, dtype)
+        self.grad = None
+        self._node = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # --- basic attributes ---------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    ndim = property(lambda self: self.data.ndim)
+    dtype = property(lambda self: self.data.dtype)
+    size = property(lambda self: self.data.size)
+    T = property(lambda self: self.transpose())
+
+    def __len__(self):
+        return len(self.data)
+
+    def numpy(self):
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        return self.data.item()
+
+    def __repr__(self):
+        body = np.array2string(self.data, prefix="tensor(", separator=", ")
+        extra = ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}, dtype={self.dtype}{extra})"
+
+    def requires_grad_(self, flag=True):
+        """Set ``requires_grad`` in place and return self (freezing: ``p.requires_grad_(False)``)."""
+        if flag and not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(f"requires_grad=True needs a floating dtype, got {self.dtype}; "
+                            "only floating point tensors can have gradients")
+        self.requires_grad = bool(flag)
+        return self
+
+    def detach(self):
+        """A tensor sharing this data, cut from the graph (it does not require grad)."""
+        return Tensor(self.data)
+
+    @property
+    def is_leaf(self):
+        return self._node is None
+
+    # --- backward -----------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) * grad into ``.grad`` of every leaf that requires grad.
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            The gradient flowing into this tensor, shaped like it. Defaults to 1 for a
+            scalar (a loss); required otherwise.
+        retain_graph : bool
+            Keep the graph's saved arrays so backward can run through it again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() on a tensor that does not require grad: no input "
+                               "of the computation had requires_grad=True")
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a scalar output, got "
+                                   f"shape {self.shape}; pass grad= of that shape")
+            grad = np.ones_like(self.data)
+        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward(grad): grad has shape {grad.shape}, expected the "
+                             f"output's shape {self.shape}")
+        _run_backward(self, grad, retain_graph)
+
+    # --- operators and methods: thin wrappers over the ops package (imported below) -------
+    def __add__(self, other):
+        return elementwise.add(self, other)
+
+    def __radd__(self, other):
+        return elementwise.add(other, self)
+
+    def __sub__(self, other):
+        return elementwise.sub(self, other)
+
+    def __rsub__(self, other):
+        return elementwise.sub(other, self)
+
+    def __mul__(self, other):
+        return elementwise.mul(self, other)
+
+    def __rmul__(self, other):
+        return elementwise.mul(other, self)
+
+    def __truediv__(self, other):
+        return elementwise.div(self, other)
+
+    def __rtruediv__(self, other):
+        return elementwise.div(other, self)
+
+    def __pow__(self, other):
+        return elementwise.pow(self, other)
+
+    def __rpow__(self, other):
+        return elementwise.pow(other, self)
+
+    def __neg__(self):
+        return elementwise.neg(self)
+
+    def __matmul__(self, other):
+        return linear.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return linear.matmul(other, self)
+
+    def __getitem__(self, index):
+        return shape_ops.getitem(self, index)
+
+    # Comparisons give boolean tensors outside the graph (for masks and accuracy).
+    def _compare(self, other, numpy_op):
+        return Tensor(numpy_op(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity
+
+    def sum(self, axis=None, keepdims=False):
+        return reduce.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return reduce.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return reduce.max(self, axis, keepdims)
+
+    def argmax(self, axis=None):
+        """Indices of the maxima (an integer tensor, outside the graph)."""
+        return Tensor(self.data.argmax(axis=axis))
+
+    def reshape(self, *shape):
+        return shape_ops.reshape(self, *shape)
+
+    def transpose(self, *axes):
+        return shape_ops.transpose(self, *axes)
+
+    def permute(self, *axes):
+        return shape_ops.permute(self, *axes)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return shape_ops.flatten(self, start_dim, end_dim)
+
+    def exp(self):
+        return elementwise.exp(self)
+
+    def log(self):
+        return elementwise.log(self)
+
+    def sqrt(self):
+        return elementwise.sqrt(self)
+
+    def abs(self):
+        return elementwise.abs(self)
+
+    def clip(self, min=None, max=None):
+        return elementwise.clip(self, min, max)
+
+    def relu(self):
+        return activation.relu(self)
+
+    def sigmoid(self):
+        return activation.sigmoid(self)
+
+    def tanh(self):
+        return activation.tanh(self)
+
+    def softmax(self, axis=-1):
+        return activation.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        return activation.log_softmax(self, axis)
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Create a ``Tensor`` (same arguments as the class)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+# ----------------------------------------------------------------------------- the engine
+
+
+def _topological_order(root):
+    """Every recorded tensor that ``root`` depends on, each after all tensors it feeds.
+
+    Iterative depth-first search: a node is emitted when all of its inputs have been, then
+    the list is reversed, so consumers come before producers.
+    """
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        if t._node is not None:
+            for parent in t._node.inputs:
+                if parent is not None and parent.requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _run_backward(root, grad, retain_graph):
+    grads = {id(root): grad}
+    for t in _topological_order(root):
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        node = t._node
+        if node is None:  # a leaf: accumulate into .grad
+            if t.grad is None:
+                t.grad = np.array(g, dtype=t.dtype)  # an owned copy, never a view
+            else:
+                t.grad += g
+            continue
+        if node.ctx is None:
+            raise RuntimeError("backward through a graph a second time: its saved arrays "
+                               "were freed by the first backward; use "
+                               "backward(retain_graph=True) the first time")
+        input_grads = node.function.backward(node.ctx, g)
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        if len(input_grads) != len(node.inputs):
+            raise RuntimeError(f"{node.function.__name__}.backward returned "
+                               f"{len(input_grads)} gradients for {len(node.inputs)} inputs")
+        for parent, pg in zip(node.inputs, input_grads):
+            if parent is None or not parent.requires_grad or pg is None:
+                continue
+            if pg.shape != parent.shape:
+                raise RuntimeError(f"{node.function.__name__}.backward returned a gradient "
+                                   f"of shape {pg.shape} for an input of shape {parent.shape}")
+            pg = pg.astype(parent.dtype, copy=False)
+            if id(parent) in grads:
+                grads[id(parent)] = grads[id(parent)] + pg
+            else:
+                grads[id(parent)] = pg
+        if not retain_graph:  # release the saved arrays and the links to the inputs
+            node.ctx = None
+            t._node = _FREED
+
+
+# Marks an intermediate tensor whose graph was freed: it cannot be backpropagated again.
+class _FreedNode:
+    function = None
+    ctx = None
+    inputs = ()
+
+
+_FREED = _FreedNode()
+
+
+# The ops modules build on Function and Tensor above; imported last to close the cycle.
+from .ops import activation, elementwise, linear, reduce  # noqa: E402
+from .ops import shape as shape_ops  # noqa: E402

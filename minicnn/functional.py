@@ -1,0 +1,17 @@
+"""``minicnn.functional`` (import as ``F``): every op as a function of tensors.
+
+This module only gathers the public functions of ``minicnn.ops``; the code and the math
+live there, one op family per file.
+"""
+
+from .kernels.geometry import conv_output_size
+from .ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
+from .ops.linear import linear, matmul
+from .ops.reduce import max, mean, sum
+from .ops.shape import cat, flatten, pad, permute, reshape, stack, transpose
+
+__all__ = ["conv_output_size", "relu", "leaky_relu", "sigmoid", "tanh", "softmax",
+           "log_softmax", "abs", "clip", "exp", "log", "maximum", "minimum", "sqrt", "where",
+           "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",
+           "reshape", "stack", "transpose"]

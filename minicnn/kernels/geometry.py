@@ -1,0 +1,102 @@
+"""Output sizes and padding: the only place minicnn computes them.
+
+For one spatial axis with input size ``n``, kernel ``k``, stride ``s``, dilation ``d`` and
+padding ``p_before``/``p_after`` the window spans ``d * (k - 1) + 1`` cells, and
+
+    out = floor((n + p_before + p_after - d * (k - 1) - 1) / s) + 1
+
+``ceil_mode`` (pooling) rounds up instead, but a last window that would *start* in the right
+padding is dropped (PyTorch): ``if (out - 1) * s >= n + p_before: out -= 1``.
+
+'valid' means no padding. 'same' (TensorFlow's rule, for any stride) gives
+``out = ceil(n / s)`` and pads
+
+    total  = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+    before = total // 2,  after = total - before     (the odd cell goes bottom/right)
+
+e.g. n=224, k=7, s=2 -> out 112, padding (2, 3). For stride 1 this equals PyTorch's 'same'.
+"""
+
+import math
+
+__all__ = ["pair", "output_size", "same_padding", "resolve_padding", "conv_output_size"]
+
+
+def pair(value, name):
+    """An int or a pair of ints as an ``(h, w)`` tuple of positive ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = (value, value)
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+    if min(value) < 1:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return tuple(value)
+
+
+def output_size(n, kernel, stride=1, pad_before=0, pad_after=0, dilation=1, ceil_mode=False):
+    """Output size along one axis (see the module docstring for the formula)."""
+    span = dilation * (kernel - 1) + 1
+    room = n + pad_before + pad_after - span
+    if room < 0:
+        raise ValueError(f"kernel size {kernel} (dilation {dilation}, spanning {span}) is larger "
+                         f"than the padded input size {n + pad_before + pad_after}")
+    out = (-(-room // stride) if ceil_mode else room // stride) + 1
+    if ceil_mode and (out - 1) * stride >= n + pad_before:
+        out -= 1
+    return out
+
+
+def same_padding(n, kernel, stride=1, dilation=1):
+    """TensorFlow's 'same' padding ``(before, after)`` along one axis: ``out = ceil(n / s)``."""
+    out = math.ceil(n / stride)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_padding(padding, in_hw, kernel_hw, stride_hw=(1, 1), dilation_hw=(1, 1)):
+    """Any accepted padding spec as ``((top, bottom), (left, right))``.
+
+    Accepts an int, ``(ph, pw)``, ``((top, bottom), (left, right))``, 'valid' or 'same'.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            return tuple(same_padding(n, k, s, d)
+                         for n, k, s, d in zip(in_hw, kernel_hw, stride_hw, dilation_hw))
+        raise ValueError(f"padding must be an int, a pair, a pair of pairs, 'valid' or 'same'; "
+                         f"got the string {padding!r}")
+    if isinstance(padding, int) and not isinstance(padding, bool):
+        padding = (padding, padding)
+    try:
+        pads = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+        ok = len(pads) == 2 and all(len(p) == 2 and all(isinstance(v, int) for v in p)
+                                    for p in pads)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise TypeError(f"padding must be an int, (ph, pw), ((top, bottom), (left, right)), "
+                        f"'valid' or 'same'; got {padding!r}")
+    if min(min(p) for p in pads) < 0:
+        raise ValueError(f"padding must be non-negative, got {padding!r}")
+    return pads
+
+
+def conv_output_size(in_size, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):
+    """Output ``(OH, OW)`` of a convolution or pooling on an ``(H, W)`` input.
+
+    Parameters take every form ``conv2d``/``max_pool2d`` accept (ints, pairs, 'same', ...).
+    ``in_size`` may be an int for a square input.
+
+    >>> conv_output_size(224, 7, stride=2, padding='same')
+    (112, 112)
+    >>> conv_output_size((32, 32), 5)
+    (28, 28)
+    """
+    in_hw = pair(in_size, "in_size")
+    kernel_hw, stride_hw = pair(kernel_size, "kernel_size"), pair(stride, "stride")
+    dilation_hw = pair(dilation, "dilation")
+    pads = resolve_padding(padding, in_hw, kernel_hw, stride_hw, dilation_hw)
+    return tuple(output_size(n, k, s, p[0], p[1], d, ceil_mode)
+                 for n, k, s, p, d in zip(in_hw, kernel_hw, stride_hw, pads, dilation_hw))

@@ -1,0 +1,140 @@
+"""Activation functions: forward and backward of each, side by side.
+
+    relu(x)        = max(x, 0)                     dx = g * [x > 0]        (0 at x = 0)
+    leaky_relu(x)  = x if x > 0 else s * x         dx = g * (1 if x > 0 else s)
+    sigmoid(x)     = 1 / (1 + e^-x)                dx = g * y * (1 - y)
+    tanh(x)                                        dx = g * (1 - y^2)
+    softmax(x)_i   = e^(x_i - m) / sum_j e^(x_j - m)      (m = max_j x_j, for stability)
+                                                   dx = y * (g - sum_j g_j y_j)
+    log_softmax(x) = x - m - log sum_j e^(x_j - m)
+                                                   dx = g - softmax(x) * sum_j g_j
+
+Subtracting the maximum ``m`` changes nothing mathematically but keeps ``exp`` from
+overflowing: ``softmax`` and ``log_softmax`` are exact for logits of 1e4 in float32.
+(``y`` is the op's output; the sums run along ``axis``.)
+"""
+
+import numpy as np
+
+from ..autograd import Function
+
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+
+
+class ReLU(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x > 0)
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved_tensors
+        return grad * positive
+
+
+def relu(x):
+    """Rectified linear unit, ``max(x, 0)``."""
+    return ReLU.apply(x)
+
+
+class LeakyReLU(Function):
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        slope = np.where(x > 0, 1, negative_slope).astype(x.dtype)
+        ctx.save_for_backward(slope)
+        return x * slope
+
+    @staticmethod
+    def backward(ctx, grad):
+        (slope,) = ctx.saved_tensors
+        return grad * slope
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """``x`` for positive inputs, ``negative_slope * x`` otherwise."""
+    return LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+class Sigmoid(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # exp(-|x|) never overflows; the two branches are the same function.
+        z = np.exp(-np.abs(x))
+        y = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+def sigmoid(x):
+    """Logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
+    return Sigmoid.apply(x)
+
+
+class Tanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return Tanh.apply(x)
+
+
+def _stable_exp(x, axis):
+    """``exp(x - max(x))`` along ``axis`` and the shifted ``x`` (never overflows)."""
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return np.exp(shifted), shifted
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        e, _ = _stable_exp(x, axis)
+        y = e / e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True))
+
+
+def softmax(x, axis=-1):
+    """Softmax along ``axis``: non-negative, sums to 1."""
+    return Softmax.apply(x, axis=axis)
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, axis):
+        e, shifted = _stable_exp(x, axis)
+        sum_e = e.sum(axis=axis, keepdims=True)
+        ctx.save_for_backward(e / sum_e)
+        ctx.axis = axis
+        return shifted - np.log(sum_e)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (probabilities,) = ctx.saved_tensors
+        return grad - probabilities * grad.sum(axis=ctx.axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1):
+    """``log(softmax(x))`` computed without forming the softmax (stable, exact tails)."""
+    return LogSoftmax.apply(x, axis=axis)

@@ -1,0 +1,101 @@
+"""Matrix products: batched ``matmul`` and the fully connected layer ``linear``.
+
+Shapes: ``a (..., M, K) @ b (..., K, P) -> (..., M, P)``, batch axes broadcast.
+
+    out = a @ b              da = g @ b^T              db = a^T @ g
+    out = x @ W^T + bias     dx = g @ W                dW = g^T @ x     dbias = sum of g over rows
+
+(``^T`` swaps the last two axes; batch axes that were broadcast are summed back.)
+A 1-D ``a`` is a row vector and a 1-D ``b`` a column vector, and that axis is removed
+from the output, as in NumPy and PyTorch.
+"""
+
+import numpy as np
+
+from ..autograd import Function
+from .elementwise import unbroadcast
+
+__all__ = ["matmul", "linear"]
+
+
+def _swap(m):
+    return np.swapaxes(m, -1, -2)
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # Treat vectors as (1, K) rows / (K, 1) columns so one formula covers every case.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = unbroadcast(g @ _swap(b2), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            db = unbroadcast(_swap(a2) @ g, b2.shape).reshape(b.shape)
+        return da, db
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules (batched, broadcasting batch axes)."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul: both operands need at least one dimension, got shapes "
+                         f"{a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not line up: "
+                         f"{a.shape[-1]} columns against {b.shape[-2 if b.ndim > 1 else 0]} rows")
+    return MatMul.apply(a, b)
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        out = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
+        if bias is not None:
+            out += bias
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        dx = grad @ weight if need_x else None
+        dw = grad.reshape(-1, grad.shape[-1]).T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        db = grad.reshape(-1, grad.shape[-1]).sum(axis=0) if need_b else None
+        return dx, dw, db
+
+
+def linear(x, weight, bias=None):
+    """Fully connected layer ``x @ weight.T + bias``.
+
+    Parameters
+    ----------
+    x : Tensor, shape (..., in_features)
+    weight : Tensor, shape (out_features, in_features)
+    bias : Tensor, shape (out_features,), optional
+
+    Returns
+    -------
+    Tensor, shape (..., out_features)
+    """
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+                         f"{weight.shape}")
+    if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input has {x.shape[-1] if x.ndim else 0} features (shape "
+                         f"{x.shape}), weight expects in_features={weight.shape[1]}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    return Linear.apply(x, weight, bias)

@@ -1,0 +1,87 @@
+"""Reductions over one axis, several, or all: sum, mean, max.
+
+    out = sum(x, axes)    dx = g broadcast back over ``axes``
+    out = mean(x, axes)   dx = g broadcast back over ``axes``, divided by the count reduced
+    out = max(x, axes)    dx = g where x equals the maximum, split evenly between ties
+
+``keepdims=False`` removes the reduced axes from the output; backward re-inserts them
+(size 1) before broadcasting the gradient back to the input's shape.
+"""
+
+import numpy as np
+
+from ..autograd import Function
+
+__all__ = ["sum", "mean", "max", "normalize_axes"]
+
+
+def normalize_axes(axis, ndim):
+    """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative ints."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
+    return tuple(sorted(a % ndim for a in axes))
+
+
+def _regrow(grad, axes, keepdims):
+    """Give the reduced axes back to ``grad`` as size-1 axes (undo keepdims=False)."""
+    return grad if keepdims else np.expand_dims(grad, axes)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(_regrow(grad, ctx.axes, ctx.keepdims), ctx.shape)
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` (None: all axes)."""
+    return Sum.apply(x, axes=normalize_axes(axis, x.ndim), keepdims=keepdims)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        ctx.shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
+        ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad = _regrow(grad, ctx.axes, ctx.keepdims) / ctx.count
+        return np.broadcast_to(grad, ctx.shape)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Arithmetic mean over ``axis`` (None: all axes)."""
+    return Mean.apply(x, axes=normalize_axes(axis, x.ndim), keepdims=keepdims)
+
+
+class Max(Function):
+    @staticmethod
+    def forward(ctx, x, axes, keepdims):
+        out = np.max(x, axis=axes, keepdims=True)
+        is_max = x == out
+        ctx.save_for_backward(is_max / is_max.sum(axis=axes, keepdims=True).astype(x.dtype))
+        ctx.axes, ctx.keepdims = axes, keepdims
+        return out if keepdims else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (share,) = ctx.saved_tensors
+        return _regrow(grad, ctx.axes, ctx.keepdims) * share
+
+
+def max(x, axis=None, keepdims=False):
+    """Maximum over ``axis`` (None: all axes); tied maxima share the gradient evenly."""
+    if x.size == 0:
+        raise ValueError(f"max of an empty tensor (shape {x.shape}) is undefined")
+    return Max.apply(x, axes=normalize_axes(axis, x.ndim), keepdims=keepdims)
