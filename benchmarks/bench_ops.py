@@ -1,0 +1,165 @@
+"""Time minicnn's ops (forward + backward, float32) and compare with PyTorch when installed.
+
+    python benchmarks/bench_ops.py [--repeats 20] [--only conv]
+
+For each workload it prints the median time of minicnn and, if PyTorch is importable, of
+PyTorch, measured *alternately* in the same run (the machines drift by 1.3x and more, so
+only ratios from one run mean anything), the GFLOP/s, and the fraction of this machine's
+float32 GEMM peak (a 2048^3 ``numpy.matmul`` timed at start-up). It also prints which BLAS
+kernels NumPy is using (``OPENBLAS_CORETYPE`` changes them; see README, "Speed").
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import minicnn  # noqa: E402
+from minicnn import functional as F  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: without it only minicnn's figures are printed
+    torch = None
+
+
+# ----------------------------------------------------------------------------- harness
+
+
+def blas_description():
+    """Which BLAS NumPy uses and with which kernels (core type) and threads."""
+    try:
+        from threadpoolctl import threadpool_info
+        infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if infos:
+            i = infos[0]
+            return (f"{i.get('internal_api')} {i.get('version')}, kernels "
+                    f"{i.get('architecture')}, {i.get('num_threads')} threads "
+                    f"(OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')})")
+    except ImportError:
+        pass
+    return f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}"
+
+
+def gemm_peak_gflops(n=2048, repeats=5):
+    """float32 GFLOP/s of one n^3 matmul, best of ``repeats``."""
+    a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+    best = min(_seconds(lambda: a @ a) for _ in range(repeats))
+    return 2 * n ** 3 / best / 1e9
+
+
+def _seconds(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def time_alternately(fns, repeats, warmup=2):
+    """Median seconds of each function, calling them in turn so drift hits all alike."""
+    for fn in fns:
+        for _ in range(warmup):
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            times[i].append(_seconds(fn))
+    return [float(np.median(t)) for t in times]
+
+
+def rand(rng, *shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+def minicnn_step(forward, *arrays):
+    """A closure running forward + backward of ``forward(*tensors)`` with a random upstream."""
+    tensors = [minicnn.tensor(a, requires_grad=True) for a in arrays]
+    upstream = None
+
+    def step():
+        nonlocal upstream
+        for t in tensors:
+            t.grad = None
+        out = forward(*tensors)
+        if upstream is None:
+            upstream = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+        out.backward(upstream)
+    return step
+
+
+def torch_step(forward, *arrays):
+    """The same for PyTorch (None when PyTorch is not installed)."""
+    if torch is None:
+        return None
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    upstream = None
+
+    def step():
+        nonlocal upstream
+        for t in tensors:
+            t.grad = None
+        out = forward(*tensors)
+        if upstream is None:
+            upstream = torch.randn(out.shape, generator=torch.Generator().manual_seed(1))
+        out.backward(upstream)
+    return step
+
+
+# ----------------------------------------------------------------------------- workloads
+# Each workload: (family, name, GFLOP of forward + backward or None, minicnn step, torch step).
+# The three conv GEMMs (forward, grad-input, grad-weight) each cost 2 * MACs FLOPs.
+
+
+def conv_workloads(rng):
+    return []
+
+
+def pool_workloads(rng):
+    return []
+
+
+def norm_loss_workloads(rng):
+    return []
+
+
+FAMILIES = {"conv": conv_workloads, "pool": pool_workloads, "norm": norm_loss_workloads}
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--only", choices=sorted(FAMILIES), help="one family of workloads")
+    args = parser.parse_args(argv)
+
+    print(f"BLAS: {blas_description()}")
+    peak = gemm_peak_gflops()
+    print(f"float32 GEMM peak (2048^3 numpy.matmul): {peak:.0f} GFLOP/s")
+    if torch is not None:
+        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads")
+    else:
+        print("PyTorch not installed: no ratios")
+    rng = np.random.default_rng(0)
+    print(f"\n{'workload':<44} {'minicnn ms':>10} {'torch ms':>9} {'ratio':>6} "
+          f"{'GFLOP/s':>8} {'of peak':>7}")
+    for family, make in FAMILIES.items():
+        if args.only and family != args.only:
+            continue
+        for name, gflop, mini, ref in make(rng):
+            fns = [mini] + ([ref] if ref is not None else [])
+            times = time_alternately(fns, args.repeats)
+            t_mini = times[0]
+            t_ref = f"{times[1] * 1e3:9.2f}" if ref is not None else f"{'-':>9}"
+            ratio = f"{t_mini / times[1]:6.2f}" if ref is not None else f"{'-':>6}"
+            rate = f"{gflop / t_mini:8.1f}" if gflop else f"{'-':>8}"
+            frac = f"{gflop / t_mini / peak:7.0%}" if gflop else f"{'-':>7}"
+            print(f"{name:<44} {t_mini * 1e3:10.2f} {t_ref} {ratio} {rate} {frac}")
+
+
+if __name__ == "__main__":
+    main()
