@@ -148,9 +148,11 @@ class Function:
 
 
 def _as_array(data, dtype):
-    """The array a new Tensor holds: NumPy arrays keep their dtype, Python data is float32."""
+    """The array a new Tensor holds: NumPy data keeps its dtype, Python data is float32."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, np.generic):  # a NumPy scalar, e.g. what np.sum(x) returns
+        data = np.asarray(data)
     if isinstance(data, np.ndarray):
         return data if dtype is None else data.astype(dtype, copy=False)
     return np.asarray(data, dtype=np.float32 if dtype is None else dtype)
@@ -162,8 +164,8 @@ class Tensor:
     Parameters
     ----------
     data : array_like
-        A NumPy array keeps its dtype (float32, float64, or an integer type for class
-        labels); Python numbers and lists become float32, unless ``dtype`` is given.
+        A NumPy array or scalar keeps its dtype (float32, float64, or an integer type for
+        class labels); Python numbers and lists become float32, unless ``dtype`` is given.
     requires_grad : bool
         Whether gradients with respect to this tensor are wanted (floating dtypes only).
     dtype : numpy dtype, optional
