@@ -34,11 +34,11 @@ class MatMul(Function):
         # Treat vectors as (1, K) rows / (K, 1) columns so one formula covers every case.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
+        g = grad  # give grad back the axes the vectors lost: (..., M, P)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)  # first: for vector @ vector, grad is 0-d
         if a.ndim == 1:
             g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
         da = db = None
         if ctx.needs_input_grad[0]:
             da = unbroadcast(g @ _swap(b2), a2.shape).reshape(a.shape)
@@ -55,6 +55,11 @@ def matmul(a, b):
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not line up: "
                          f"{a.shape[-1]} columns against {b.shape[-2 if b.ndim > 1 else 0]} rows")
+    try:
+        np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: the batch axes of shapes {a.shape} and {b.shape} "
+                         f"({a.shape[:-2]} and {b.shape[:-2]}) do not broadcast") from None
     return MatMul.apply(a, b)
 
 
