@@ -17,6 +17,7 @@ overflowing: ``softmax`` and ``log_softmax`` are exact for logits of 1e4 in floa
 import numpy as np
 
 from ..autograd import Function
+from .reduce import normalize_axis
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
 
@@ -117,7 +118,7 @@ class Softmax(Function):
 
 def softmax(x, axis=-1):
     """Softmax along ``axis``: non-negative, sums to 1."""
-    return Softmax.apply(x, axis=axis)
+    return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
 
 
 class LogSoftmax(Function):
@@ -137,4 +138,4 @@ class LogSoftmax(Function):
 
 def log_softmax(x, axis=-1):
     """``log(softmax(x))`` computed without forming the softmax (stable, exact tails)."""
-    return LogSoftmax.apply(x, axis=axis)
+    return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))

@@ -12,18 +12,28 @@ import numpy as np
 
 from ..autograd import Function
 
-__all__ = ["sum", "mean", "max", "normalize_axes"]
+__all__ = ["sum", "mean", "max", "normalize_axis", "normalize_axes"]
 
 
-def normalize_axes(axis, ndim):
+def normalize_axis(axis, ndim, op, name="axis"):
+    """One axis (negative counts from the end) as a non-negative int, checked against ``ndim``."""
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: {name} must be an integer, got {axis!r}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: {name}={axis} is out of range for a tensor with {ndim} "
+                         f"dimensions (expected {-ndim} <= {name} < {ndim})")
+    return int(axis) % ndim
+
+
+def normalize_axes(axis, ndim, op="reduce"):
     """``axis`` (None, int or tuple, negatives allowed) as a sorted tuple of non-negative ints."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    for a in axes:
-        if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-    return tuple(sorted(a % ndim for a in axes))
+    axes = list(axis) if isinstance(axis, (tuple, list)) else [axis]
+    axes = [normalize_axis(a, ndim, op) for a in axes]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: axis={axis} names an axis twice")
+    return tuple(sorted(axes))
 
 
 def _regrow(grad, axes, keepdims):
@@ -44,7 +54,7 @@ class Sum(Function):
 
 def sum(x, axis=None, keepdims=False):
     """Sum over ``axis`` (None: all axes)."""
-    return Sum.apply(x, axes=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    return Sum.apply(x, axes=normalize_axes(axis, x.ndim, "sum"), keepdims=keepdims)
 
 
 class Mean(Function):
@@ -62,7 +72,7 @@ class Mean(Function):
 
 def mean(x, axis=None, keepdims=False):
     """Arithmetic mean over ``axis`` (None: all axes)."""
-    return Mean.apply(x, axes=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    return Mean.apply(x, axes=normalize_axes(axis, x.ndim, "mean"), keepdims=keepdims)
 
 
 class Max(Function):
@@ -84,4 +94,4 @@ def max(x, axis=None, keepdims=False):
     """Maximum over ``axis`` (None: all axes); tied maxima share the gradient evenly."""
     if x.size == 0:
         raise ValueError(f"max of an empty tensor (shape {x.shape}) is undefined")
-    return Max.apply(x, axes=normalize_axes(axis, x.ndim), keepdims=keepdims)
+    return Max.apply(x, axes=normalize_axes(axis, x.ndim, "max"), keepdims=keepdims)

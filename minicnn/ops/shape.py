@@ -14,6 +14,7 @@ Conventions follow PyTorch: ``transpose(d0, d1)`` swaps two axes, ``permute`` ta
 import numpy as np
 
 from ..autograd import Function, Tensor
+from .reduce import normalize_axis
 
 __all__ = ["reshape", "transpose", "permute", "flatten", "getitem", "cat", "stack", "pad"]
 
@@ -47,8 +48,9 @@ def reshape(x, *shape):
 
 def flatten(x, start_dim=0, end_dim=-1):
     """Merge axes ``start_dim..end_dim`` (inclusive) into one."""
-    nd = max(x.ndim, 1)
-    start, end = start_dim % nd, end_dim % nd
+    nd = max(x.ndim, 1)  # a 0-d tensor flattens to shape (1,), as in PyTorch
+    start = normalize_axis(start_dim, nd, "flatten", "start_dim")
+    end = normalize_axis(end_dim, nd, "flatten", "end_dim")
     if start > end:
         raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim}")
     shape = x.shape[:start] + (-1,) + x.shape[end + 1:] if x.ndim else (1,)
@@ -71,10 +73,11 @@ class Permute(Function):
 def permute(x, *axes):
     """Reorder all axes: ``out.shape[i] == x.shape[axes[i]]``."""
     axes = _shape_args(axes)
-    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+    order = [normalize_axis(a, x.ndim, "permute", "axes") for a in axes]
+    if sorted(order) != list(range(x.ndim)):
         raise ValueError(f"permute: axes {axes} are not a permutation of the {x.ndim} axes "
                          f"of a tensor of shape {x.shape}")
-    return Permute.apply(x, axes=tuple(a % x.ndim for a in axes))
+    return Permute.apply(x, axes=tuple(order))
 
 
 def transpose(x, *axes):
@@ -85,7 +88,8 @@ def transpose(x, *axes):
         raise TypeError(f"transpose takes no axes or two axes to swap, got {axes}; use "
                         "permute for a full reordering")
     order = list(range(x.ndim))
-    d0, d1 = axes[0] % x.ndim, axes[1] % x.ndim
+    d0 = normalize_axis(axes[0], x.ndim, "transpose", "dim0")
+    d1 = normalize_axis(axes[1], x.ndim, "transpose", "dim1")
     order[d0], order[d1] = order[d1], order[d0]
     return Permute.apply(x, axes=tuple(order))
 
@@ -130,20 +134,26 @@ class Cat(Function):
 
 
 def _check_same_rank(name, tensors):
+    """The tensors as a list, and their shapes (all of one rank)."""
+    if isinstance(tensors, Tensor):  # iterating it would split it into rows
+        raise TypeError(f"{name}: expected a sequence of tensors, got a single Tensor")
+    tensors = list(tensors)
     if len(tensors) == 0:
         raise ValueError(f"{name}: expected a non-empty sequence of tensors")
     shapes = [t.shape for t in tensors]
     if len({len(s) for s in shapes}) != 1:
         raise ValueError(f"{name}: all tensors need the same number of dimensions, got "
                          f"shapes {shapes}")
-    return shapes
+    return tensors, shapes
 
 
 def cat(tensors, axis=0):
     """Join tensors along an existing axis; all other axes must match."""
-    shapes = _check_same_rank("cat", tensors)
+    tensors, shapes = _check_same_rank("cat", tensors)
     ndim = len(shapes[0])
-    axis = axis % ndim
+    if ndim == 0:
+        raise ValueError("cat: 0-d tensors have no axis to join along; use stack")
+    axis = normalize_axis(axis, ndim, "cat")
     rest = {s[:axis] + s[axis + 1:] for s in shapes}
     if len(rest) != 1:
         raise ValueError(f"cat: shapes {shapes} differ outside axis {axis}")
@@ -163,10 +173,11 @@ class Stack(Function):
 
 def stack(tensors, axis=0):
     """Join tensors of one shape along a new axis."""
-    shapes = _check_same_rank("stack", tensors)
+    tensors, shapes = _check_same_rank("stack", tensors)
     if len(set(shapes)) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {shapes}")
-    return Stack.apply(*tensors, axis=axis % (len(shapes[0]) + 1))
+    axis = normalize_axis(axis, len(shapes[0]) + 1, "stack (the result has one more axis)")
+    return Stack.apply(*tensors, axis=axis)
 
 
 class Pad(Function):
