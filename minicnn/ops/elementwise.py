@@ -42,14 +42,27 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _operands(a, b):
-    """Turn Python/NumPy scalars into arrays of the tensor operand's dtype (no upcasting)."""
+def _operands(a, b, op):
+    """Turn Python/NumPy scalars into arrays of the tensor operand's dtype (no upcasting),
+    and check that the two shapes broadcast (naming both, rather than numpy's error)."""
     def coerce(x, like):
         if isinstance(x, (numbers.Number, np.generic)) and isinstance(like, Tensor):
             dtype = like.dtype if np.issubdtype(like.dtype, np.floating) else None
             return np.asarray(x, dtype=dtype)
         return x
-    return coerce(a, b), coerce(b, a)
+    a, b = coerce(a, b), coerce(b, a)
+    _check_broadcast(op, np.shape(a), np.shape(b))
+    return a, b
+
+
+def _check_broadcast(op, *shapes):
+    if len(set(shapes)) > 1:
+        try:
+            np.broadcast_shapes(*shapes)
+        except ValueError:
+            listed = " and ".join(str(s) for s in shapes)
+            raise ValueError(f"{op}: shapes {listed} cannot be broadcast together (each axis, "
+                             "aligned from the right, must be equal or 1)") from None
 
 
 class Add(Function):
@@ -61,12 +74,14 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         shape_a, shape_b = ctx.shapes
-        return unbroadcast(grad, shape_a), unbroadcast(grad, shape_b)
+        da = unbroadcast(grad, shape_a) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(grad, shape_b) if ctx.needs_input_grad[1] else None
+        return da, db
 
 
 def add(a, b):
     """``a + b`` with broadcasting."""
-    return Add.apply(*_operands(a, b))
+    return Add.apply(*_operands(a, b, "add"))
 
 
 class Sub(Function):
@@ -78,12 +93,14 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad):
         shape_a, shape_b = ctx.shapes
-        return unbroadcast(grad, shape_a), unbroadcast(-grad, shape_b)
+        da = unbroadcast(grad, shape_a) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(-grad, shape_b) if ctx.needs_input_grad[1] else None
+        return da, db
 
 
 def sub(a, b):
     """``a - b`` with broadcasting."""
-    return Sub.apply(*_operands(a, b))
+    return Sub.apply(*_operands(a, b, "sub"))
 
 
 class Mul(Function):
@@ -102,7 +119,7 @@ class Mul(Function):
 
 def mul(a, b):
     """``a * b`` with broadcasting."""
-    return Mul.apply(*_operands(a, b))
+    return Mul.apply(*_operands(a, b, "mul"))
 
 
 class Div(Function):
@@ -121,7 +138,7 @@ class Div(Function):
 
 def div(a, b):
     """``a / b`` with broadcasting."""
-    return Div.apply(*_operands(a, b))
+    return Div.apply(*_operands(a, b, "div"))
 
 
 class Neg(Function):
@@ -159,7 +176,7 @@ class Pow(Function):
 
 def pow(a, b):
     """``a ** b``: tensor ** scalar, scalar ** tensor or tensor ** tensor (base > 0 there)."""
-    return Pow.apply(*_operands(a, b))
+    return Pow.apply(*_operands(a, b, "pow"))
 
 
 class Exp(Function):
@@ -246,18 +263,19 @@ class _Extremum(Function):
         a, b = ctx.saved_tensors
         a_wins = (a > b) if ctx.pick_max else (a < b)
         share_a = np.where(a == b, 0.5, a_wins).astype(grad.dtype)  # a tie splits evenly
-        share_a = np.broadcast_to(share_a, grad.shape)
-        return unbroadcast(grad * share_a, np.shape(a)), unbroadcast(grad * (1 - share_a), np.shape(b))
+        da = unbroadcast(grad * share_a, np.shape(a)) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(grad * (1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None
+        return da, db
 
 
 def maximum(a, b):
     """Element-wise maximum with broadcasting; at ties each operand gets half the gradient."""
-    return _Extremum.apply(*_operands(a, b), pick_max=True)
+    return _Extremum.apply(*_operands(a, b, "maximum"), pick_max=True)
 
 
 def minimum(a, b):
     """Element-wise minimum with broadcasting; at ties each operand gets half the gradient."""
-    return _Extremum.apply(*_operands(a, b), pick_max=False)
+    return _Extremum.apply(*_operands(a, b, "minimum"), pick_max=False)
 
 
 class Where(Function):
@@ -272,8 +290,12 @@ class Where(Function):
     def backward(ctx, grad):
         shape_a, shape_b = ctx.shapes
         zero = np.zeros((), dtype=grad.dtype)
-        return (unbroadcast(np.where(ctx.condition, grad, zero), shape_a),
-                unbroadcast(np.where(ctx.condition, zero, grad), shape_b))
+        da = db = None
+        if ctx.needs_input_grad[0]:
+            da = unbroadcast(np.where(ctx.condition, grad, zero), shape_a)
+        if ctx.needs_input_grad[1]:
+            db = unbroadcast(np.where(ctx.condition, zero, grad), shape_b)
+        return da, db
 
 
 def where(condition, a, b):
@@ -283,7 +305,8 @@ def where(condition, a, b):
     condition = np.asarray(condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"where: condition must be boolean, got dtype {condition.dtype}")
-    a, b = _operands(a, b)
+    a, b = _operands(a, b, "where")
+    _check_broadcast("where", condition.shape, np.shape(a), np.shape(b))
     return Where.apply(a, b, condition=condition)
 
 
