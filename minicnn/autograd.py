@@ -196,6 +196,15 @@ class Tensor:
         """The underlying array (shared, not copied)."""
         return self.data
 
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(t) would otherwise build an object array of one tensor per element.
+        return np.array(self.data, dtype=dtype, copy=True if copy else None)
+
+    def __bool__(self):
+        # Without this every tensor is true: ``if x == y`` would always pass.
+        # NumPy's rule: a one-element tensor is its value, a larger one raises ValueError.
+        return bool(self.data)
+
     def item(self):
         return self.data.item()
 
