@@ -11,9 +11,11 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from .rng import manual_seed
+from . import nn, optim
+from .serialization import load, save
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "GradcheckError", "cat", "stack", "maximum", "minimum", "where",
-           "manual_seed", "functional"]
+           "manual_seed", "functional", "nn", "optim", "save", "load"]

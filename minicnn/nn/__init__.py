@@ -1,0 +1,22 @@
+"""``minicnn.nn``: layers as ``Module`` objects that own their parameters.
+
+Read ``module.py`` first (how parameters, sub-modules and buffers are registered and how
+``state_dict`` names them), then ``init.py`` (why weights start at the scale they do), then
+the layers, one family per file, mirroring ``minicnn.ops``.
+"""
+
+from . import init
+from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from .conv import Conv2d
+from .dropout import Dropout
+from .linear import Linear
+from .loss import CrossEntropyLoss
+from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential, StateDictError
+from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .shape import Flatten
+
+__all__ = ["init", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
+           "StateDictError", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+           "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "LeakyReLU", "Sigmoid",
+           "Tanh", "Dropout", "Flatten", "CrossEntropyLoss"]

@@ -1,0 +1,54 @@
+"""Activation layers: thin modules around ``minicnn.functional``'s activations.
+
+``inplace`` is accepted (so code written for PyTorch, e.g. ``ReLU(inplace=True)``, runs) and
+shown in ``repr``, but minicnn always computes out of place: its autograd keeps each op's
+input, so overwriting it would corrupt the backward pass.
+"""
+
+from .. import functional as F
+from .module import Module
+
+__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh"]
+
+
+class ReLU(Module):
+    """``max(x, 0)``, element-wise. Any shape in, the same shape out."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """``x`` where positive, ``negative_slope * x`` elsewhere."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
+                                                          else "")
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))``, element-wise."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """Hyperbolic tangent, element-wise."""
+
+    def forward(self, x):
+        return F.tanh(x)

@@ -1,0 +1,100 @@
+"""``Conv2d``: the convolution layer (``F.conv2d``), with PyTorch's signature and init."""
+
+import math
+
+import numpy as np
+
+from .. import functional as F
+from ..kernels.geometry import pair, resolve_padding
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["Conv2d"]
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
+    return value
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) over ``(N, C_in, H, W)`` images.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    kernel_size : int or (int, int)
+    stride : int or (int, int)
+    padding : int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same'
+        'same' gives ``ceil(H / stride)`` outputs for any stride (TensorFlow's rule, the odd
+        cell of padding on the bottom/right; for stride 1 it is PyTorch's 'same').
+    dilation : int or (int, int)
+    groups : int
+        Split channels into ``groups`` independent convolutions (``groups == in_channels``:
+        depthwise). Must divide both channel counts.
+    bias : bool
+
+    Attributes
+    ----------
+    weight : Parameter, shape (out_channels, in_channels // groups, KH, KW)
+        ``kaiming_uniform_(a=sqrt(5))``: ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` with
+        ``fan_in = in_channels // groups * KH * KW`` (PyTorch's default).
+    bias : Parameter, shape (out_channels,), or None
+        ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
+
+    Shapes: ``(N, C_in, H, W)`` -> ``(N, C_out, OH, OW)``, see ``F.conv_output_size``.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True):
+        super().__init__()
+        self.in_channels = _positive_int(in_channels, "in_channels")
+        self.out_channels = _positive_int(out_channels, "out_channels")
+        self.groups = _positive_int(groups, "groups")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"Conv2d: groups={groups} must divide both in_channels="
+                             f"{in_channels} and out_channels={out_channels}")
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride = pair(stride, "stride")
+        self.dilation = pair(dilation, "dilation")
+        if isinstance(padding, str):
+            resolve_padding(padding, (1, 1), self.kernel_size)  # rejects unknown strings
+            self.padding = padding
+        else:
+            pads = resolve_padding(padding, (1, 1), self.kernel_size)  # validates the form
+            symmetric = all(before == after for before, after in pads)
+            self.padding = tuple(p[0] for p in pads) if symmetric else pads
+        kh, kw = self.kernel_size
+        self.weight = Parameter(np.empty((out_channels, in_channels // groups, kh, kw),
+                                         dtype=np.float32))
+        if bias:
+            self.bias = Parameter(np.empty(out_channels, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Draw fresh weights with PyTorch's default initialisation."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.weight.shape[2] * self.weight.shape[3]
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        return F.conv2d(x, self.weight, self.bias, stride=self.stride, padding=self.padding,
+                        dilation=self.dilation, groups=self.groups)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+             f"stride={self.stride}")
+        if self.padding != (0, 0):
+            s += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

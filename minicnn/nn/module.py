@@ -1,0 +1,557 @@
+"""``Module``, ``Parameter`` and the containers ``Sequential`` and ``ModuleList``.
+
+A ``Module`` is a piece of a network that owns three kinds of state, each registered simply
+by assigning an attribute in ``__init__``:
+
+    self.weight = Parameter(...)        # a Tensor the optimizer trains  -> named_parameters()
+    self.conv1 = Conv2d(...)            # a sub-module                     -> named_children()
+    self.register_buffer("running_mean", np.zeros(c))   # a NumPy array that is state but
+                                                        # not trained     -> named_buffers()
+
+Everything else (``state_dict``, ``train``/``eval``, ``zero_grad``, ``to``, ``repr``) walks
+that tree. Names are joined with dots, as in PyTorch, so ``model.state_dict()`` has keys such as
+``features.0.weight`` and ``bn1.num_batches_tracked`` and PyTorch weights exported to ``.npz``
+load directly.
+"""
+
+import operator
+from collections import OrderedDict, namedtuple
+from itertools import islice
+
+import numpy as np
+
+from ..autograd import Tensor
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys",
+           "StateDictError"]
+
+
+class Parameter(Tensor):
+    """A ``Tensor`` that is a trainable weight of a ``Module`` (it requires grad by default).
+
+    Parameters
+    ----------
+    data : array_like or Tensor
+        A Tensor's array is shared, not copied; NumPy arrays keep their dtype.
+    requires_grad : bool
+        ``False`` freezes it: no gradient is computed for it and optimizers skip it.
+    """
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data.data if isinstance(data, Tensor) else data,
+                         requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class StateDictError(RuntimeError, ValueError):
+    """A state dict does not fit the module (missing, unexpected or mis-shaped keys).
+
+    A ``RuntimeError`` as in PyTorch, and a ``ValueError`` as any bad input in minicnn.
+    """
+
+
+# What ``load_state_dict`` returns (PyTorch's ``_IncompatibleKeys``).
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class _HookHandle:
+    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook_id):
+        self.hooks, self.hook_id = hooks, hook_id
+
+    def remove(self):
+        self.hooks.pop(self.hook_id, None)
+
+
+def _indent(text, spaces):
+    """Indent every line of ``text`` but the first (nested reprs, as PyTorch prints them)."""
+    lines = text.split("\n")
+    return "\n".join(lines[:1] + [" " * spaces + line for line in lines[1:]])
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses call ``super().__init__()`` first, assign parameters, sub-modules and buffers
+    as attributes, and define ``forward``. Calling the module runs ``forward``.
+    """
+
+    def __init__(self):
+        # Set through object.__setattr__: our own __setattr__ needs these to exist.
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward method")
+
+    def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            hook(self, args)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    # --- registration -------------------------------------------------------------------
+    def _check_initialised(self, what):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {what} before Module.__init__() is called: "
+                                 f"call super().__init__() first in {type(self).__name__}")
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Parameter):
+            self._check_initialised("parameters")
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._check_initialised("sub-modules")
+            self._forget(name)
+            self._modules[name] = value
+        elif "_parameters" in self.__dict__ and name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} "
+                                "(a Parameter or None expected)")
+            self._parameters[name] = None
+        elif "_modules" in self.__dict__ and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as sub-module {name!r} "
+                                "(a Module or None expected)")
+            self._modules[name] = None
+        elif "_buffers" in self.__dict__ and name in self._buffers:
+            if value is not None and not isinstance(value, np.ndarray):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} "
+                                "(a numpy.ndarray or None expected)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        """Drop ``name`` from every registry, so one name means one thing."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the registries.
+        for registry in ("_parameters", "_buffers", "_modules"):
+            entries = self.__dict__.get(registry)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name):
+        if name in self._parameters or name in self._buffers or name in self._modules:
+            self._forget(name)
+        else:
+            object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        self._check_initialised("parameters")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, got "
+                            f"{type(param).__name__}")
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name, array, persistent=True):
+        """Register a NumPy array that is module state but not a trained parameter.
+
+        Parameters
+        ----------
+        name : str
+        array : numpy.ndarray or None
+            e.g. batch norm's running statistics; updated in place by the ops.
+        persistent : bool
+            Whether it belongs in ``state_dict()``.
+        """
+        self._check_initialised("buffers")
+        if array is not None and not isinstance(array, np.ndarray):
+            raise TypeError(f"register_buffer({name!r}): expected a numpy.ndarray or None, got "
+                            f"{type(array).__name__}")
+        if "." in name or not name:
+            raise ValueError(f"register_buffer: invalid name {name!r} (non-empty, no dots)")
+        self._forget(name)
+        self._buffers[name] = array
+        if not persistent:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name, module):
+        """Register ``module`` as the sub-module ``name`` (same as assigning an attribute)."""
+        self._check_initialised("sub-modules")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}): expected a Module or None, got "
+                            f"{type(module).__name__}")
+        if not isinstance(name, str) or "." in name or not name:
+            raise ValueError(f"add_module: invalid module name {name!r} (non-empty, no dots)")
+        self._forget(name)
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, inputs, output)`` after every forward; returns a handle.
+
+        A hook that returns a value replaces the output. ``handle.remove()`` unregisters it.
+        """
+        hook_id = object()
+        self._forward_hooks[hook_id] = hook
+        return _HookHandle(self._forward_hooks, hook_id)
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, inputs)`` before every forward; returns a handle."""
+        hook_id = object()
+        self._forward_pre_hooks[hook_id] = hook
+        return _HookHandle(self._forward_pre_hooks, hook_id)
+
+    # --- walking the tree ---------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        """``(name, module)`` for this module (name ``prefix``) and every descendant, once."""
+        seen, stack = set(), [(prefix, self)]
+        while stack:  # depth first, children in registration order
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{key}" if name else key, child)
+                        for key, child in module._modules.items() if child is not None]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self):
+        """``(name, module)`` for the direct sub-modules."""
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self):
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(self, registry, recurse):
+        """``(dotted name, value)`` of a registry over the tree, each value once."""
+        modules = self.named_modules() if recurse else [("", self)]
+        seen = set()
+        for module_name, module in modules:
+            for name, value in getattr(module, registry).items():
+                if value is None or id(value) in seen:
+                    continue
+                seen.add(id(value))
+                yield (f"{module_name}.{name}" if module_name else name), value
+
+    def named_parameters(self, recurse=True):
+        """``(dotted name, Parameter)`` for every parameter; a shared one appears once."""
+        yield from self._named_members("_parameters", recurse)
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse):
+            yield param
+
+    def named_buffers(self, recurse=True):
+        """``(dotted name, numpy.ndarray)`` for every buffer."""
+        yield from self._named_members("_buffers", recurse)
+
+    def buffers(self, recurse=True):
+        for _, array in self.named_buffers(recurse):
+            yield array
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every sub-module (children first) and on self; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # --- modes and gradients ------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (batch norm uses batch statistics, dropout drops) everywhere."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode): mode must be a bool, got {mode!r}")
+        for module in self.modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self):
+        """Set evaluation mode everywhere (same as ``train(False)``)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (``False``) or unfreeze every parameter; returns self."""
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's gradient: ``None`` (PyTorch's default) or zeros."""
+        for param in self.parameters():
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad[...] = 0
+
+    # --- dtype --------------------------------------------------------------------------
+    def to(self, dtype):
+        """Convert parameters (and their gradients) and floating buffers to ``dtype``.
+
+        Integer buffers (``num_batches_tracked``) keep their type. Returns self.
+        """
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"to(dtype): expected a floating dtype, got {dtype}")
+        for module in self.modules():
+            for param in module._parameters.values():
+                if param is None:
+                    continue
+                param.data = param.data.astype(dtype, copy=False)
+                if param.grad is not None:
+                    param.grad = param.grad.astype(dtype, copy=False)
+            for name, array in module._buffers.items():
+                if array is not None and np.issubdtype(array.dtype, np.floating):
+                    module._buffers[name] = array.astype(dtype, copy=False)
+        return self
+
+    def double(self):
+        """Convert to float64 (what gradient checks need)."""
+        return self.to(np.float64)
+
+    def float(self):
+        """Convert to float32 (the default)."""
+        return self.to(np.float32)
+
+    # --- state dict ---------------------------------------------------------------------
+    def state_dict(self):
+        """Every parameter and persistent buffer as a NumPy array (a copy), by dotted name.
+
+        Keys and order follow PyTorch: for each module (depth first), its parameters, then
+        its buffers, e.g. ``bn1.weight, bn1.bias, bn1.running_mean, bn1.running_var,
+        bn1.num_batches_tracked``.
+        """
+        return OrderedDict((key, np.array(value, copy=True))
+                           for key, value in self._state_items())
+
+    def _state_items(self):
+        """``(key, live array)`` of everything in the state dict (no copies)."""
+        for module_name, module in self._named_modules_with_duplicates():
+            prefix = f"{module_name}." if module_name else ""
+            for name, param in module._parameters.items():
+                if param is not None:
+                    yield prefix + name, param.data
+            for name, array in module._buffers.items():
+                if array is not None and name not in module._non_persistent_buffers:
+                    yield prefix + name, array
+
+    def _named_modules_with_duplicates(self, prefix=""):
+        """Like ``named_modules`` but a module reached by two paths is listed under both
+        (PyTorch's state dict lists shared weights under every name)."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._named_modules_with_duplicates(f"{prefix}.{name}" if prefix
+                                                                else name)
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays from ``state_dict`` into this module's parameters and buffers.
+
+        Parameters
+        ----------
+        state_dict : mapping of str to array_like
+            As returned by ``state_dict()`` or ``minicnn.load``. Values are cast to the dtype
+            of the parameter or buffer they fill.
+        strict : bool
+            Whether missing and unexpected keys are errors. Mis-shaped values always are.
+
+        Returns
+        -------
+        IncompatibleKeys(missing_keys, unexpected_keys)
+
+        Raises
+        ------
+        StateDictError
+            (a RuntimeError and a ValueError) listing *every* missing, unexpected and
+            mis-shaped key. Nothing is loaded then: the module is left as it was.
+        """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                            f"{type(state_dict).__name__}")
+        targets = OrderedDict(self._state_items())
+        missing = [key for key in targets if key not in state_dict]
+        unexpected = [key for key in state_dict if key not in targets]
+        mismatched, converted = [], []
+        for key, target in targets.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.shape != target.shape:
+                mismatched.append(f"size mismatch for {key}: the checkpoint has shape "
+                                  f"{value.shape}, the module has shape {target.shape}")
+                continue
+            try:
+                converted.append((target, value.astype(target.dtype, casting="unsafe")))
+            except (TypeError, ValueError) as e:
+                mismatched.append(f"value of {key} cannot be converted to {target.dtype}: {e}")
+        problems = list(mismatched)
+        if strict:
+            if missing:
+                problems.insert(0, "Missing key(s): " + ", ".join(repr(k) for k in missing))
+            if unexpected:
+                problems.insert(len(missing) > 0,
+                                "Unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        if problems:
+            raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__} "
+                                 f"(nothing was loaded):\n\t" + "\n\t".join(problems))
+        for target, value in converted:  # only now touch the module: all or nothing
+            target[...] = value
+        return IncompatibleKeys(missing, unexpected)
+
+    # --- printing -----------------------------------------------------------------------
+    def extra_repr(self):
+        """The settings shown between the parentheses of ``repr`` (override in layers)."""
+        return ""
+
+    def __repr__(self):
+        extra_lines = self.extra_repr().split("\n") if self.extra_repr() else []
+        child_lines = [f"({name}): {_indent(repr(child), 2)}"
+                       for name, child in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{type(self).__name__}({body})"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Children are named ``"0"``, ``"1"``, ... (or by the keys of an ``OrderedDict`` passed as
+    the only argument). Indexing with an int (negative too) gives a module, with a slice a
+    new ``Sequential`` sharing the same modules.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(modules):
+                self.add_module(str(index), module)
+
+    def _key(self, index):
+        index = operator.index(index)
+        size = len(self._modules)
+        if not -size <= index < size:
+            raise IndexError(f"index {index} is out of range for a {type(self).__name__} of "
+                             f"{size} modules")
+        return next(islice(self._modules, index % size, None))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        return self._modules[self._key(index)]
+
+    def __setitem__(self, index, module):
+        self.add_module(self._key(index), module)
+
+    def __delitem__(self, index):
+        keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
+        for key in keys:
+            del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end (named by the next free index); returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (named ``"0"``, ``"1"``, ...).
+
+    Unlike ``Sequential`` it has no ``forward``: the owner decides how to use them.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _key(self, index):
+        index = operator.index(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for a ModuleList of "
+                             f"{len(self)} modules")
+        return str(index % len(self))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self._modules.values())[index])
+        return self._modules[self._key(index)]
+
+    def __setitem__(self, index, module):
+        self.add_module(self._key(index), module)
+
+    def __delitem__(self, index):
+        modules = list(self._modules.values())
+        del modules[index]
+        self._modules.clear()
+        self.extend(modules)  # renumber "0", "1", ... as PyTorch does
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        """Append every module of an iterable; returns self."""
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError(f"ModuleList.extend expects an iterable of modules, got a single "
+                            f"{type(modules).__name__}; use append")
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        """Insert ``module`` before position ``index``."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        self.extend(modules)

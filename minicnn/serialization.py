@@ -1,0 +1,149 @@
+"""``minicnn.save`` / ``minicnn.load``: checkpoints of state dicts as ``.npz`` files.
+
+What can be saved: nested dicts (str or int keys), lists and tuples whose leaves are NumPy
+arrays, Tensors (saved as their array), NumPy scalars, and Python ``int``, ``float``,
+``bool``, ``str`` and ``None``; that covers ``model.state_dict()``, ``optimizer.state_dict()``,
+a scheduler's, and a dict bundling them with an epoch number.
+
+The file is an ordinary ``.npz`` archive (``numpy.load`` opens it): each array is stored under
+its path of keys joined by ``/`` (a model's ``features.0.weight``, an optimizer's
+``state/0/momentum_buffer``), plus one JSON text entry, ``__minicnn_tree__``, recording the
+nesting and the non-array values so that ``load`` rebuilds the same structure. Loading never
+unpickles (``allow_pickle=False``): opening a checkpoint cannot run code. A plain ``.npz``
+without that entry (e.g. weights exported from PyTorch with ``numpy.savez``) loads as a flat
+dict of arrays, ready for ``model.load_state_dict``.
+
+Saving is atomic: the archive is written to a temporary file in the same folder, flushed to
+disk (``fsync``), then renamed over the destination (``os.replace``), so a crash or an error
+mid-save leaves the previous checkpoint intact, never a truncated one.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .autograd import Tensor
+
+__all__ = ["save", "load"]
+
+_TREE_KEY = "__minicnn_tree__"
+
+
+def _encode(obj, path, arrays):
+    """The JSON description of ``obj``; its arrays are added to ``arrays`` by path name."""
+    where = "/".join(str(p) for p in path) or "the top level"
+    if isinstance(obj, Tensor):
+        obj = obj.data
+    if isinstance(obj, (np.ndarray, np.generic)):
+        if obj.dtype == object:
+            raise TypeError(f"save: the array at {where} has dtype object, which cannot be "
+                            "saved without pickle")
+        name = "/".join(str(p) for p in path) or "array"
+        if name in arrays:
+            raise ValueError(f"save: two entries are both named {name!r} in the file (e.g. "
+                             "the keys 0 and '0' in one dict); rename one")
+        arrays[name] = np.asarray(obj)
+        return {"array": name, "scalar": isinstance(obj, np.generic)}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    if isinstance(obj, dict):
+        items = []
+        for key, value in obj.items():
+            if isinstance(key, bool) or not isinstance(key, (str, int)):
+                raise TypeError(f"save: dict keys must be str or int, got {key!r} at {where}")
+            if isinstance(key, str) and ("/" in key or key == _TREE_KEY):
+                raise ValueError(f"save: key {key!r} at {where} contains '/' (the path "
+                                 "separator in the file) or is reserved")
+            items.append([key, _encode(value, path + [key], arrays)])
+        return {"dict": items}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(value, path + [i], arrays) for i, value in enumerate(obj)]}
+    raise TypeError(f"save: cannot save a {type(obj).__name__} (at {where}); expected nested "
+                    "dicts, lists and tuples of arrays, Tensors, numbers, strings and None")
+
+
+def _decode(node, arrays):
+    if "array" in node:
+        array = arrays[node["array"]]
+        return array[()] if node["scalar"] else array
+    if "value" in node:
+        return node["value"]
+    if "dict" in node:
+        return {key: _decode(value, arrays) for key, value in node["dict"]}
+    if "list" in node:
+        return [_decode(value, arrays) for value in node["list"]]
+    return tuple(_decode(value, arrays) for value in node["tuple"])
+
+
+def save(obj, path):
+    """Write ``obj`` (e.g. a state dict, or a dict of several) to ``path`` atomically.
+
+    Parameters
+    ----------
+    obj : nested dict / list / tuple of arrays, Tensors, numbers, strings, None
+    path : str or os.PathLike
+        Written exactly as given (no ``.npz`` is appended).
+    """
+    arrays = {}
+    tree = _encode(obj, [], arrays)
+    arrays[_TREE_KEY] = np.array(json.dumps(tree))
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, temp_path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
+                                     suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.remove(temp_path)
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder):
+    """Make the rename itself durable (where the OS allows opening a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load(path):
+    """Read a checkpoint written by ``save`` (or any ``.npz`` of arrays, as a flat dict).
+
+    Returns
+    -------
+    The saved structure: dicts, lists, tuples, NumPy arrays and Python values.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a readable ``.npz`` archive (e.g. truncated) or would need pickle.
+    """
+    path = os.fspath(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"load: {path!r} is not a readable minicnn checkpoint (.npz): "
+                         f"{e}") from e
+    if _TREE_KEY not in arrays:
+        return arrays
+    tree = json.loads(str(arrays.pop(_TREE_KEY)))
+    return _decode(tree, arrays)
