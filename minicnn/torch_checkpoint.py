@@ -1,0 +1,475 @@
+"""Read PyTorch checkpoint files (``.pth``/``.pt``) into NumPy arrays, without PyTorch.
+
+The file format
+---------------
+Since PyTorch 1.6, ``torch.save(obj, path)`` writes an uncompressed zip archive::
+
+    <archive>/data.pkl           the pickle of ``obj``; every tensor in it is a call
+                                 torch._utils._rebuild_tensor_v2(storage, offset, size, stride, ...)
+    <archive>/data/<key>         the raw bytes of one storage (a flat buffer of elements)
+    <archive>/byteorder          "little" or "big" (optional; absent means little-endian)
+    <archive>/version            the format version (other small records may follow)
+
+``<archive>`` is the file's stem at save time, or ``archive``: it is found from ``data.pkl``.
+A tensor is a strided *view* of a storage: element ``(i, j, ...)`` sits at
+``storage[offset + i * stride[0] + j * stride[1] + ...]``. Several tensors may view one
+storage (a transposed weight, a slice, tied weights). Inside the pickle a storage appears as a
+"persistent id", the tuple ``('storage', storage_type, key, location, numel)``, that names
+the record ``data/<key>`` holding its bytes; ``storage_type`` (``torch.FloatStorage``, ...)
+gives the element type. This module rebuilds each tensor with
+``np.lib.stride_tricks.as_strided`` over the storage's bytes and copies it into an owned,
+C-contiguous array: float32/float64/float16/complex/integer/bool tensors keep their type,
+bfloat16 (which NumPy lacks) becomes float32 exactly (its 16 bits are the top half of a
+float32), and ``nn.Parameter`` becomes a plain array.
+
+The safety model
+----------------
+A pickle is a small program: it may import any global and call it, so loading an untrusted
+pickle with ``pickle.load`` can run ``os.system``. Here the unpickler resolves globals only
+from a fixed allow-list (``_ALLOWED_GLOBALS``): the tensor and parameter rebuilding functions,
+``collections.OrderedDict``, ``torch.Size``, the storage types and the dtypes. None of them is
+the real PyTorch object: each is a small stand-in from this module that does only what is
+needed to build arrays, and refuses to be modified by the pickle (the ``BUILD`` opcode).
+Any other global (``os.system``, ``builtins.eval``, a class from someone's training script)
+stops the load with :class:`UnsafeCheckpointError` before anything is called. Tensor views
+are bounds-checked against their storage, so a crafted size or stride cannot read memory
+outside the file's data. What is not defended against: a file crafted to exhaust memory.
+
+Files this module does not read, each with an error saying so: the legacy formats of
+PyTorch < 1.6 (re-save such a file once, with PyTorch, in the zip format), TorchScript
+archives (``torch.jit.save``), and checkpoints holding objects other than tensors, numbers,
+strings and containers (a whole pickled ``nn.Module``, an optimizer object, NumPy arrays).
+"""
+
+import collections
+import io
+import os
+import pickle
+import zipfile
+import zlib
+from collections.abc import Mapping
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+__all__ = ["load_torch_state_dict", "TorchCheckpointError", "UnsafeCheckpointError"]
+
+
+class TorchCheckpointError(ValueError):
+    """The file is not a PyTorch zip checkpoint this module can read (legacy format,
+    truncated, corrupt, a storage record missing, ...)."""
+
+
+class UnsafeCheckpointError(TorchCheckpointError, pickle.UnpicklingError):
+    """The checkpoint's pickle asks for a global (or an operation) outside the allow-list:
+    the file is not a plain state dict, and may be malicious. Nothing was executed."""
+
+
+def load_torch_state_dict(path, *, key=None, strip_prefix=None):
+    """Load a file written by ``torch.save`` as NumPy arrays, without importing PyTorch.
+
+    Parameters
+    ----------
+    path : str, os.PathLike or binary file object
+        A ``.pth``/``.pt`` file in the zip format ``torch.save`` writes since PyTorch 1.6.
+    key : str or sequence of str, optional
+        Pick a nested entry of a training checkpoint: ``key='state_dict'`` returns
+        ``checkpoint['state_dict']``; ``key=('model', 'backbone')`` goes two levels down.
+        ``None`` (the default) returns the whole saved object.
+    strip_prefix : str, optional
+        Remove this prefix from every key of the (selected) state dict that starts with it,
+        e.g. ``'module.'``, which ``nn.DataParallel`` adds to every name.
+
+    Returns
+    -------
+    object
+        What was saved, with every tensor (and ``nn.Parameter``) replaced by an owned,
+        C-contiguous ``np.ndarray`` of the same shape: for a state dict, an ``OrderedDict``
+        ``{name: ndarray}`` in the saved order. dtypes are kept (float32, float64, float16,
+        int64, uint8, bool, ...), except bfloat16, which becomes float32 exactly.
+        ``torch.Size`` becomes a tuple; numbers, strings, lists, tuples and dicts pass
+        through; a saved ``torch.float32`` object comes back as a ``TorchDtype`` record.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    TorchCheckpointError (a ValueError)
+        Not a zip checkpoint (the legacy pre-1.6 format, a TorchScript archive, an ``.npz``),
+        a truncated or corrupt file, a missing storage record, or a ``key`` that is absent.
+    UnsafeCheckpointError (a TorchCheckpointError and a pickle.UnpicklingError)
+        The pickle references a global outside the allow-list (for instance ``os.system``):
+        the file is not a plain state dict and may be malicious. Nothing was executed.
+
+    Examples
+    --------
+    >>> state = load_torch_state_dict("resnet50-0676ba61.pth")      # doctest: +SKIP
+    >>> state["conv1.weight"].shape, state["conv1.weight"].dtype      # doctest: +SKIP
+    ((64, 3, 7, 7), dtype('float32'))
+    >>> minicnn.models.resnet50().load_state_dict(state)              # doctest: +SKIP
+    """
+    source = _describe(path)
+    archive = _open_zip(path, source)
+    with archive:
+        prefix = _archive_prefix(archive, source)
+        byteorder = _byteorder(archive, prefix, source)
+        pickled = _read_record(archive, f"{prefix}/data.pkl", source)
+        unpickler = _CheckpointUnpickler(pickled, archive, prefix, byteorder, source)
+        try:
+            loaded = unpickler.load()
+        except TorchCheckpointError:
+            raise
+        except Exception as error:  # any other failure means a malformed pickle stream
+            raise TorchCheckpointError(
+                f"{source}: {prefix}/data.pkl is corrupt or is not a PyTorch checkpoint "
+                f"pickle ({type(error).__name__}: {error})") from error
+    if key is not None:
+        loaded = _select(loaded, key, source)
+    if strip_prefix is not None:
+        loaded = _strip_prefix(loaded, strip_prefix)
+    return loaded
+
+
+# --- element types ---------------------------------------------------------------------
+
+class TorchDtype(NamedTuple):
+    """A PyTorch element type as this module reads it (immutable, so a pickle cannot alter it).
+
+    ``stored`` is the NumPy type of the bytes on disk, without byte order; ``result`` is
+    the dtype of the arrays returned (they differ only for bfloat16 and bool).
+    """
+    name: str                 # 'bfloat16': the torch.bfloat16 global
+    storage_class: str | None  # 'BFloat16Storage': the typed-storage global, if one exists
+    stored: str               # 'u2'
+    result: str               # 'float32'
+
+    def __repr__(self):
+        return f"torch.{self.name}"
+
+    def __setstate__(self, state):
+        raise UnsafeCheckpointError(f"the pickle tries to modify {self!r} (BUILD opcode): "
+                                    "the file is not a plain state dict and may be malicious")
+
+
+_DTYPES = (
+    TorchDtype("float32", "FloatStorage", "f4", "float32"),
+    TorchDtype("float64", "DoubleStorage", "f8", "float64"),
+    TorchDtype("float16", "HalfStorage", "f2", "float16"),
+    TorchDtype("bfloat16", "BFloat16Storage", "u2", "float32"),
+    TorchDtype("complex64", "ComplexFloatStorage", "c8", "complex64"),
+    TorchDtype("complex128", "ComplexDoubleStorage", "c16", "complex128"),
+    TorchDtype("int64", "LongStorage", "i8", "int64"),
+    TorchDtype("int32", "IntStorage", "i4", "int32"),
+    TorchDtype("int16", "ShortStorage", "i2", "int16"),
+    TorchDtype("int8", "CharStorage", "i1", "int8"),
+    TorchDtype("uint8", "ByteStorage", "u1", "uint8"),
+    TorchDtype("bool", "BoolStorage", "u1", "bool"),
+    # Newer types have no typed-storage class: tensors of them are saved with
+    # _rebuild_tensor_v3 over an untyped (byte) storage, the dtype passed separately.
+    TorchDtype("uint16", None, "u2", "uint16"),
+    TorchDtype("uint32", None, "u4", "uint32"),
+    TorchDtype("uint64", None, "u8", "uint64"),
+)
+_BYTE = _DTYPES[10]  # an untyped storage's elements are bytes
+
+
+def _decode(view, dtype):
+    """Copy a strided view of stored elements into an owned C-contiguous array of ``dtype.result``."""
+    elements = np.array(view, dtype=np.dtype(dtype.stored).newbyteorder("="), order="C")
+    if dtype.name == "bfloat16":
+        return (elements.astype(np.uint32) << 16).view(np.float32)  # bf16 = top 16 bits of f32
+    if dtype.name == "bool":
+        return elements != 0
+    return elements
+
+
+# --- the stand-ins the pickle may reach ------------------------------------------------
+
+class _Storage(NamedTuple):
+    """One ``data/<key>`` record: its bytes, their element type (None: untyped bytes) and
+    byte order ('<' or '>')."""
+    key: str
+    data: bytes
+    dtype: TorchDtype | None
+    byteorder: str
+
+    def __setstate__(self, state):
+        raise UnsafeCheckpointError(f"the pickle tries to modify storage {self.key!r} "
+                                    "(BUILD opcode): the file is not a plain state dict")
+
+
+class _TorchClass(NamedTuple):
+    """A torch class the pickle may name but never instantiates: Tensor, Parameter,
+    UntypedStorage (as a persistent id's storage type)."""
+    name: str
+
+    def __setstate__(self, state):
+        raise UnsafeCheckpointError(f"the pickle tries to modify {self.name} (BUILD opcode)")
+
+
+_UNTYPED_STORAGE = _TorchClass("torch.storage.UntypedStorage")
+
+
+class _AllowedCallable(NamedTuple):
+    """A function the pickle may call. A NamedTuple, so the pickle cannot rebind it."""
+    name: str
+    function: Callable
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+    def __setstate__(self, state):
+        raise UnsafeCheckpointError(f"the pickle tries to modify {self.name} (BUILD opcode): "
+                                    "the file is not a plain state dict and may be malicious")
+
+
+def _rebuild_tensor(storage, storage_offset, size, stride, dtype=None):
+    """The array a tensor views: ``as_strided`` over its storage, bounds-checked, copied."""
+    if not isinstance(storage, _Storage):
+        raise UnsafeCheckpointError(f"a tensor is rebuilt from {type(storage).__name__}, not "
+                                    "from a storage record: not a plain state dict")
+    dtype = dtype if dtype is not None else storage.dtype
+    if not isinstance(dtype, TorchDtype):
+        raise TorchCheckpointError(f"storage {storage.key!r} has no element type")
+    size, stride = _int_tuple(size, "size"), _int_tuple(stride, "stride")
+    offset = _int_tuple((storage_offset,), "storage_offset")[0]
+    if len(size) != len(stride):
+        raise TorchCheckpointError(f"tensor size {size} and stride {stride} differ in length")
+    on_disk = np.dtype(dtype.stored).newbyteorder(storage.byteorder)
+    if len(storage.data) % on_disk.itemsize:
+        raise TorchCheckpointError(f"storage {storage.key!r} holds {len(storage.data)} bytes, "
+                                   f"not a whole number of {dtype!r} elements")
+    elements = np.frombuffer(storage.data, dtype=on_disk)
+    if 0 in size:
+        return np.empty(size, dtype=dtype.result)
+    last = offset + sum((n - 1) * step for n, step in zip(size, stride))
+    if last >= elements.size:
+        raise TorchCheckpointError(
+            f"a tensor with size {size}, stride {stride} and offset {offset} reaches element "
+            f"{last} of storage {storage.key!r}, which holds {elements.size}: the file is corrupt")
+    view = np.lib.stride_tricks.as_strided(
+        elements[offset:], shape=size, strides=[step * on_disk.itemsize for step in stride],
+        writeable=False)
+    return _decode(view, dtype)
+
+
+def _int_tuple(values, what):
+    if not isinstance(values, tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+        raise TorchCheckpointError(f"tensor {what} {values!r} is not a tuple of "
+                                   "non-negative integers: the file is corrupt")
+    return values
+
+
+def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+                       metadata=None):
+    return _rebuild_tensor(storage, storage_offset, size, stride)
+
+
+def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
+                       dtype, metadata=None):
+    # The storage is untyped (bytes); offset, size and stride count elements of ``dtype``.
+    return _rebuild_tensor(storage, storage_offset, size, stride, dtype)
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks, state=None):
+    return _checked_array(data, "a Parameter")
+
+
+def _rebuild_from_type_v2(rebuild, tensor_class, args, state):
+    """A tensor saved with Python attributes (``t.name = ...``): the attributes are dropped."""
+    if not isinstance(tensor_class, _TorchClass) or tensor_class is _UNTYPED_STORAGE:
+        raise UnsafeCheckpointError(f"a tensor of class {tensor_class!r} is not a plain tensor")
+    return _checked_array(rebuild(*args), f"a {tensor_class.name}")
+
+
+def _checked_array(value, what):
+    if not isinstance(value, np.ndarray):
+        raise UnsafeCheckpointError(f"{what} is built from {type(value).__name__}, not a tensor")
+    return value
+
+
+def _torch_size(dims=()):
+    return _int_tuple(tuple(dims), "torch.Size")
+
+
+def _allowed_globals():
+    allowed = {
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+        ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
+        ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+        ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+        ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
+        ("torch", "Size"): _torch_size,
+    }
+    allowed = {(module, name): _AllowedCallable(f"{module}.{name}", function)
+               for (module, name), function in allowed.items()}
+    allowed[("torch", "Tensor")] = _TorchClass("torch.Tensor")
+    allowed[("torch.nn.parameter", "Parameter")] = _TorchClass("torch.nn.Parameter")
+    allowed[("torch.storage", "UntypedStorage")] = _UNTYPED_STORAGE
+    for dtype in _DTYPES:
+        allowed[("torch", dtype.name)] = dtype
+        if dtype.storage_class is not None:
+            allowed[("torch", dtype.storage_class)] = dtype
+    return allowed
+
+
+_ALLOWED_GLOBALS = _allowed_globals()
+
+
+class _CheckpointUnpickler(pickle.Unpickler):
+    """Unpickles ``data.pkl``: globals from the allow-list only, storages from the zip."""
+
+    def __init__(self, pickled, archive, prefix, byteorder, source):
+        super().__init__(io.BytesIO(pickled), encoding="utf-8")
+        self._archive, self._prefix, self._byteorder = archive, prefix, byteorder
+        self._source = source
+        self._storages = {}  # key -> _Storage: one read per record, however many views
+
+    def find_class(self, module, name):
+        # Called for every global the pickle names (GLOBAL, STACK_GLOBAL, INST, EXT opcodes).
+        allowed = _ALLOWED_GLOBALS.get((module, name))
+        if allowed is None:
+            raise UnsafeCheckpointError(
+                f"{self._source}: refusing to load global '{module}.{name}', which is not on "
+                "minicnn's allow-list (tensors, storages, dtypes, OrderedDict). The file is not "
+                "a plain state dict of tensors and may be malicious; nothing was executed. "
+                "Load it only if you trust it, with PyTorch, and re-save its state_dict().")
+        return allowed
+
+    def persistent_load(self, pid):
+        # ('storage', storage_type, key, location, numel): location (the device) is ignored.
+        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] in ("storage", b"storage")):
+            raise UnsafeCheckpointError(f"{self._source}: unexpected persistent id {pid!r} "
+                                        "(expected a storage record): not a plain state dict")
+        _, storage_type, key, _location, numel = pid
+        if isinstance(key, bytes):
+            key = key.decode("ascii")
+        if not (isinstance(storage_type, TorchDtype) or storage_type is _UNTYPED_STORAGE) or \
+                not isinstance(key, str) or not isinstance(numel, int) or numel < 0:
+            raise UnsafeCheckpointError(f"{self._source}: malformed storage record {pid!r}")
+        if key not in self._storages:
+            dtype = _BYTE if storage_type is _UNTYPED_STORAGE else storage_type
+            record = f"{self._prefix}/data/{key}"
+            data = _read_record(self._archive, record, self._source, what="storage record")
+            expected = numel * np.dtype(dtype.stored).itemsize
+            if len(data) != expected:
+                raise TorchCheckpointError(
+                    f"{self._source}: storage record {record!r} holds {len(data)} bytes, but the "
+                    f"pickle declares {numel} {dtype!r} elements ({expected} bytes): corrupt file")
+            self._storages[key] = _Storage(key, data, dtype, self._byteorder)
+        return self._storages[key]
+
+
+# --- the zip archive --------------------------------------------------------------------
+
+_LEGACY_MAGIC = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)[:-1]  # torch < 1.6 header
+_RESAVE_ADVICE = ("Re-save it once with PyTorch: torch.save(torch.load(path), path, "
+                  "_use_new_zipfile_serialization=True) (the default since PyTorch 1.6).")
+
+
+def _describe(path):
+    if isinstance(path, (str, os.PathLike)):
+        return repr(os.fspath(path))
+    return repr(getattr(path, "name", "<file object>"))
+
+
+def _open_zip(path, source):
+    if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
+        raise FileNotFoundError(f"checkpoint file {source} does not exist")
+    try:
+        return zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise TorchCheckpointError(_not_a_zip(path, source)) from error
+
+
+def _not_a_zip(path, source):
+    """Why ``path`` is not a readable zip, judged from its first bytes."""
+    if isinstance(path, (str, os.PathLike)):
+        with open(path, "rb") as file:
+            head = file.read(512)
+    else:
+        path.seek(0)
+        head = path.read(512)
+    if not head:
+        return f"{source} is empty (0 bytes): the download or save did not complete"
+    if head.startswith(_LEGACY_MAGIC):
+        return (f"{source} is in PyTorch's legacy (pre-1.6) format, which minicnn does not "
+                f"read; only the zip format is supported. {_RESAVE_ADVICE}")
+    if head[257:262] == b"ustar":
+        return (f"{source} is a tar archive: PyTorch's oldest (pre-0.4) checkpoint format, "
+                f"which minicnn does not read. {_RESAVE_ADVICE}")
+    if head.startswith(b"PK"):
+        return (f"{source} starts like a zip archive but its directory cannot be read: the file "
+                "is truncated or corrupt (download or save it again)")
+    return (f"{source} is not a PyTorch checkpoint: torch.save (PyTorch >= 1.6) writes a zip "
+            f"archive, and this file starts with {head[:8]!r}")
+
+
+def _archive_prefix(archive, source):
+    """The top folder holding ``data.pkl`` (the file's stem at save time, or 'archive')."""
+    names = archive.namelist()
+    prefixes = [name[:-len("/data.pkl")] for name in names
+                if name.endswith("/data.pkl") and name.count("/") == 1]
+    if len(prefixes) != 1:
+        hint = " (it looks like a NumPy .npz file: use np.load)" if names and all(
+            name.endswith(".npy") for name in names) else ""
+        found = "several" if prefixes else "no"
+        raise TorchCheckpointError(f"{source} is a zip archive with {found} '<folder>/data.pkl' "
+                                   f"record(s), so not a torch.save checkpoint{hint}")
+    prefix = prefixes[0]
+    if f"{prefix}/constants.pkl" in names or any(n.startswith(f"{prefix}/code/") for n in names):
+        raise TorchCheckpointError(
+            f"{source} is a TorchScript archive (torch.jit.save), not a state dict: in PyTorch, "
+            "save model.state_dict() with torch.save and load that file instead")
+    return prefix
+
+
+def _byteorder(archive, prefix, source):
+    """'<' or '>' for the storages' bytes; the record is absent in early zip files (little)."""
+    record = f"{prefix}/byteorder"
+    if record not in archive.namelist():
+        return "<"
+    order = _read_record(archive, record, source).decode("ascii", "replace").strip()
+    if order not in ("little", "big"):
+        raise TorchCheckpointError(f"{source}: record {record!r} says {order!r}, "
+                                   "expected 'little' or 'big'")
+    return "<" if order == "little" else ">"
+
+
+def _read_record(archive, name, source, what="record"):
+    try:
+        return archive.read(name)
+    except KeyError:
+        raise TorchCheckpointError(f"{source}: {what} {name!r} is missing from the archive: "
+                                   "the file is truncated or corrupt") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+        raise TorchCheckpointError(f"{source}: {what} {name!r} cannot be read ({error}): the "
+                                   "file is truncated or corrupt") from error
+
+
+# --- choosing inside a checkpoint -------------------------------------------------------
+
+def _select(loaded, key, source):
+    path = tuple(key) if isinstance(key, (tuple, list)) else (key,)
+    selected = loaded
+    for depth, part in enumerate(path):
+        if not isinstance(selected, Mapping) or part not in selected:
+            where = "".join(f"[{p!r}]" for p in path[:depth]) or "the checkpoint"
+            entries = list(selected) if isinstance(selected, Mapping) else type(selected).__name__
+            raise TorchCheckpointError(f"key={key!r}: {where} in {source} has no entry {part!r} "
+                                       f"(it holds {entries})")
+        selected = selected[part]
+    return selected
+
+
+def _strip_prefix(state, prefix):
+    if not isinstance(prefix, str):
+        raise TypeError(f"strip_prefix must be a str such as 'module.', got {prefix!r}")
+    if not isinstance(state, Mapping):
+        raise TypeError(f"strip_prefix={prefix!r} needs a state dict, but the loaded object is "
+                        f"a {type(state).__name__} (pick one with key=)")
+    return collections.OrderedDict(
+        (name[len(prefix):] if isinstance(name, str) and name.startswith(prefix) else name, value)
+        for name, value in state.items())
