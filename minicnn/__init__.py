@@ -13,9 +13,11 @@ from .ops.shape import cat, stack
 from .rng import manual_seed
 from . import nn, optim
 from .serialization import load, save
+from .torch_checkpoint import load_torch_state_dict
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "GradcheckError", "cat", "stack", "maximum", "minimum", "where",
-           "manual_seed", "functional", "nn", "optim", "save", "load"]
+           "manual_seed", "functional", "nn", "optim", "save", "load",
+           "load_torch_state_dict"]
