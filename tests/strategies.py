@@ -44,3 +44,65 @@ def broadcastable_shapes(draw, max_dims=4, max_side=4):
         return tuple(1 if draw(st.booleans()) else n for n in s)
 
     return thin(full) or (1,), thin(full) or (1,)
+
+
+# ----------------------------------------------------------------------------- autograd core ops
+
+
+@st.composite
+def distinct_pair(draw, shape_a, shape_b, low=-1.0, high=1.0, dtype=np.float64):
+    """Two arrays whose values are all distinct, from each other too: maximum(a, b) and
+    minimum(a, b) never meet a tie."""
+    size_a = int(np.prod(shape_a))
+    both = draw(distinct_arrays((size_a + int(np.prod(shape_b)),), low, high, dtype))
+    return both[:size_a].reshape(shape_a), both[size_a:].reshape(shape_b)
+
+
+@st.composite
+def axes(draw, ndim, allow_none=True):
+    """A reduction's ``axis``: None, one axis, or a tuple of distinct axes (negatives mixed in)."""
+    kinds = ["none", "int", "tuple"] if allow_none else ["int", "tuple"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "none":
+        return None
+    if kind == "int":
+        return draw(st.integers(-ndim, ndim - 1))
+    chosen = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return tuple(a - ndim if draw(st.booleans()) else a for a in chosen)
+
+
+@st.composite
+def matmul_shapes(draw, max_batch_dims=2, max_side=4):
+    """Shapes ``(a, b)`` for ``a @ b``: either may be a vector; batch axes broadcast (an
+    operand may lack some leading batch axes or have size 1 there)."""
+    m, k, p = (draw(st.integers(1, max_side)) for _ in range(3))
+    batch = draw(shapes(0, max_batch_dims, 1, 3))
+
+    def thin(batch_shape):
+        keep = draw(st.integers(0, len(batch_shape)))
+        kept = batch_shape[len(batch_shape) - keep:]
+        return tuple(1 if draw(st.booleans()) else n for n in kept)
+
+    a = (k,) if draw(st.booleans()) and draw(st.booleans()) else thin(batch) + (m, k)
+    b = (k,) if draw(st.booleans()) and draw(st.booleans()) else thin(batch) + (k, p)
+    return a, b
+
+
+@st.composite
+def pad_widths(draw, ndim, max_width=2):
+    """A PyTorch-style ``pad`` tuple: (before, after) pairs for up to ``ndim`` trailing axes."""
+    pairs = draw(st.integers(1, ndim))
+    return tuple(draw(st.integers(0, max_width)) for _ in range(2 * pairs))
+
+
+@st.composite
+def clip_bounds(draw, values):
+    """``(min, max)`` for clip, each None or halfway between two neighbouring values of the
+    array, so no element sits on a bound (where the gradient jumps)."""
+    points = np.concatenate([[values.min() - 1.0], np.sort(values.ravel()),
+                             [values.max() + 1.0]])
+    midpoints = (points[1:] + points[:-1]) / 2
+    i, j = sorted(draw(st.lists(st.integers(0, len(midpoints) - 1), min_size=2, max_size=2)))
+    low = None if draw(st.booleans()) else float(midpoints[i])
+    high = None if low is not None and draw(st.booleans()) else float(midpoints[j])
+    return low, high
