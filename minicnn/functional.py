@@ -6,12 +6,16 @@ live there, one op family per file.
 
 from .kernels.geometry import conv_output_size
 from .ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .ops.dropout import dropout
 from .ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
 from .ops.linear import linear, matmul
+from .ops.loss import cross_entropy, mse_loss, nll_loss
+from .ops.norm import batch_norm, local_response_norm
 from .ops.reduce import max, mean, sum
 from .ops.shape import cat, flatten, pad, permute, reshape, stack, transpose
 
 __all__ = ["conv_output_size", "relu", "leaky_relu", "sigmoid", "tanh", "softmax",
            "log_softmax", "abs", "clip", "exp", "log", "maximum", "minimum", "sqrt", "where",
            "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",
-           "reshape", "stack", "transpose"]
+           "reshape", "stack", "transpose",
+           "batch_norm", "dropout", "local_response_norm", "cross_entropy", "nll_loss", "mse_loss"]

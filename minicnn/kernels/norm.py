@@ -1,0 +1,224 @@
+"""Batch normalisation kernels: per-channel statistics, normalisation, and the backward pass.
+
+Every kernel sees the input as ``x (N, C, L)``: a batch of N samples, C channels, and L
+values per channel and sample (L = H * W for images, L = 1 for a (N, C) batch of features).
+Channel ``c`` is normalised over its ``M = N * L`` values ``x[:, c, :]``:
+
+    mean_c = sum(x[:, c, :]) / M
+    var_c  = sum((x[:, c, :] - mean_c) ** 2) / M              (biased: divides by M)
+    y      = (x - mean_c) * scale_c + shift_c                 (scale = weight / sqrt(var + eps))
+
+The backward pass needs two sums per channel, then one more sweep to write ``dx``
+(``g`` is dL/dy, ``xhat = (x - mean) * invstd``):
+
+    sum_g    = sum(g)               (= dL/d bias)
+    sum_gx   = sum(g * xhat)        (= dL/d weight)
+    dx       = scale * (g - sum_g / M - xhat * sum_gx / M)    with batch statistics
+    dx       = scale * g                                       with fixed (running) statistics
+
+Each function comes twice: ``*_reference`` is the textbook computation in plain loops (read
+it first); the fast version computes the same thing and is tested against it. The fast
+versions are compiled by Numba, one channel per thread (``prange`` over C, so no two
+threads write the same element), and make one sweep over the data for the statistics and
+one for the gradient. Their sums are float64 whatever the input dtype, so float32 inputs
+keep float32 accuracy in the result.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["batch_norm_statistics_reference", "batch_norm_statistics",
+           "batch_norm_normalize_reference", "batch_norm_normalize",
+           "batch_norm_backward_reference", "batch_norm_backward"]
+
+
+# ----------------------------------------------------------------------------- statistics
+
+
+def batch_norm_statistics_reference(x):
+    """Mean and biased variance of each channel, two sweeps (mean first, then variance).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, L)
+
+    Returns
+    -------
+    mean, var : float64 ndarrays, shape (C,)
+    """
+    n_samples, channels, length = x.shape
+    count = n_samples * length
+    mean = np.zeros(channels)
+    var = np.zeros(channels)
+    for c in range(channels):
+        total = 0.0
+        for n in range(n_samples):
+            for i in range(length):
+                total += float(x[n, c, i])  # a float64 sum, also for float32 x
+        mean[c] = total / count
+        squares = 0.0
+        for n in range(n_samples):
+            for i in range(length):
+                squares += (x[n, c, i] - mean[c]) ** 2
+        var[c] = squares / count
+    return mean, var
+
+
+def _batch_norm_statistics(x):
+    n_samples, channels, length = x.shape
+    count = n_samples * length
+    mean = np.empty(channels)
+    var = np.empty(channels)
+    for c in prange(channels):
+        # One sweep: sum(d) and sum(d^2) of d = x - shift. Shifting by one of the channel's
+        # own values keeps d small, so sum(d^2)/M - mean(d)^2 does not cancel catastrophically
+        # when |mean| >> std (the "shifted data" algorithm).
+        shift = np.float64(x[0, c, 0])
+        # Accumulate per position i (a vector add over i, which the compiler vectorises:
+        # summing into one scalar would be a serial chain of dependent float64 additions).
+        sums = np.zeros(length)
+        sums_of_squares = np.zeros(length)
+        for n in range(n_samples):
+            for i in range(length):
+                d = x[n, c, i] - shift
+                sums[i] += d
+                sums_of_squares[i] += d * d
+        mean_d = sums.sum() / count
+        mean[c] = shift + mean_d
+        var[c] = max(sums_of_squares.sum() / count - mean_d * mean_d, 0.0)
+    return mean, var
+
+
+batch_norm_statistics = njit(cache=True, parallel=True)(_batch_norm_statistics)
+batch_norm_statistics.__doc__ = """Same as ``batch_norm_statistics_reference``, one sweep."""
+
+
+# ----------------------------------------------------------------------------- normalise
+
+
+def batch_norm_normalize_reference(x, mean, scale, shift):
+    """``y = (x - mean) * scale + shift``, each of ``mean``, ``scale``, ``shift`` per channel.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, L)
+    mean, scale, shift : float64 ndarrays, shape (C,)
+
+    Returns
+    -------
+    ndarray, shape (N, C, L), dtype of ``x`` (computed in float64, then rounded)
+    """
+    n_samples, channels, length = x.shape
+    out = np.empty_like(x)
+    for n in range(n_samples):
+        for c in range(channels):
+            for i in range(length):
+                out[n, c, i] = (x[n, c, i] - mean[c]) * scale[c] + shift[c]
+    return out
+
+
+def _batch_norm_normalize(x, mean, scale, shift):
+    n_samples, channels, length = x.shape
+    out = np.empty_like(x)
+    for c in prange(channels):
+        m, a, b = mean[c], scale[c], shift[c]
+        for n in range(n_samples):
+            for i in range(length):
+                out[n, c, i] = (x[n, c, i] - m) * a + b
+    return out
+
+
+batch_norm_normalize = njit(cache=True, parallel=True)(_batch_norm_normalize)
+batch_norm_normalize.__doc__ = """Same as ``batch_norm_normalize_reference``, parallel over C."""
+
+
+# ----------------------------------------------------------------------------- backward
+
+
+def batch_norm_backward_reference(grad, x, mean, invstd, scale, batch_stats, want_grad_x):
+    """Gradients of ``y = (x - mean) * invstd * weight + bias`` (see the module docstring).
+
+    Parameters
+    ----------
+    grad : ndarray, shape (N, C, L)
+        dL/dy.
+    x : ndarray, shape (N, C, L)
+        The forward input.
+    mean, invstd : float64 ndarrays, shape (C,)
+        The statistics the forward pass used; ``invstd = 1 / sqrt(var + eps)``.
+    scale : float64 ndarray, shape (C,)
+        ``weight * invstd`` (``invstd`` when there is no weight).
+    batch_stats : bool
+        True when ``mean`` and ``invstd`` were computed from this batch (training), so the
+        gradient also flows through them; False for fixed running statistics (evaluation).
+    want_grad_x : bool
+        False skips ``grad_x`` (returned with shape (0, 0, 0)).
+
+    Returns
+    -------
+    grad_x : ndarray, shape (N, C, L), dtype of ``x``
+    sum_grad_xhat : float64 ndarray, shape (C,)
+        ``sum(g * xhat)`` per channel, dL/d weight.
+    sum_grad : float64 ndarray, shape (C,)
+        ``sum(g)`` per channel, dL/d bias.
+    """
+    n_samples, channels, length = x.shape
+    count = n_samples * length
+    xhat = np.zeros(x.shape)
+    sum_grad = np.zeros(channels)
+    sum_grad_xhat = np.zeros(channels)
+    for c in range(channels):
+        for n in range(n_samples):
+            for i in range(length):
+                xhat[n, c, i] = (x[n, c, i] - mean[c]) * invstd[c]
+                sum_grad[c] += grad[n, c, i]
+                sum_grad_xhat[c] += grad[n, c, i] * xhat[n, c, i]
+    grad_x = np.empty_like(x) if want_grad_x else np.empty((0, 0, 0), dtype=x.dtype)
+    if want_grad_x:
+        for n in range(n_samples):
+            for c in range(channels):
+                for i in range(length):
+                    if batch_stats:
+                        grad_x[n, c, i] = scale[c] * (grad[n, c, i] - sum_grad[c] / count
+                                                      - xhat[n, c, i] * sum_grad_xhat[c] / count)
+                    else:
+                        grad_x[n, c, i] = scale[c] * grad[n, c, i]
+    return grad_x, sum_grad_xhat, sum_grad
+
+
+def _batch_norm_backward(grad, x, mean, invstd, scale, batch_stats, want_grad_x):
+    n_samples, channels, length = x.shape
+    count = n_samples * length
+    sum_grad = np.empty(channels)
+    sum_grad_xhat = np.empty(channels)
+    grad_x = np.empty_like(x) if want_grad_x else np.empty((0, 0, 0), dtype=x.dtype)
+    for c in prange(channels):
+        m = mean[c]
+        # Sweep 1: the two sums, accumulated per position i as in the statistics kernel.
+        sums = np.zeros(length)
+        sums_centred = np.zeros(length)
+        for n in range(n_samples):
+            for i in range(length):
+                g = np.float64(grad[n, c, i])
+                sums[i] += g
+                sums_centred[i] += g * (x[n, c, i] - m)
+        sum_g = sums.sum()
+        sum_gx = sums_centred.sum() * invstd[c]
+        sum_grad[c] = sum_g
+        sum_grad_xhat[c] = sum_gx
+        if want_grad_x:
+            # Sweep 2: dx = a * g + b * (x - mean) + offset, the closed form expanded.
+            a = scale[c]
+            b = 0.0
+            offset = 0.0
+            if batch_stats:
+                b = -a * invstd[c] * sum_gx / count
+                offset = -a * sum_g / count
+            for n in range(n_samples):
+                for i in range(length):
+                    grad_x[n, c, i] = a * grad[n, c, i] + b * (x[n, c, i] - m) + offset
+    return grad_x, sum_grad_xhat, sum_grad
+
+
+batch_norm_backward = njit(cache=True, parallel=True)(_batch_norm_backward)
+batch_norm_backward.__doc__ = """Same as ``batch_norm_backward_reference``, one sweep per pass."""

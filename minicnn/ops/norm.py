@@ -1,0 +1,224 @@
+"""Normalisation layers: batch normalisation and local response normalisation (AlexNet).
+
+Shapes: N batch, C channels, then any spatial axes (H, W); L = their product (1 for a
+(N, C) input). Sums over "the batch" run over the M = N * L values of one channel.
+
+Batch normalisation
+-------------------
+Each channel is shifted and scaled to zero mean and unit variance, then by a learnt affine::
+
+    mean = sum(x) / M            var = sum((x - mean)^2) / M        (biased variance)
+    xhat = (x - mean) * invstd,  invstd = 1 / sqrt(var + eps)
+    y    = weight * xhat + bias
+
+In training mode ``mean`` and ``var`` are the batch's own statistics, and the running
+estimates used at evaluation are updated in place (PyTorch's convention)::
+
+    running_mean = (1 - momentum) * running_mean + momentum * mean
+    running_var  = (1 - momentum) * running_var  + momentum * var * M / (M - 1)   (unbiased)
+
+Keras writes the same average with the weights swapped, ``moving = m * moving + (1 - m) *
+batch``: its ``momentum=0.99`` is PyTorch's ``momentum=0.01``. (Its default epsilon is 1e-3.)
+
+Backward (g = dL/dy), in closed form. The gradient reaches x directly and through the
+mean and the variance, which depend on every element of the channel; collecting the three
+paths gives::
+
+    dbias   = sum(g)
+    dweight = sum(g * xhat)
+    dx      = weight * invstd / M * (M * g - sum(g) - xhat * sum(g * xhat))     (training)
+    dx      = weight * invstd * g                                          (evaluation)
+
+(``sum(g)`` is the path through the mean, ``xhat * sum(g * xhat)`` the path through the
+variance.) In evaluation mode the statistics are constants, so the layer is an affine map.
+
+Local response normalisation
+----------------------------
+Each activation is divided by a power of the energy of its neighbours across channels
+(PyTorch's formula; ``n = size``)::
+
+    s_c = k + alpha / n * sum_{c' in W(c)} a_{c'}^2,     b_c = a_c * s_c^(-beta)
+
+with the window ``W(c) = [c - n//2, c + (n-1)//2]`` clipped to the existing channels (the
+missing ones count as zeros, the divisor stays n). Backward: a_j enters b_j directly and
+every s_c whose window contains j, i.e. c in ``[j - (n-1)//2, j + n//2]`` (the window
+mirrored)::
+
+    da_j = g_j * s_j^(-beta) - 2 * alpha * beta / n * a_j * sum_{c: j in W(c)} g_c * b_c / s_c
+"""
+
+import numbers
+
+import numpy as np
+
+from ..autograd import Function, Tensor
+from ..kernels import norm as kernels
+
+__all__ = ["batch_norm", "local_response_norm"]
+
+
+def _flatten_spatial(a):
+    """View of a C-contiguous ``(N, C, *spatial)`` array as ``(N, C, L)``."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+
+
+class BatchNorm(Function):
+    """``y = (x - mean) * invstd * weight + bias`` per channel (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, batch_stats, momentum, eps):
+        x3 = _flatten_spatial(x)  # (N, C, H, W) -> (N, C, H*W)
+        if batch_stats:
+            mean, var = kernels.batch_norm_statistics(x3)
+            if running_mean is not None:
+                count = x3.shape[0] * x3.shape[2]
+                running_mean[...] = (1 - momentum) * running_mean + momentum * mean
+                running_var[...] = ((1 - momentum) * running_var
+                                    + momentum * var * (count / (count - 1)))
+        else:
+            mean = running_mean.astype(np.float64)
+            var = running_var.astype(np.float64)
+        invstd = 1.0 / np.sqrt(var + eps)
+        scale = invstd if weight is None else invstd * weight
+        shift = np.zeros_like(mean) if bias is None else bias.astype(np.float64)
+        ctx.save_for_backward(x3, mean, invstd, scale)
+        ctx.batch_stats, ctx.shape = batch_stats, x.shape
+        return kernels.batch_norm_normalize(x3, mean, scale, shift).reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x3, mean, invstd, scale = ctx.saved_tensors
+        need_x, need_weight, need_bias = ctx.needs_input_grad
+        grad3 = np.ascontiguousarray(grad, dtype=x3.dtype).reshape(x3.shape)
+        grad_x, sum_grad_xhat, sum_grad = kernels.batch_norm_backward(
+            grad3, x3, mean, invstd, scale, ctx.batch_stats, need_x)
+        return (grad_x.reshape(ctx.shape) if need_x else None,
+                sum_grad_xhat.astype(x3.dtype) if need_weight else None,
+                sum_grad.astype(x3.dtype) if need_bias else None)
+
+
+def _per_channel(array, name, channels):
+    """Check an optional per-channel argument has shape (C,)."""
+    if array is not None and np.shape(array) != (channels,):
+        raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input with "
+                         f"{channels} channels, got shape {np.shape(array)}")
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over the batch and spatial axes, one mean and variance per channel.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C) or (N, C, H, W) (any (N, C, *) works)
+    running_mean, running_var : ndarray, shape (C,), or None
+        Running estimates. Used as the statistics when ``training=False``; updated in place
+        when ``training=True`` (momentum rule in the module docstring; the variance with the
+        unbiased batch variance). ``None`` for both: always use the batch's statistics and
+        keep nothing (PyTorch's ``track_running_stats=False``).
+    weight, bias : Tensor, shape (C,), optional
+        The learnt per-channel scale (gamma) and shift (beta); absent means 1 and 0.
+    training : bool
+        True: normalise with this batch's mean and biased variance. False: with the
+        running estimates.
+    momentum : float
+        Weight of the new batch in the running average (PyTorch's convention; Keras'
+        ``momentum=0.99`` is ``0.01`` here).
+    eps : float
+        Added to the variance before the square root.
+
+    Returns
+    -------
+    Tensor, the shape and dtype of ``x``
+    """
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, H, W), got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
+    channels = x.shape[1]
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must both be arrays or both "
+                         "be None")
+    if isinstance(running_mean, Tensor):  # accepted too: the update goes into its array
+        running_mean, running_var = running_mean.data, running_var.data
+    for name, array in [("running_mean", running_mean), ("running_var", running_var),
+                        ("weight", weight), ("bias", bias)]:
+        _per_channel(array, name, channels)
+    if not training and running_mean is None:
+        raise ValueError("batch_norm: running_mean and running_var are required when "
+                         "training=False (evaluation normalises with them)")
+    if training and x.size // channels == 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"got input of shape {x.shape} (the variance of one value is 0)")
+    if not isinstance(momentum, numbers.Real):
+        raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r} (a "
+                        "cumulative average, momentum=None, is kept by nn.BatchNorm)")
+    return BatchNorm.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                           batch_stats=training, momentum=momentum, eps=eps)
+
+
+def _channel_window_sum(a, before, after):
+    """``out[:, c] = sum(a[:, c - before : c + after + 1])``, missing channels counting 0."""
+    channels = a.shape[1]
+    out = np.zeros_like(a)
+    for offset in range(-before, after + 1):  # out[:, c] += a[:, c + offset]
+        lo, hi = max(0, -offset), min(channels, channels - offset)
+        out[:, lo:hi] += a[:, lo + offset:hi + offset]
+    return out
+
+
+class LocalResponseNorm(Function):
+    """``b_c = a_c * (k + alpha / n * sum_{window} a^2)^(-beta)`` (see the module docstring)."""
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        before, after = size // 2, (size - 1) // 2
+        s = k + (alpha / size) * _channel_window_sum(x * x, before, after)
+        power = s ** -beta
+        ctx.save_for_backward(x, s, power)
+        ctx.settings = size, alpha, beta
+        return x * power
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, s, power = ctx.saved_tensors
+        size, alpha, beta = ctx.settings
+        # The mirrored window: a_j is in W(c) for c in [j - (n-1)//2, j + n//2].
+        grad_b_over_s = grad * x * power / s  # g_c * b_c / s_c
+        through_s = _channel_window_sum(grad_b_over_s, (size - 1) // 2, size // 2)
+        return grad * power - (2 * alpha * beta / size) * x * through_s
+
+
+def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels (AlexNet), PyTorch's definition.
+
+    ``b_c = a_c * (k + alpha / size * sum_{c' in window} a_{c'}^2) ** -beta`` with a window of
+    ``size`` channels centred on c (``size // 2`` before, ``(size - 1) // 2`` after).
+
+    Other conventions, mapped to these arguments:
+
+    - TensorFlow ``tf.nn.local_response_normalization(depth_radius=r, bias, alpha, beta)``
+      sums over ``2r + 1`` channels and does not divide alpha by the window: use
+      ``size=2*r+1, alpha=alpha_tf * (2*r+1), k=bias``.
+    - Caffe's LRN (``local_size``, ``alpha``, ``beta``, ``k``) divides alpha by the window like
+      PyTorch: the same numbers carry over.
+    - The AlexNet paper (k=2, n=5, alpha=1e-4, beta=0.75) does not divide: ``size=5,
+      alpha=5e-4, beta=0.75, k=2``.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C, H, W) (any (N, C, *) with at least 3 dimensions)
+    size : int
+        Number of channels in the window.
+    alpha, beta, k : float
+
+    Returns
+    -------
+    Tensor, the shape and dtype of ``x``
+    """
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: input must have at least 3 dimensions "
+                         f"(N, C, H, W), got shape {x.shape}")
+    if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
+    return LocalResponseNorm.apply(x, size=int(size), alpha=alpha, beta=beta, k=k)
