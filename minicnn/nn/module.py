@@ -111,11 +111,11 @@ class Module:
     def __setattr__(self, name, value):
         if isinstance(value, Parameter):
             self._check_initialised("parameters")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._check_initialised("sub-modules")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif "_parameters" in self.__dict__ and name in self._parameters:
             if value is not None:
@@ -135,11 +135,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Drop ``name`` from every registry, so one name means one thing."""
+    def _forget(self, name, keep=None):
+        """Drop ``name`` from every registry but ``keep`` (the one about to receive it), so
+        one name means one thing; re-assigning within ``keep`` keeps the name's position."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __getattr__(self, name):
@@ -162,7 +164,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, got "
                             f"{type(param).__name__}")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name, array, persistent=True):
@@ -182,7 +184,7 @@ class Module:
                             f"{type(array).__name__}")
         if "." in name or not name:
             raise ValueError(f"register_buffer: invalid name {name!r} (non-empty, no dots)")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = array
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -195,7 +197,7 @@ class Module:
                             f"{type(module).__name__}")
         if not isinstance(name, str) or "." in name or not name:
             raise ValueError(f"add_module: invalid module name {name!r} (non-empty, no dots)")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module

@@ -114,7 +114,10 @@ class Optimizer:
                         if p.grad.shape != p.shape:
                             raise ValueError(f"a parameter of shape {p.shape} has a gradient of "
                                              f"shape {p.grad.shape}")
-                        self._update(p, p.grad, group, self.state.setdefault(p, {}))
+                        state = self.state.get(p, {})
+                        self._update(p, p.grad, group, state)
+                        if state:  # plain SGD keeps none
+                            self.state[p] = state
         return loss
 
     def _update(self, p, grad, group, state):
@@ -130,7 +133,7 @@ class Optimizer:
         index_of = {id(p): i for i, p in enumerate(self._indexed_params())}
         state = {index_of[id(p)]: {k: (v.copy() if isinstance(v, np.ndarray) else v)
                                    for k, v in s.items()}
-                 for p, s in self.state.items() if s}
+                 for p, s in self.state.items()}
         groups = []
         start = 0
         for group in self.param_groups:
