@@ -124,8 +124,8 @@ def _describe(i, x, analytic, numeric, rel, bad, atol, rtol, max_reported):
         lines.append("The analytic gradient is all zeros: did backward return None for this "
                      "input, or is it not connected to the output?")
     lines.append("Worst elements (index: analytic vs numeric, relative error):")
-    order = np.argsort(rel, axis=None)[::-1][:max_reported]
-    for flat in order:
+    order = np.argsort(rel, axis=None)[::-1][:min(max_reported, int(bad.sum()))]
+    for flat in order:  # failing elements only: a passing one listed here would mislead
         idx = np.unravel_index(flat, x.shape)
         lines.append(f"  {tuple(int(j) for j in idx)}: analytic {analytic[idx]:.6g} vs numeric "
                      f"{numeric[idx]:.6g}, relative error {rel[idx]:.2e}")
