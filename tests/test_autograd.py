@@ -1,0 +1,412 @@
+"""The autograd core: Tensor construction and attributes, the backward engine (seeding,
+accumulation, deep graphs, freeing the graph), grad modes, detach, freezing, custom ops."""
+
+import gc
+import sys
+import weakref
+
+import numpy as np
+import pytest
+
+import minicnn
+from minicnn import Function, Tensor
+from minicnn import functional as F
+from minicnn.ops import elementwise
+
+
+def leaf(values, dtype=np.float64):
+    return minicnn.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+# ----------------------------------------------------------------------------- construction
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_numpy_float_arrays_keep_their_dtype(dtype):
+    data = np.ones((2, 3), dtype=dtype)
+    t = Tensor(data)
+    assert t.dtype == dtype
+    assert t.data is data  # no copy
+
+
+@pytest.mark.parametrize("data", [1.5, 2, [1.0, 2.0], [[1, 2], [3, 4]], True])
+def test_python_numbers_and_lists_become_float32(data):
+    assert minicnn.tensor(data).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint8, np.bool_])
+def test_integer_and_boolean_arrays_stay_as_they_are(dtype):
+    assert Tensor(np.array([1, 0, 1], dtype=dtype)).dtype == dtype
+
+
+def test_numpy_scalars_keep_their_dtype():
+    assert Tensor(np.float64(2.0)).dtype == np.float64
+    assert Tensor(np.float32(2.0)).dtype == np.float32
+    assert Tensor(np.int64(3)).dtype == np.int64
+
+
+def test_dtype_argument_converts():
+    assert minicnn.tensor([1, 2], dtype=np.float64).dtype == np.float64
+    assert Tensor(np.ones(2, dtype=np.float32), dtype=np.float64).dtype == np.float64
+    assert Tensor(Tensor(np.ones(2))).dtype == np.float64
+
+
+def test_requires_grad_needs_a_floating_dtype():
+    with pytest.raises(TypeError, match="floating dtype, got int64"):
+        Tensor(np.array([1, 2]), requires_grad=True)
+    with pytest.raises(TypeError, match="floating dtype"):
+        Tensor(np.array([1, 2])).requires_grad_()
+    assert Tensor([1.0], requires_grad=True).requires_grad
+
+
+# ----------------------------------------------------------------------------- attributes
+
+
+def test_basic_attributes():
+    data = np.arange(6.0).reshape(2, 3)
+    t = Tensor(data)
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and t.dtype == np.float64
+    assert len(t) == 2
+    assert t.numpy() is data
+    assert Tensor(np.array([[4.5]])).item() == 4.5
+    assert not t.requires_grad and t.grad is None and t.is_leaf
+
+
+def test_data_and_grad_are_assignable():
+    p = leaf([1.0, 2.0])
+    p.data = np.array([3.0, 4.0])
+    (p * p).sum().backward()
+    np.testing.assert_array_equal(p.grad, [6.0, 8.0])  # the new data was used
+    p.grad = None
+    assert p.grad is None
+    p.grad = np.zeros(2)
+    (p * 1.0).sum().backward()
+    np.testing.assert_array_equal(p.grad, [1.0, 1.0])
+
+
+def test_repr_shows_values_dtype_and_requires_grad():
+    assert repr(Tensor(np.array([1.0, 2.5]))) == "tensor([1. , 2.5], dtype=float64)"
+    text = repr(leaf([[1.0], [2.0]], dtype=np.float32))
+    assert text.startswith("tensor([[1.],") and "dtype=float32" in text
+    assert text.endswith("requires_grad=True)")
+
+
+def test_truth_value_follows_numpy():
+    assert not bool(minicnn.tensor([1.0]) == minicnn.tensor([2.0]))
+    assert bool(minicnn.tensor(3.0) > 1.0)
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(minicnn.tensor([1.0, 2.0]) > 0)
+
+
+def test_numpy_conversion_gives_the_data_not_an_object_array():
+    t = leaf([1.0, 2.0])
+    a = np.asarray(t)
+    assert a.dtype == np.float64 and a.shape == (2,)
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    copy = np.array(t)
+    copy[0] = 9.0
+    assert t.data[0] == 1.0
+
+
+def test_comparisons_and_argmax_are_outside_the_graph():
+    x = leaf([1.0, 3.0, 2.0])
+    for mask in (x > 1.5, x >= 2.0, x < 2.0, x <= 1.0, x == 3.0, x != 3.0):
+        assert mask.dtype == np.bool_ and not mask.requires_grad
+    np.testing.assert_array_equal((x > 1.5).data, [False, True, True])
+    assert x.argmax().item() == 1 and not x.argmax().requires_grad
+
+
+# ----------------------------------------------------------------------------- backward
+
+
+def test_scalar_output_seed_defaults_to_one():
+    x = leaf(2.0)
+    (x * 3.0).backward()
+    assert x.grad == 3.0
+    y = leaf([[2.0]])
+    (y * 5.0).backward()  # one element: also a valid seed-1 output
+    np.testing.assert_array_equal(y.grad, [[5.0]])
+
+
+def test_non_scalar_output_needs_an_explicit_gradient():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"needs a scalar output, got shape \(2,\)"):
+        (x * 2.0).backward()
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\), expected .* \(2,\)"):
+        (x * 2.0).backward(np.ones(3))
+
+
+def test_backward_needs_a_tensor_that_requires_grad():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor(np.ones(2)) * 2.0).sum().backward()
+
+
+def test_explicit_gradient_scales_the_result():
+    x = leaf([1.0, 2.0])
+    (x * x).backward(np.array([10.0, 100.0]))
+    np.testing.assert_array_equal(x.grad, [20.0, 400.0])
+
+
+def test_a_tensor_used_twice_accumulates():
+    x = leaf([3.0])
+    (x * x).backward(np.ones(1))
+    np.testing.assert_array_equal(x.grad, [6.0])
+    x.grad = None
+    (x + x).backward(np.ones(1))
+    np.testing.assert_array_equal(x.grad, [2.0])
+
+
+def test_diamond_graph():
+    x = leaf([2.0])
+    y = x * 3.0             # y feeds two branches
+    z = y.exp() * y + y * y  # d/dy = e^y (1 + y) + 2y
+    z.backward(np.ones(1))
+    y_value = 6.0
+    expected = 3.0 * (np.exp(y_value) * (1 + y_value) + 2 * y_value)
+    np.testing.assert_allclose(x.grad, [expected], rtol=1e-14)
+
+
+def test_nested_diamonds_each_node_runs_once(monkeypatch):
+    calls = []
+    backward = elementwise.Mul.backward
+
+    def counting(ctx, grad):
+        calls.append(1)
+        return backward(ctx, grad)
+
+    monkeypatch.setattr(elementwise.Mul, "backward", staticmethod(counting))
+    x = leaf(1.5)
+    y = x
+    for _ in range(20):  # each level uses the previous one twice: 2^20 paths
+        y = (y * 1.0) + (y * 1.0)
+    y.backward()
+    assert x.grad == 2.0 ** 20
+    assert len(calls) == 40  # no path enumeration
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = leaf([1.0, 2.0])
+    (x * 3.0).sum().backward()
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0 + 2.0, 3.0 + 4.0])
+
+
+def test_ten_thousand_op_chain_without_recursion_error():
+    assert sys.getrecursionlimit() <= 10_000  # the default: the engine must not recurse
+    x = leaf(1.0)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001 + 0.0
+    y.backward()
+    assert x.grad == pytest.approx(1.0001 ** 10_000)
+
+
+def test_intermediate_tensors_keep_no_grad():
+    x = leaf([1.0, 2.0])
+    y = x * 2.0
+    z = y.sum()
+    z.backward()
+    assert y.grad is None and z.grad is None
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_backward_from_a_leaf_itself():
+    x = leaf(2.0)
+    x.backward()
+    assert x.grad == 1.0
+
+
+# ----------------------------------------------------------------------------- freeing the graph
+
+
+def _loss_and_saved_array():
+    x = leaf(np.linspace(-1, 1, 5))
+    loss = F.sigmoid(x * 2.0).sum()
+    sigmoid_node = loss._node.inputs[0]._node
+    (saved,) = sigmoid_node.ctx.saved_tensors
+    return x, loss, weakref.ref(saved)
+
+
+def test_graph_is_freed_after_backward():
+    x, loss, saved = _loss_and_saved_array()
+    gc.collect()
+    assert saved() is not None  # alive while the graph may still be used
+    loss.backward()
+    gc.collect()
+    assert saved() is None  # the saved array died with the graph
+
+
+def test_second_backward_through_a_freed_graph_is_a_clear_error():
+    x, loss, _ = _loss_and_saved_array()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+        loss.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x, loss, saved = _loss_and_saved_array()
+    loss.backward(retain_graph=True)
+    first = x.grad.copy()
+    gc.collect()
+    assert saved() is not None
+    loss.backward()
+    np.testing.assert_allclose(x.grad, 2 * first)
+
+
+def test_training_loop_does_not_grow_the_number_of_tensors():
+    w = leaf(np.ones((3, 3)))
+    x = Tensor(np.ones((4, 3)))
+
+    def step():
+        loss = F.log_softmax(x @ w, axis=1).sum()
+        loss.backward()
+        w.grad = None
+
+    step()
+    gc.collect()
+    before = sum(isinstance(o, Tensor) for o in gc.get_objects())
+    for _ in range(20):
+        step()
+    gc.collect()
+    assert sum(isinstance(o, Tensor) for o in gc.get_objects()) == before
+
+
+# ----------------------------------------------------------------------------- grad modes
+
+
+def test_no_grad_records_nothing():
+    x = leaf([1.0, 2.0])
+    with minicnn.no_grad():
+        assert not minicnn.is_grad_enabled()
+        y = (x * 2.0).exp().sum()
+    assert minicnn.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+
+
+def test_enable_grad_inside_no_grad():
+    x = leaf([1.0])
+    with minicnn.no_grad():
+        with minicnn.enable_grad():
+            y = x * 2.0
+        z = x * 2.0
+        assert not minicnn.is_grad_enabled()
+    assert y.requires_grad and not z.requires_grad
+    y.backward(np.ones(1))
+    np.testing.assert_array_equal(x.grad, [2.0])
+
+
+def test_no_grad_as_a_decorator_and_after_an_exception():
+    @minicnn.no_grad()
+    def evaluate(t):
+        """Evaluate without recording."""
+        return t * 2.0
+
+    x = leaf([1.0])
+    assert not evaluate(x).requires_grad
+    assert evaluate.__name__ == "evaluate" and evaluate.__doc__ == "Evaluate without recording."
+    assert minicnn.is_grad_enabled()
+    with pytest.raises(ZeroDivisionError):
+        with minicnn.no_grad():
+            1 / 0
+    assert minicnn.is_grad_enabled()
+
+
+def test_detach_shares_data_and_cuts_the_graph():
+    x = leaf([1.0, 2.0])
+    d = x.detach()
+    assert not d.requires_grad and d.is_leaf and d.data is x.data
+    (d * x).sum().backward()  # d is a constant: d/dx (c * x) = c
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])
+
+
+def test_requires_grad_false_freezes_a_parameter():
+    w, b = leaf([1.0, 2.0]), leaf([0.5])
+    assert b.requires_grad_(False) is b
+    (w * 3.0 + b).sum().backward()
+    assert b.grad is None
+    np.testing.assert_array_equal(w.grad, [3.0, 3.0])
+
+
+def test_an_op_on_frozen_tensors_only_is_not_recorded():
+    a, b = Tensor(np.ones(2)), Tensor(np.ones(2))
+    assert not (a * b).requires_grad and (a * b).is_leaf
+
+
+# ----------------------------------------------------------------------------- custom ops
+
+
+class Cube(Function):
+    """The example of autograd.py's docstring."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x ** 2 * grad
+
+
+def test_custom_op_from_the_docstring(rng):
+    t = minicnn.tensor(rng.standard_normal(3), dtype=np.float64, requires_grad=True)
+    y = Cube.apply(t)
+    np.testing.assert_allclose(y.data, t.data ** 3)
+    y.sum().backward()
+    np.testing.assert_allclose(t.grad, 3 * t.data ** 2)
+    assert minicnn.gradcheck(Cube.apply, [t])
+
+
+def test_custom_op_settings_and_needs_input_grad():
+    seen = {}
+
+    class ScaledAdd(Function):
+        @staticmethod
+        def forward(ctx, a, b, scale):
+            ctx.scale = scale
+            seen["needs"] = ctx.needs_input_grad
+            return a + scale * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            da = grad if ctx.needs_input_grad[0] else None
+            db = ctx.scale * grad if ctx.needs_input_grad[1] else None
+            return da, db
+
+    a, b = leaf([1.0]), Tensor(np.array([2.0]))
+    out = ScaledAdd.apply(a, b, scale=3.0)
+    assert seen["needs"] == (True, False)
+    np.testing.assert_array_equal(out.data, [7.0])
+    out.backward(np.ones(1))
+    np.testing.assert_array_equal(a.grad, [1.0])
+    assert minicnn.gradcheck(lambda x, y: ScaledAdd.apply(x, y, scale=3.0),
+                             [leaf([1.0, 2.0]), leaf([3.0, 4.0])])
+
+
+def test_custom_op_mistakes_are_reported():
+    class TooFew(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    class WrongShape(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.sum()
+
+    with pytest.raises(RuntimeError, match="TooFew.backward returned 1 gradients for 2 inputs"):
+        TooFew.apply(leaf([1.0]), leaf([2.0])).backward(np.ones(1))
+    with pytest.raises(RuntimeError, match=r"WrongShape.backward returned a gradient of shape "
+                                           r"\(\) for an input of shape \(2,\)"):
+        WrongShape.apply(leaf([1.0, 2.0])).backward(np.ones(2))
