@@ -52,7 +52,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["load_torch_state_dict", "TorchCheckpointError", "UnsafeCheckpointError"]
+__all__ = ["load_torch_state_dict", "TorchCheckpointError", "UnsafeCheckpointError", "TorchDtype"]
 
 
 class TorchCheckpointError(ValueError):
@@ -117,7 +117,7 @@ def load_torch_state_dict(path, *, key=None, strip_prefix=None):
         unpickler = _CheckpointUnpickler(pickled, archive, prefix, byteorder, source)
         try:
             loaded = unpickler.load()
-        except TorchCheckpointError:
+        except (TorchCheckpointError, MemoryError):
             raise
         except Exception as error:  # any other failure means a malformed pickle stream
             raise TorchCheckpointError(
@@ -170,27 +170,28 @@ _DTYPES = (
     TorchDtype("uint32", None, "u4", "uint32"),
     TorchDtype("uint64", None, "u8", "uint64"),
 )
-_BYTE = _DTYPES[10]  # an untyped storage's elements are bytes
+_BYTE = next(d for d in _DTYPES if d.name == "uint8")  # an untyped storage's elements
 
 
 def _decode(view, dtype):
-    """Copy a strided view of stored elements into an owned C-contiguous array of ``dtype.result``."""
-    elements = np.array(view, dtype=np.dtype(dtype.stored).newbyteorder("="), order="C")
-    if dtype.name == "bfloat16":
-        return (elements.astype(np.uint32) << 16).view(np.float32)  # bf16 = top 16 bits of f32
+    """An owned C-contiguous array of ``dtype.result`` holding a strided view's elements."""
+    if dtype.name == "bfloat16":  # a bfloat16 is the top 16 bits of a float32: shift them up
+        result = np.empty(view.shape, np.float32)
+        np.left_shift(view, 16, out=result.view(np.uint32), dtype=np.uint32)
+        return result
     if dtype.name == "bool":
-        return elements != 0
-    return elements
+        return np.not_equal(view, 0, out=np.empty(view.shape, np.bool_))
+    return np.array(view, dtype=np.dtype(dtype.stored).newbyteorder("="), order="C")
 
 
 # --- the stand-ins the pickle may reach ------------------------------------------------
 
 class _Storage(NamedTuple):
-    """One ``data/<key>`` record: its bytes, their element type (None: untyped bytes) and
-    byte order ('<' or '>')."""
+    """One ``data/<key>`` record: its bytes, their element type (uint8 for an untyped
+    storage) and byte order ('<' or '>')."""
     key: str
     data: bytes
-    dtype: TorchDtype | None
+    dtype: TorchDtype
     byteorder: str
 
     def __setstate__(self, state):
@@ -230,7 +231,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride, dtype=None):
                                     "from a storage record: not a plain state dict")
     dtype = dtype if dtype is not None else storage.dtype
     if not isinstance(dtype, TorchDtype):
-        raise TorchCheckpointError(f"storage {storage.key!r} has no element type")
+        raise TorchCheckpointError(f"a tensor's dtype {dtype!r} is not a torch dtype")
     size, stride = _int_tuple(size, "size"), _int_tuple(stride, "stride")
     offset = _int_tuple((storage_offset,), "storage_offset")[0]
     if len(size) != len(stride):
