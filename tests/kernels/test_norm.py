@@ -1,0 +1,145 @@
+"""Batch-norm kernels: hand-computed statistics, fast == reference on drawn shapes (float64
+tight, float32 with a tolerance), float32 accuracy with a large mean, gradient identities."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minicnn.kernels import norm as K
+from tests.strategies import arrays, distinct_arrays
+
+KERNEL_PAIRS = [
+    (K.batch_norm_statistics_reference, K.batch_norm_statistics),
+    (K.batch_norm_normalize_reference, K.batch_norm_normalize),
+    (K.batch_norm_backward_reference, K.batch_norm_backward),
+]
+
+
+@st.composite
+def nlc_shapes(draw):
+    """(N, C, L) with N * L >= 2 (one value per channel has no variance)."""
+    n, c, length = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 6))
+    if n * length == 1:
+        n = 2
+    return n, c, length
+
+
+def _kernel_inputs(data, shape, dtype):
+    """x, grad, and per-channel mean, invstd, scale, shift (float64) for ``shape``."""
+    x = data.draw(arrays(shape, -2.0, 2.0, dtype=dtype))
+    grad = data.draw(arrays(shape, -1.0, 1.0, dtype=dtype))
+    channels = shape[1]
+    mean = data.draw(arrays((channels,), -1.0, 1.0))
+    invstd = data.draw(arrays((channels,), 0.5, 2.0))
+    scale = invstd * data.draw(arrays((channels,), -2.0, 2.0))
+    shift = data.draw(arrays((channels,), -1.0, 1.0))
+    return x, grad, mean, invstd, scale, shift
+
+
+# ----------------------------------------------------------------------------- golden cases
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("statistics", [K.batch_norm_statistics_reference,
+                                        K.batch_norm_statistics])
+def test_statistics_by_hand(statistics):
+    # channel 0 holds 1, 2, 3, 4 (mean 2.5, biased variance 1.25); channel 1 holds 10 x4.
+    x = np.array([[[1.0, 2.0], [10.0, 10.0]],
+                  [[3.0, 4.0], [10.0, 10.0]]])  # (N=2, C=2, L=2)
+    mean, var = statistics(x)
+    np.testing.assert_allclose(mean, [2.5, 10.0], rtol=1e-15)
+    np.testing.assert_allclose(var, [1.25, 0.0], rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("normalize", [K.batch_norm_normalize_reference,
+                                       K.batch_norm_normalize])
+def test_normalize_by_hand(normalize):
+    x = np.array([[[1.0, 2.0], [3.0, 5.0]]])  # (1, 2, 2)
+    out = normalize(x, np.array([1.0, 3.0]), np.array([2.0, 0.5]), np.array([0.0, -1.0]))
+    np.testing.assert_allclose(out, [[[0.0, 2.0], [-1.0, 0.0]]], rtol=1e-15)
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("backward", [K.batch_norm_backward_reference, K.batch_norm_backward])
+def test_backward_by_hand(backward):
+    # One channel, values 1 and 3: mean 2, var 1, xhat = (-1, 1) (eps taken as 0 here).
+    x = np.array([[[1.0]], [[3.0]]])  # (N=2, C=1, L=1)
+    grad = np.array([[[1.0]], [[0.0]]])
+    mean, invstd, scale = np.array([2.0]), np.array([1.0]), np.array([3.0])  # weight 3
+    grad_x, grad_weight, grad_bias = backward(grad, x, mean, invstd, scale, True, True)
+    np.testing.assert_allclose(grad_bias, [1.0])  # sum(g)
+    np.testing.assert_allclose(grad_weight, [-1.0])  # sum(g * xhat)
+    # dx = w * invstd / M * (M g - sum g - xhat sum(g xhat)) = 3/2 * ((2, 0) - 1 - (-1, 1)(-1))
+    np.testing.assert_allclose(grad_x.ravel(), [0.0, 0.0], atol=1e-15)
+    grad_x, _, _ = backward(grad, x, mean, invstd, scale, False, True)  # fixed statistics
+    np.testing.assert_allclose(grad_x.ravel(), [3.0, 0.0])
+    grad_x, _, _ = backward(grad, x, mean, invstd, scale, True, False)
+    assert grad_x.shape == (0, 0, 0)
+
+
+# ----------------------------------------------------------------------------- fast == reference
+
+
+@given(shape=nlc_shapes(), data=st.data())
+def test_statistics_fast_equals_reference(shape, data):
+    x64 = data.draw(arrays(shape, -3.0, 3.0))
+    for a, b in zip(K.batch_norm_statistics_reference(x64), K.batch_norm_statistics(x64)):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    x32 = x64.astype(np.float32)
+    for a, b in zip(K.batch_norm_statistics_reference(x32), K.batch_norm_statistics(x32)):
+        assert b.dtype == np.float64  # statistics are float64 for any input
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 1e-6)])
+@given(shape=nlc_shapes(), data=st.data())
+def test_normalize_fast_equals_reference(dtype, rtol, shape, data):
+    x, _, mean, _, scale, shift = _kernel_inputs(data, shape, dtype)
+    expected = K.batch_norm_normalize_reference(x, mean, scale, shift)
+    out = K.batch_norm_normalize(x, mean, scale, shift)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+@given(shape=nlc_shapes(), batch_stats=st.booleans(), want_grad_x=st.booleans(),
+       data=st.data())
+def test_backward_fast_equals_reference(dtype, rtol, shape, batch_stats, want_grad_x, data):
+    x, grad, mean, invstd, scale, _ = _kernel_inputs(data, shape, dtype)
+    expected = K.batch_norm_backward_reference(grad, x, mean, invstd, scale, batch_stats,
+                                               want_grad_x)
+    result = K.batch_norm_backward(grad, x, mean, invstd, scale, batch_stats, want_grad_x)
+    assert result[0].dtype == dtype
+    assert result[0].shape == (shape if want_grad_x else (0, 0, 0))
+    for a, b in zip(expected, result):
+        np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
+
+
+# ----------------------------------------------------------------------------- properties
+
+
+def test_float32_statistics_accurate_with_a_large_mean(rng):
+    # Mean 1e4, std 1: E[x^2] - E[x]^2 naively in float32 would lose every digit.
+    x = (1e4 + rng.standard_normal((16, 3, 64))).astype(np.float32)
+    mean, var = K.batch_norm_statistics(x)
+    x64 = x.astype(np.float64)
+    np.testing.assert_allclose(mean, x64.mean(axis=(0, 2)), rtol=1e-13)
+    np.testing.assert_allclose(var, x64.var(axis=(0, 2)), rtol=1e-9)
+
+
+@given(shape=nlc_shapes(), data=st.data())
+def test_training_grad_x_is_orthogonal_to_the_normalisation(shape, data):
+    # y is invariant to shifting x[:, c] and to scaling x[:, c] - mean (at eps = 0), so dx
+    # sums to zero per channel and is orthogonal to xhat.
+    x = data.draw(distinct_arrays(shape, -2.0, 2.0))
+    grad = data.draw(arrays(shape, -1.0, 1.0))
+    mean, var = K.batch_norm_statistics(x)
+    invstd = 1 / np.sqrt(var)
+    scale = invstd * data.draw(arrays((shape[1],), 0.5, 2.0))
+    grad_x, _, _ = K.batch_norm_backward(grad, x, mean, invstd, scale, True, True)
+    xhat = (x - mean[:, None]) * invstd[:, None]
+    size = np.abs(grad_x).max() + 1
+    np.testing.assert_allclose(grad_x.sum(axis=(0, 2)), 0, atol=1e-12 * size * x.size)
+    np.testing.assert_allclose((grad_x * xhat).sum(axis=(0, 2)), 0, atol=1e-12 * size * x.size)
