@@ -1,0 +1,104 @@
+"""``python -m minicnn gradcheck``: the table, --filter, exit codes, one-line errors."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from minicnn.__main__ import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HEADER = "op | inputs | max relative error | pass"
+
+
+def _rows(text):
+    """The table's data rows, split into cells."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if " | ".join(
+        cell.strip() for cell in line.split("|")) == HEADER) + 2  # header, rule
+    rows = []
+    for line in lines[start:]:
+        if "|" not in line:
+            break
+        rows.append([cell.strip() for cell in line.split("|")])
+    return rows
+
+
+def test_the_core_ops_table_passes(capsys):
+    assert main(["gradcheck", "--filter", "autograd_core."]) == 0
+    out = capsys.readouterr().out
+    rows = _rows(out)
+    names = [r[0] for r in rows]
+    for op in ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
+               "maximum", "minimum", "where", "clip", "relu", "leaky_relu", "sigmoid", "tanh",
+               "softmax", "log_softmax", "sum", "mean", "max", "matmul", "linear",
+               "reshape", "permute", "transpose", "flatten", "getitem", "cat", "stack", "pad"]:
+        assert any(n.startswith(f"autograd_core: {op}") for n in names), op
+    for name, inputs, error, passed in rows:
+        assert passed == "yes", name
+        assert int(inputs) >= 1
+        assert float(error) <= 1e-3
+    assert f"{len(rows)} of {len(rows)} ops pass" in out
+
+
+def test_filter_selects_rows(capsys):
+    assert main(["gradcheck", "--filter", "autograd_core.matmul"]) == 0
+    rows = _rows(capsys.readouterr().out)
+    assert [r[0] for r in rows] == ["autograd_core: matmul (batched)",
+                                    "autograd_core: matmul (vector)"]
+
+
+def test_a_failing_op_gives_a_no_row_its_report_and_exit_code_1(capsys, monkeypatch):
+    from minicnn.ops import elementwise
+
+    monkeypatch.setattr(elementwise.Exp, "backward", staticmethod(lambda ctx, grad: grad))
+    assert main(["gradcheck", "--filter", "autograd_core.exp"]) == 1
+    out = capsys.readouterr().out
+    assert _rows(out)[0][0] == "autograd_core: exp" and _rows(out)[0][3] == "NO"
+    assert "0 of 1 ops pass" in out and "Gradient check failed for input 0" in out
+
+
+def test_a_crashing_op_is_a_failing_row(capsys, monkeypatch):
+    from minicnn.ops import elementwise
+
+    def broken(ctx, grad):
+        raise IndexError("a bug in backward")
+
+    monkeypatch.setattr(elementwise.Sqrt, "backward", staticmethod(broken))
+    assert main(["gradcheck", "--filter", "autograd_core.sqrt"]) == 1
+    out = capsys.readouterr().out
+    assert _rows(out)[0][3] == "NO" and "IndexError: a bug in backward" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["gradcheck", "--filter", "no-such-op"], "no op matches --filter 'no-such-op'"),
+    (["gradcheck", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
+    (["gradcheck", "--bogus"], "unrecognized arguments: --bogus"),
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ([], "the following arguments are required: command"),
+])
+def test_bad_arguments_give_one_line_and_exit_code_2(argv, message, capsys):
+    try:
+        code = main(argv)  # an error found after parsing is returned...
+    except SystemExit as e:  # ...one found by argparse exits
+        code = e.code
+    assert code == 2
+    captured = capsys.readouterr()
+    err = captured.err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert captured.out == ""
+
+
+def test_runs_as_a_module_in_a_fresh_interpreter():
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "minicnn", "gradcheck", "--filter",
+                           "autograd_core.s"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = _rows(done.stdout)  # finds the header
+    assert rows and all(r[3] == "yes" for r in rows)
+    bad = subprocess.run([sys.executable, "-m", "minicnn", "gradcheck", "--seed", "x"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
