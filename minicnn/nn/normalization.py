@@ -68,15 +68,17 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__}: input has {x.shape[1]} channels (shape "
                              f"{x.shape}), the layer was built for num_features="
                              f"{self.num_features}")
+        counting = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked += 1  # in place: a 0-d int64 array
-            if self.momentum is None:
-                factor = 1.0 / float(self.num_batches_tracked)
+        if counting and self.momentum is None:  # cumulative average over the batches so far
+            factor = 1.0 / (int(self.num_batches_tracked) + 1)
         # Batch statistics in training, or always when there are no running ones.
         use_batch_stats = self.training or self.running_mean is None
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            training=use_batch_stats, momentum=factor, eps=self.eps)
+        out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                           training=use_batch_stats, momentum=factor, eps=self.eps)
+        if counting:  # only once the batch was used: a failed call counts nothing
+            self.num_batches_tracked += 1  # in place: a 0-d int64 array
+        return out
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

@@ -1,0 +1,37 @@
+"""Activation layers, Flatten, Dropout and CrossEntropyLoss: thin modules over functional."""
+
+import numpy as np
+import pytest
+
+import minicnn
+from minicnn import functional as F
+from minicnn import nn
+from tests.nn._parity import assert_same_as_torch
+
+X = minicnn.tensor(np.array([[-2.0, -0.5, 0.5, 3.0]], dtype=np.float32))
+
+
+@pytest.mark.parametrize("module, fn", [
+    (nn.ReLU(), F.relu), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh),
+    (nn.LeakyReLU(0.2), lambda x: F.leaky_relu(x, 0.2)),
+])
+def test_activation_equals_functional(module, fn):
+    out = module(X)
+    np.testing.assert_array_equal(out.data, fn(X).data)
+    assert out.dtype == np.float32 and list(module.parameters()) == []
+
+
+def test_reprs_match_torch():
+    modules = ["ReLU()", "ReLU(inplace=True)", "LeakyReLU(negative_slope=0.2)", "Sigmoid()",
+               "Tanh()", "Dropout(p=0.3, inplace=False)", "Flatten(start_dim=1, end_dim=-1)"]
+    for text in modules:
+        assert repr(eval("nn." + text)) == text
+    torch = pytest.importorskip("torch")
+    for text in modules:
+        assert repr(eval("torch.nn." + text)) == text
+
+
+def test_leaky_relu_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    assert_same_as_torch(torch, nn.LeakyReLU(0.1), torch.nn.LeakyReLU(0.1), x)

@@ -1,0 +1,72 @@
+"""Conv2d: constructor (PyTorch's signature and defaults), padding forms, repr, torch parity."""
+
+import numpy as np
+import pytest
+
+import minicnn
+from minicnn import nn
+from tests.nn._parity import assert_same_as_torch
+
+
+def test_weight_shape_and_defaults():
+    conv = nn.Conv2d(6, 4, 3)
+    assert conv.weight.shape == (4, 6, 3, 3) and conv.bias.shape == (4,)
+    assert (conv.kernel_size, conv.stride, conv.padding, conv.dilation, conv.groups) == \
+        ((3, 3), (1, 1), (0, 0), (1, 1), 1)
+    grouped = nn.Conv2d(6, 4, (1, 7), stride=2, padding=(0, 3), groups=2, bias=False)
+    assert grouped.weight.shape == (4, 3, 1, 7) and grouped.bias is None
+    assert list(grouped.state_dict()) == ["weight"]
+    assert nn.Conv2d(8, 8, 3, groups=8).weight.shape == (8, 1, 3, 3)  # depthwise
+
+
+@pytest.mark.parametrize("kwargs, expected", [
+    (dict(in_channels=3, out_channels=64, kernel_size=3, padding=1),
+     "Conv2d(3, 64, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))"),
+    (dict(in_channels=3, out_channels=64, kernel_size=7, stride=2, padding=3, bias=False),
+     "Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), padding=(3, 3), bias=False)"),
+    (dict(in_channels=32, out_channels=32, kernel_size=3, groups=32, dilation=2),
+     "Conv2d(32, 32, kernel_size=(3, 3), stride=(1, 1), dilation=(2, 2), groups=32)"),
+    (dict(in_channels=4, out_channels=8, kernel_size=(1, 7), padding="same"),
+     "Conv2d(4, 8, kernel_size=(1, 7), stride=(1, 1), padding=same)"),
+])
+def test_repr_is_pytorchs(kwargs, expected):
+    assert repr(nn.Conv2d(**kwargs)) == expected
+    torch = pytest.importorskip("torch")
+    assert repr(torch.nn.Conv2d(**kwargs)) == expected
+
+
+def test_padding_forms():
+    x = minicnn.tensor(np.ones((1, 2, 9, 9), dtype=np.float32))
+    assert nn.Conv2d(2, 3, 3, padding="same")(x).shape == (1, 3, 9, 9)
+    assert nn.Conv2d(2, 3, 4, stride=2, padding="same")(x).shape == (1, 3, 5, 5)
+    assert nn.Conv2d(2, 3, 3, padding="valid")(x).shape == (1, 3, 7, 7)
+    asym = nn.Conv2d(2, 3, 3, padding=((0, 1), (2, 0)))
+    assert asym.padding == ((0, 1), (2, 0))
+    assert asym(x).shape == (1, 3, 8, 9)
+    assert nn.Conv2d(2, 3, 3, padding=((1, 1), (2, 2))).padding == (1, 2)
+
+
+def test_validation():
+    with pytest.raises(ValueError, match="groups=2 must divide both in_channels=3"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="out_channels must be a positive int"):
+        nn.Conv2d(3, 0, 3)
+    with pytest.raises(ValueError, match="'full'"):
+        nn.Conv2d(3, 4, 3, padding="full")
+    with pytest.raises(TypeError, match="kernel_size"):
+        nn.Conv2d(3, 4, (3, 3, 3))
+    conv = nn.Conv2d(3, 4, 3)
+    with pytest.raises(ValueError, match="channels"):
+        conv(minicnn.tensor(np.ones((1, 5, 8, 8), dtype=np.float32)))
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(in_channels=3, out_channels=4, kernel_size=3, padding=1),
+    dict(in_channels=4, out_channels=6, kernel_size=(1, 3), stride=(2, 1), groups=2),
+    dict(in_channels=4, out_channels=4, kernel_size=3, dilation=2, groups=4, bias=False),
+    dict(in_channels=3, out_channels=2, kernel_size=(3, 1), padding="same"),
+])
+def test_matches_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((2, kwargs["in_channels"], 7, 6))
+    assert_same_as_torch(torch, nn.Conv2d(**kwargs), torch.nn.Conv2d(**kwargs), x)

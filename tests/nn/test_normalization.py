@@ -1,0 +1,121 @@
+"""BatchNorm1d/2d (buffers, momentum, modes, num_batches_tracked) and LocalResponseNorm."""
+
+import numpy as np
+import pytest
+
+import minicnn
+from minicnn import nn
+from tests.nn._parity import assert_same_as_torch
+
+
+def _x(*shape, seed=0, dtype=np.float32):
+    return minicnn.tensor((np.random.default_rng(seed).standard_normal(shape) * 2 + 1)
+                          .astype(dtype))
+
+
+def test_parameters_buffers_and_state_dict_keys():
+    bn = nn.BatchNorm2d(4)
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var",
+                                     "num_batches_tracked"]
+    sd = bn.state_dict()
+    np.testing.assert_array_equal(sd["weight"], np.ones(4))
+    np.testing.assert_array_equal(sd["bias"], np.zeros(4))
+    np.testing.assert_array_equal(sd["running_var"], np.ones(4))
+    assert sd["num_batches_tracked"].dtype == np.int64 and sd["num_batches_tracked"].shape == ()
+    assert sd["running_mean"].dtype == np.float32
+    plain = nn.BatchNorm1d(3, affine=False, track_running_stats=False)
+    assert list(plain.state_dict()) == [] and list(plain.parameters()) == []
+
+
+def test_training_updates_running_stats_and_counts_batches():
+    bn = nn.BatchNorm2d(3, momentum=0.2)
+    x = _x(4, 3, 5, 5)
+    y = bn(x)
+    mean = x.data.mean(axis=(0, 2, 3))
+    var_unbiased = x.data.var(axis=(0, 2, 3), ddof=1)
+    np.testing.assert_allclose(bn.running_mean, 0.2 * mean, rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var, 0.8 + 0.2 * var_unbiased, rtol=1e-5)
+    assert int(bn.num_batches_tracked) == 1
+    normalised = (x.data - mean[:, None, None]) / np.sqrt(
+        x.data.var(axis=(0, 2, 3))[:, None, None] + 1e-5)  # the biased variance
+    np.testing.assert_allclose(y.data, normalised, rtol=1e-4, atol=1e-5)
+    bn(x)
+    assert int(bn.num_batches_tracked) == 2
+    # evaluation: running statistics, and nothing is updated
+    bn.eval()
+    before = bn.state_dict()
+    y = bn(x)
+    np.testing.assert_allclose(
+        y.data, (x.data - bn.running_mean[:, None, None])
+        / np.sqrt(bn.running_var[:, None, None] + 1e-5), rtol=1e-5, atol=1e-6)
+    for key, value in bn.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_momentum_none_is_a_cumulative_average():
+    bn = nn.BatchNorm1d(2, momentum=None)
+    batches = [_x(5, 2, seed=s) for s in range(3)]
+    for b in batches:
+        bn(b)
+    np.testing.assert_allclose(bn.running_mean,
+                               np.mean([b.data.mean(axis=0) for b in batches], axis=0),
+                               rtol=1e-5)
+
+
+def test_without_running_stats_batch_statistics_are_always_used():
+    bn = nn.BatchNorm1d(2, track_running_stats=False).eval()
+    x = _x(6, 2)
+    np.testing.assert_allclose(bn(x).data.mean(axis=0), 0, atol=1e-6)
+
+
+def test_batchnorm1d_takes_2d_and_3d_inputs():
+    bn = nn.BatchNorm1d(3)
+    assert bn(_x(4, 3)).shape == (4, 3)
+    assert bn(_x(4, 3, 5)).shape == (4, 3, 5)
+    with pytest.raises(ValueError, match="BatchNorm1d: expected a 2-D or 3-D input"):
+        bn(_x(4, 3, 2, 2))
+    with pytest.raises(ValueError, match="BatchNorm2d: expected a 4-D input"):
+        nn.BatchNorm2d(3)(_x(4, 3))
+    with pytest.raises(ValueError, match="input has 4 channels.*num_features=3"):
+        bn(_x(2, 4))
+
+
+def test_a_failed_forward_counts_no_batch():
+    bn = nn.BatchNorm1d(3)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        bn(_x(1, 3))
+    assert int(bn.num_batches_tracked) == 0
+
+
+def test_repr():
+    assert repr(nn.BatchNorm2d(64)) == \
+        "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+    assert repr(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)) == \
+        "LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0)"
+    with pytest.raises(ValueError, match="momentum"):
+        nn.BatchNorm2d(3, momentum=2)
+    with pytest.raises(ValueError, match="num_features"):
+        nn.BatchNorm2d(0)
+
+
+@pytest.mark.parametrize("make, shape, train", [
+    (lambda nn_: nn_.BatchNorm2d(3), (4, 3, 5, 4), True),
+    (lambda nn_: nn_.BatchNorm2d(3, momentum=0.3, eps=1e-3), (4, 3, 5, 4), False),
+    (lambda nn_: nn_.BatchNorm1d(3), (6, 3), True),
+    (lambda nn_: nn_.BatchNorm1d(3, momentum=None), (6, 3, 4), True),
+    (lambda nn_: nn_.BatchNorm1d(3, affine=False, track_running_stats=False), (6, 3), True),
+    (lambda nn_: nn_.LocalResponseNorm(3, alpha=1e-2, beta=0.75, k=2.0), (2, 6, 3, 3), True),
+])
+def test_matches_torch(make, shape, train):
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(nn), make(torch.nn)
+    ours.train(train)
+    theirs.train(train)
+    if not train:  # evaluation with non-trivial running statistics
+        theirs.running_mean.uniform_(-1, 1)
+        theirs.running_var.uniform_(0.5, 2)
+    x = np.random.default_rng(3).standard_normal(shape) * 2 + 1
+    for _ in range(2):  # two batches: running statistics and num_batches_tracked advance
+        assert_same_as_torch(torch, ours, theirs, x)
+        ours.zero_grad()
+        theirs.zero_grad()
