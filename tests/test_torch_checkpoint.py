@@ -481,7 +481,7 @@ def _save_and_load(torch, obj, **kwargs):
 
 def _as_numpy(tensor):
     tensor = tensor.detach()
-    return (tensor.float() if tensor.dtype.__repr__() == "torch.bfloat16" else tensor).numpy()
+    return (tensor.float() if str(tensor.dtype) == "torch.bfloat16" else tensor).numpy()
 
 
 @pytest.mark.parametrize("dtype, numpy_dtype", [
@@ -491,14 +491,21 @@ def _as_numpy(tensor):
     ("bool", np.bool_), ("uint16", np.uint16), ("uint32", np.uint32),
 ])
 def test_torch_dtypes(torch, dtype, numpy_dtype):
-    generator = torch.Generator().manual_seed(0)
-    values = torch.randn(3, 4, generator=generator) * 1000
-    tensor = (values > 0) if dtype == "bool" else values.abs().to(getattr(torch, dtype)) \
-        if dtype.startswith("uint") else values.to(getattr(torch, dtype))
+    rng = np.random.default_rng(0)
+    if dtype == "bool":
+        expected = rng.random((3, 4)) < 0.5
+        tensor = torch.from_numpy(expected)
+    elif np.issubdtype(numpy_dtype, np.integer):  # the type's whole range, extremes included
+        info = np.iinfo(numpy_dtype)
+        expected = rng.integers(info.min, info.max, (3, 4), endpoint=True).astype(numpy_dtype)
+        expected[0, :2] = info.min, info.max
+        # from int64, as torch has no .numpy() / from_numpy for uint16 and uint32
+        tensor = torch.from_numpy(expected.astype(np.int64)).to(getattr(torch, dtype))
+    else:
+        tensor = torch.from_numpy(rng.standard_normal((3, 4)) * 100).to(getattr(torch, dtype))
+        expected = _as_numpy(tensor)  # rounded to the type by torch; bfloat16 as float32
     loaded = _save_and_load(torch, {"t": tensor, "tt": tensor.t()})
     assert loaded["t"].dtype == numpy_dtype and loaded["t"].shape == (3, 4)
-    expected = tensor.to(torch.int64).numpy().astype(numpy_dtype) if dtype.startswith("uint") \
-        and dtype != "uint8" else _as_numpy(tensor)  # torch has no .numpy() for uint16/32
     np.testing.assert_array_equal(loaded["t"], expected)
     np.testing.assert_array_equal(loaded["tt"], expected.T)
 
@@ -565,17 +572,20 @@ def test_torch_module_state_dict(torch, protocol):
 
 def test_torch_training_checkpoint(torch, tmp_path):
     net = torch.nn.DataParallel(_torch_net(torch))  # on CPU it only adds the 'module.' prefix
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    net(torch.randn(2, 3, 8, 8)).sum().backward()
-    optimizer.step()
+    # An Adam state_dict's shape, built by hand: torch.optim's first use costs seconds.
+    moment = torch.randn(8, 3, 3, 3)
+    optimizer = {"state": {0: {"step": torch.tensor(1.0), "exp_avg": moment}},
+                 "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "foreach": None,
+                                   "params": [0, 1]}]}
     path = tmp_path / "checkpoint.pt"
-    torch.save({"state_dict": net.state_dict(), "optimizer": optimizer.state_dict(),
+    torch.save({"state_dict": net.state_dict(), "optimizer": optimizer,
                 "epoch": 7, "shape": torch.Size([3, 8]), "dtype": torch.float16}, path)
     loaded = load_torch_state_dict(path)
     assert loaded["epoch"] == 7 and loaded["shape"] == (3, 8)
     assert repr(loaded["dtype"]) == "torch.float16"
-    assert loaded["optimizer"]["param_groups"][0]["lr"] == 1e-3
-    moment = optimizer.state_dict()["state"][0]["exp_avg"]
+    assert loaded["optimizer"]["param_groups"] == [
+        {"lr": 1e-3, "betas": (0.9, 0.999), "foreach": None, "params": [0, 1]}]
+    assert loaded["optimizer"]["state"][0]["step"] == 1.0
     np.testing.assert_array_equal(loaded["optimizer"]["state"][0]["exp_avg"], moment.numpy())
     state = load_torch_state_dict(path, key="state_dict", strip_prefix="module.")
     expected = net.module.state_dict()
