@@ -64,7 +64,11 @@ class MarkerError(ValueError):
 
 
 def _region_marker(line, where):
-    """``(verb, kind, hint)`` if ``line`` is a region marker, else None; raises if malformed."""
+    """``(verb, kind, hint, problem)`` if ``line`` is a region marker, else None.
+
+    ``problem`` describes a malformed marker (None if it is well formed); the marker still
+    counts, so that one mistake is reported once, not again at its END.
+    """
     match = _REGION.search(line)
     if match is None:
         return None
@@ -72,19 +76,20 @@ def _region_marker(line, where):
     if kind.upper() not in _KINDS and not (verb.isupper() and kind.isupper()):
         return None  # an ordinary comment such as '# end of the loop'
     marker = f"{verb} {kind}".upper()
-    if line[:match.start()].strip():
-        raise MarkerError([f"{where}: '# {marker}' must be on a line of its own"])
     if kind.upper() not in _KINDS:
         raise MarkerError([f"{where}: unknown marker '# {verb} {kind}' (the markers are "
                            "BEGIN/END SOLUTION, BEGIN/END HIDDEN and SOLUTION ONLY)"])
-    if not (verb.isupper() and kind.isupper()):
-        raise MarkerError([f"{where}: markers are written in capitals: '# {marker}'"])
     hint = _HINT.match(rest) if marker == "BEGIN SOLUTION" else None
-    if rest.strip() and hint is None:
+    problem = None
+    if line[:match.start()].strip():
+        problem = f"{where}: '# {marker}' must be on a line of its own"
+    elif not (verb.isupper() and kind.isupper()):
+        problem = f"{where}: markers are written in capitals: '# {marker}'"
+    elif rest.strip() and hint is None:
         expected = "a hint, written 'hint: ...'" if marker == "BEGIN SOLUTION" else "nothing"
-        raise MarkerError([f"{where}: unexpected text {rest.strip()!r} after '# {marker}' "
-                           f"(expected {expected})"])
-    return verb, kind, hint.group(1) if hint else None
+        problem = (f"{where}: unexpected text {rest.strip()!r} after '# {marker}' "
+                   f"(expected {expected})")
+    return verb.upper(), kind.upper(), hint.group(1) if hint else None, problem
 
 
 def _is_solution_only_line(line, where):
@@ -115,7 +120,7 @@ def _transform(text, name):
     the output line numbers of the stubs' ``raise``. Raises MarkerError listing every problem.
     """
     out, origins, stubs, problems, counts = [], [], [], [], Counter()
-    region = None  # (kind, line number, indentation, hint, newline) of the open region
+    regions = []  # open regions, innermost last: (kind, line, indentation, hint, newline)
     for number, line in enumerate(text.splitlines(keepends=True), start=1):
         where = f"{name}:{number}"
         try:
@@ -125,40 +130,40 @@ def _transform(text, name):
             problems += error.problems
             continue
         if marker is None:
-            if region is None and not solution_only:
+            if not regions and not solution_only:
                 out.append(line)
                 origins.append(number)
             counts["line"] += solution_only
             continue
-        verb, kind, hint = marker
+        verb, kind, hint, problem = marker
+        if problem:
+            problems.append(problem)
         body = line.rstrip("\r\n")
-        indent, newline = body[:len(body) - len(body.lstrip())], line[len(body):] or "\n"
+        indent = body[:len(body) - len(body.lstrip())]
         if verb == "BEGIN":
-            if region is not None:
-                problems.append(f"{where}: BEGIN {kind} inside the {region[0]} region opened "
-                                f"at line {region[1]}: regions cannot nest")
-                continue
-            region = (kind, number, indent, hint, newline)
+            if regions:
+                problems.append(f"{where}: BEGIN {kind} inside the {regions[-1][0]} region "
+                                f"opened at line {regions[-1][1]}: regions cannot nest")
+            regions.append((kind, number, indent, hint, line[len(body):] or "\n"))
             continue
-        if region is None:
+        if not regions:
             problems.append(f"{where}: END {kind} without a BEGIN {kind} before it")
             continue
-        open_kind, open_line, open_indent, open_hint, open_newline = region
-        region = None
+        open_kind, open_line, open_indent, open_hint, newline = regions.pop()
         if open_kind != kind:
             problems.append(f"{where}: END {kind} closes the BEGIN {open_kind} of line "
                             f"{open_line}")
         elif indent != open_indent:
             problems.append(f"{where}: END {kind} is indented {len(indent)} characters, its "
                             f"BEGIN {kind} (line {open_line}) {len(open_indent)}")
-        elif kind == "SOLUTION":
-            out += _stub(open_indent, open_hint, open_newline)
+        elif kind == "SOLUTION" and not regions:
+            out += _stub(open_indent, open_hint, newline)
             origins += [open_line, open_line]
             stubs.append(len(out))
         counts[kind.lower()] += 1
-    if region is not None:
-        problems.append(f"{name}:{region[1]}: BEGIN {region[0]} is never closed (no "
-                        f"END {region[0]} before the end of the file)")
+    for kind, open_line, *_ in regions:
+        problems.append(f"{name}:{open_line}: BEGIN {kind} is never closed (no END {kind} "
+                        "before the end of the file)")
     if problems:
         raise MarkerError(problems)
     return "".join(out), counts, origins, stubs
