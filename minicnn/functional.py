@@ -11,6 +11,7 @@ from .ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
 from .ops.linear import linear, matmul
 from .ops.loss import cross_entropy, mse_loss, nll_loss
 from .ops.norm import batch_norm, local_response_norm
+from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .ops.reduce import max, mean, sum
 from .ops.shape import cat, flatten, pad, permute, reshape, stack, transpose
 
@@ -18,4 +19,5 @@ __all__ = ["conv_output_size", "relu", "leaky_relu", "sigmoid", "tanh", "softmax
            "log_softmax", "abs", "clip", "exp", "log", "maximum", "minimum", "sqrt", "where",
            "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",
            "reshape", "stack", "transpose",
+           "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
            "batch_norm", "dropout", "local_response_norm", "cross_entropy", "nll_loss", "mse_loss"]

@@ -106,3 +106,23 @@ def clip_bounds(draw, values):
     low = None if draw(st.booleans()) else float(midpoints[i])
     high = None if low is not None and draw(st.booleans()) else float(midpoints[j])
     return low, high
+
+
+@st.composite
+def pool_settings(draw, max_batch=2, max_channels=3, max_kernel=4, max_stride=3, max_extra=5):
+    """An input shape (N, C, H, W) and ``max_pool2d``/``avg_pool2d`` keyword arguments.
+
+    Kernels and strides are non-square; padding is explicit (at most half the kernel on
+    each side, PyTorch's limit), 'valid' or 'same' (odd totals make it asymmetric);
+    ``ceil_mode`` either way. H and W are drawn so the kernel fits the padded input.
+    """
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = draw(st.none() | st.tuples(st.integers(1, max_stride), st.integers(1, max_stride)))
+    padding = draw(st.sampled_from(["same", "valid"])
+                   | st.tuples(st.integers(0, kernel[0] // 2), st.integers(0, kernel[1] // 2)))
+    padded_extra = (0, 0) if isinstance(padding, str) else (2 * padding[0], 2 * padding[1])
+    in_hw = tuple(draw(st.integers(max(1, k - extra), k + max_extra))
+                  for k, extra in zip(kernel, padded_extra))
+    shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels))) + in_hw
+    return shape, dict(kernel_size=kernel, stride=stride, padding=padding,
+                       ceil_mode=draw(st.booleans()))

@@ -1,0 +1,165 @@
+"""Pooling kernels: the Numba kernels equal the plain-loop references, argmax conventions."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minicnn.kernels import pool as K
+from minicnn.kernels.geometry import output_size, resolve_padding
+from tests.strategies import pool_settings
+
+
+def geometry(shape, kernel_size, stride, padding, ceil_mode):
+    """``(kernel_hw, stride_hw, padding, out_hw)`` as the kernels take them."""
+    stride = kernel_size if stride is None else stride
+    pads = resolve_padding(padding, shape[2:], kernel_size, stride)
+    out_hw = tuple(output_size(n, k, s, before, after, ceil_mode=ceil_mode)
+                   for n, k, s, (before, after) in zip(shape[2:], kernel_size, stride, pads))
+    return kernel_size, stride, pads, out_hw
+
+
+def pair_of(v):
+    return v if isinstance(v, tuple) else (v, v)
+
+
+def draw_input(data, shape, dtype, ties):
+    """Random values; with ``ties``, small integers so most windows hold equal maxima."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    values = rng.integers(0, 3, size=shape) if ties else rng.standard_normal(shape)
+    return values.astype(dtype)
+
+
+@given(pool_settings(), st.sampled_from([np.float64, np.float32]), st.booleans(), st.data())
+def test_max_pool_fast_equals_reference(settings, dtype, ties, data):
+    shape, kwargs = settings
+    x = draw_input(data, shape, dtype, ties)
+    geo = geometry(shape, **kwargs)
+    out_ref, argmax_ref = K.max_pool2d_forward_reference(x, *geo)
+    out, argmax = K.max_pool2d_forward(x, *geo)
+    # A max is exact in any dtype, and both scan each window in the same order.
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    assert out.dtype == dtype and argmax.dtype == np.int64
+
+    grad_out = draw_input(data, out.shape, dtype, ties=False)
+    grad_ref = K.max_pool2d_backward_reference(grad_out, argmax_ref, shape[2:])
+    grad = K.max_pool2d_backward(grad_out, argmax, shape[2:])
+    np.testing.assert_array_equal(grad, grad_ref)  # same additions in the same order
+    assert grad.dtype == dtype
+
+
+@given(pool_settings(), st.sampled_from([np.float64, np.float32]), st.booleans(), st.data())
+def test_avg_pool_fast_equals_reference(settings, dtype, count_include_pad, data):
+    shape, kwargs = settings
+    x = draw_input(data, shape, dtype, ties=False)
+    geo = geometry(shape, **kwargs)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    out_ref = K.avg_pool2d_forward_reference(x, *geo, count_include_pad)
+    out = K.avg_pool2d_forward(x, *geo, count_include_pad)
+    np.testing.assert_allclose(out, out_ref, rtol=rtol, atol=rtol)
+    assert out.dtype == dtype
+
+    grad_out = draw_input(data, out.shape, dtype, ties=False)
+    kernel_hw, stride_hw, pads, _ = geo
+    grad_ref = K.avg_pool2d_backward_reference(grad_out, shape[2:], kernel_hw, stride_hw, pads,
+                                               count_include_pad)
+    grad = K.avg_pool2d_backward(grad_out, shape[2:], kernel_hw, stride_hw, pads,
+                                 count_include_pad)
+    np.testing.assert_allclose(grad, grad_ref, rtol=rtol, atol=rtol)
+    assert grad.dtype == dtype
+
+
+@given(st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 9)),
+       st.integers(1, 10), st.integers(1, 10), st.sampled_from([np.float64, np.float32]),
+       st.data())
+def test_adaptive_avg_pool_fast_equals_reference(shape, oh, ow, dtype, data):
+    x = draw_input(data, shape, dtype, ties=False)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    out = K.adaptive_avg_pool2d_forward(x, (oh, ow))
+    np.testing.assert_allclose(out, K.adaptive_avg_pool2d_forward_reference(x, (oh, ow)),
+                               rtol=rtol, atol=rtol)
+    grad_out = draw_input(data, out.shape, dtype, ties=False)
+    grad = K.adaptive_avg_pool2d_backward(grad_out, shape[2:])
+    np.testing.assert_allclose(grad, K.adaptive_avg_pool2d_backward_reference(grad_out, shape[2:]),
+                               rtol=rtol, atol=rtol)
+    assert out.dtype == grad.dtype == dtype
+
+
+def test_adaptive_bins_are_pytorchs():
+    # 5 -> 3: floor(i * 5 / 3) .. ceil((i + 1) * 5 / 3): overlapping bins [0, 2), [1, 4), [3, 5)
+    assert K.adaptive_pool_bins(5, 3) == [(0, 2), (1, 4), (3, 5)]
+    assert K.adaptive_pool_bins(4, 2) == [(0, 2), (2, 4)]
+    assert K.adaptive_pool_bins(7, 1) == [(0, 7)]
+    assert K.adaptive_pool_bins(2, 4) == [(0, 1), (0, 1), (1, 2), (1, 2)]  # upsampling repeats
+
+
+# ----------------------------------------------------------------------------- small, also run
+# with NUMBA_DISABLE_JIT=1 (the fast kernels are plain Python underneath)
+
+SMALL_CASES = [  # (shape, kernel, stride, padding, ceil_mode): overlap, padding, ceil, 'same'
+    ((1, 2, 5, 5), (3, 3), (2, 2), 0, False),
+    ((2, 1, 4, 5), (2, 3), (1, 2), (1, 1), True),
+    ((1, 1, 5, 4), (3, 2), (2, 2), "same", False),
+    ((1, 1, 6, 6), (2, 2), (2, 2), ((1, 0), (0, 1)), True),
+]
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("shape, kernel, stride, padding, ceil_mode", SMALL_CASES)
+def test_fast_kernels_equal_reference_small(shape, kernel, stride, padding, ceil_mode):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    geo = geometry(shape, kernel, stride, padding, ceil_mode)
+    out, argmax = K.max_pool2d_forward(x, *geo)
+    out_ref, argmax_ref = K.max_pool2d_forward_reference(x, *geo)
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(K.max_pool2d_backward(g, argmax, shape[2:]),
+                                  K.max_pool2d_backward_reference(g, argmax_ref, shape[2:]))
+    for include in (True, False):
+        np.testing.assert_allclose(K.avg_pool2d_forward(x, *geo, include),
+                                   K.avg_pool2d_forward_reference(x, *geo, include), rtol=1e-12)
+        np.testing.assert_allclose(
+            K.avg_pool2d_backward(g, shape[2:], *geo[:3], include),
+            K.avg_pool2d_backward_reference(g, shape[2:], *geo[:3], include), rtol=1e-12)
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("forward", [K.max_pool2d_forward, K.max_pool2d_forward_reference])
+def test_max_pool_ties_pick_first_in_scan_order(forward):
+    x = np.array([[0., 5., 2., 2.],
+                  [5., 1., 2., 2.],
+                  [3., 3., 1., 1.],
+                  [3., 3., 1., 1.]])[None, None]
+    out, argmax = forward(x, (2, 2), (2, 2), ((0, 0), (0, 0)), (2, 2))
+    np.testing.assert_array_equal(out[0, 0], [[5, 2], [3, 1]])
+    # (0, 1) before (1, 0); (0, 2) before the other 2s; (2, 0) before the other 3s; ...
+    np.testing.assert_array_equal(argmax[0, 0], [[1, 2], [8, 10]])
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("forward", [K.max_pool2d_forward, K.max_pool2d_forward_reference])
+def test_max_pool_propagates_nan_and_handles_minus_infinity(forward):
+    x = np.array([[1.0, np.nan, -np.inf, -np.inf],
+                  [2.0, 0.5, -np.inf, -np.inf]])[None, None]
+    # padding 1 left and right: the outer windows hold padded cells, which must never win
+    out, argmax = forward(x, (2, 2), (2, 2), ((0, 0), (1, 1)), (1, 3))
+    assert np.isnan(out[0, 0, 0, 1])  # NaN wins, as in PyTorch
+    np.testing.assert_array_equal(out[0, 0, 0, [0, 2]], [2.0, -np.inf])
+    # an all -inf window picks its first real cell, never padding
+    np.testing.assert_array_equal(argmax[0, 0, 0], [4, 1, 3])
+
+
+def test_max_pool_argmax_equals_torch_indices():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).integers(0, 3, size=(2, 3, 7, 6)).astype(np.float32)  # ties
+    for kernel, stride, padding, ceil_mode in [(3, 2, 1, True), ((2, 3), (1, 2), (1, 0), False),
+                                               (2, 2, 0, True)]:
+        geo = geometry(x.shape, pair_of(kernel), pair_of(stride), padding, ceil_mode)
+        out, argmax = K.max_pool2d_forward(x, *geo)
+        t_out, t_index = torch.nn.functional.max_pool2d(
+            torch.tensor(x), kernel, stride, padding, ceil_mode=ceil_mode, return_indices=True)
+        np.testing.assert_array_equal(out, t_out.numpy())
+        np.testing.assert_array_equal(argmax, t_index.numpy())
