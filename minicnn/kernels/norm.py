@@ -21,15 +21,33 @@ it first); the fast version computes the same thing and is tested against it. Th
 versions are compiled by Numba, one channel per thread (``prange`` over C, so no two
 threads write the same element), and make one sweep over the data for the statistics and
 one for the gradient. Their sums are float64 whatever the input dtype, so float32 inputs
-keep float32 accuracy in the result.
+keep float32 accuracy in the result. Inputs smaller than ``PARALLEL_MIN_SIZE`` elements run
+on one thread: waking the others would cost more than the work.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 __all__ = ["batch_norm_statistics_reference", "batch_norm_statistics",
            "batch_norm_normalize_reference", "batch_norm_normalize",
-           "batch_norm_backward_reference", "batch_norm_backward"]
+           "batch_norm_backward_reference", "batch_norm_backward", "PARALLEL_MIN_SIZE"]
+
+# Below this many elements a parallel launch costs more than it saves (tens of microseconds
+# on a quiet machine, up to a scheduler time slice, ~30 ms, on a busy one).
+PARALLEL_MIN_SIZE = 1 << 15
+
+
+def _run(kernel, size, *args):
+    """Call a compiled kernel, on one thread when ``size`` is small."""
+    threads = numba.get_num_threads()
+    if size >= PARALLEL_MIN_SIZE or threads == 1:
+        return kernel(*args)
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -89,8 +107,12 @@ def _batch_norm_statistics(x):
     return mean, var
 
 
-batch_norm_statistics = njit(cache=True, parallel=True)(_batch_norm_statistics)
-batch_norm_statistics.__doc__ = """Same as ``batch_norm_statistics_reference``, one sweep."""
+_batch_norm_statistics_fast = njit(cache=True, parallel=True)(_batch_norm_statistics)
+
+
+def batch_norm_statistics(x):
+    """Same as ``batch_norm_statistics_reference``, in one sweep."""
+    return _run(_batch_norm_statistics_fast, x.size, x)
 
 
 # ----------------------------------------------------------------------------- normalise
@@ -128,8 +150,12 @@ def _batch_norm_normalize(x, mean, scale, shift):
     return out
 
 
-batch_norm_normalize = njit(cache=True, parallel=True)(_batch_norm_normalize)
-batch_norm_normalize.__doc__ = """Same as ``batch_norm_normalize_reference``, parallel over C."""
+_batch_norm_normalize_fast = njit(cache=True, parallel=True)(_batch_norm_normalize)
+
+
+def batch_norm_normalize(x, mean, scale, shift):
+    """Same as ``batch_norm_normalize_reference``, parallel over C."""
+    return _run(_batch_norm_normalize_fast, x.size, x, mean, scale, shift)
 
 
 # ----------------------------------------------------------------------------- backward
@@ -220,5 +246,10 @@ def _batch_norm_backward(grad, x, mean, invstd, scale, batch_stats, want_grad_x)
     return grad_x, sum_grad_xhat, sum_grad
 
 
-batch_norm_backward = njit(cache=True, parallel=True)(_batch_norm_backward)
-batch_norm_backward.__doc__ = """Same as ``batch_norm_backward_reference``, one sweep per pass."""
+_batch_norm_backward_fast = njit(cache=True, parallel=True)(_batch_norm_backward)
+
+
+def batch_norm_backward(grad, x, mean, invstd, scale, batch_stats, want_grad_x):
+    """Same as ``batch_norm_backward_reference``, one sweep for the sums, one for dx."""
+    return _run(_batch_norm_backward_fast, x.size, grad, x, mean, invstd, scale, batch_stats,
+                want_grad_x)

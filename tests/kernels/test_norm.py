@@ -1,5 +1,8 @@
 """Batch-norm kernels: hand-computed statistics, fast == reference on drawn shapes (float64
-tight, float32 with a tolerance), float32 accuracy with a large mean, gradient identities."""
+tight, float32 with a tolerance; on one thread and in parallel), float32 accuracy with a
+large mean, gradient identities."""
+
+import contextlib
 
 import numpy as np
 import pytest
@@ -9,11 +12,27 @@ from hypothesis import strategies as st
 from minicnn.kernels import norm as K
 from tests.strategies import arrays, distinct_arrays
 
-KERNEL_PAIRS = [
-    (K.batch_norm_statistics_reference, K.batch_norm_statistics),
-    (K.batch_norm_normalize_reference, K.batch_norm_normalize),
-    (K.batch_norm_backward_reference, K.batch_norm_backward),
-]
+
+
+@contextlib.contextmanager
+def parallel_from(size):
+    """Temporarily set the input size from which the fast kernels run in parallel."""
+    saved = K.PARALLEL_MIN_SIZE
+    K.PARALLEL_MIN_SIZE = size
+    try:
+        yield
+    finally:
+        K.PARALLEL_MIN_SIZE = saved
+
+
+def fast_both_ways(kernel, *args):
+    """The fast kernel's results on one thread and in parallel (small drawn inputs would
+    otherwise never take the parallel path)."""
+    with parallel_from(np.inf):
+        one_thread = kernel(*args)
+    with parallel_from(0):
+        parallel = kernel(*args)
+    return one_thread, parallel
 
 
 @st.composite
@@ -85,12 +104,12 @@ def test_backward_by_hand(backward):
 @given(shape=nlc_shapes(), data=st.data())
 def test_statistics_fast_equals_reference(shape, data):
     x64 = data.draw(arrays(shape, -3.0, 3.0))
-    for a, b in zip(K.batch_norm_statistics_reference(x64), K.batch_norm_statistics(x64)):
-        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
-    x32 = x64.astype(np.float32)
-    for a, b in zip(K.batch_norm_statistics_reference(x32), K.batch_norm_statistics(x32)):
-        assert b.dtype == np.float64  # statistics are float64 for any input
-        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    for x in (x64, x64.astype(np.float32)):
+        expected = K.batch_norm_statistics_reference(x)
+        for result in fast_both_ways(K.batch_norm_statistics, x):
+            for a, b in zip(expected, result):
+                assert b.dtype == np.float64  # statistics are float64 for any input
+                np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 1e-6)])
@@ -98,9 +117,9 @@ def test_statistics_fast_equals_reference(shape, data):
 def test_normalize_fast_equals_reference(dtype, rtol, shape, data):
     x, _, mean, _, scale, shift = _kernel_inputs(data, shape, dtype)
     expected = K.batch_norm_normalize_reference(x, mean, scale, shift)
-    out = K.batch_norm_normalize(x, mean, scale, shift)
-    assert out.dtype == dtype
-    np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+    for out in fast_both_ways(K.batch_norm_normalize, x, mean, scale, shift):
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
@@ -110,11 +129,12 @@ def test_backward_fast_equals_reference(dtype, rtol, shape, batch_stats, want_gr
     x, grad, mean, invstd, scale, _ = _kernel_inputs(data, shape, dtype)
     expected = K.batch_norm_backward_reference(grad, x, mean, invstd, scale, batch_stats,
                                                want_grad_x)
-    result = K.batch_norm_backward(grad, x, mean, invstd, scale, batch_stats, want_grad_x)
-    assert result[0].dtype == dtype
-    assert result[0].shape == (shape if want_grad_x else (0, 0, 0))
-    for a, b in zip(expected, result):
-        np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
+    for result in fast_both_ways(K.batch_norm_backward, grad, x, mean, invstd, scale,
+                                 batch_stats, want_grad_x):
+        assert result[0].dtype == dtype
+        assert result[0].shape == (shape if want_grad_x else (0, 0, 0))
+        for a, b in zip(expected, result):
+            np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
 
 
 # ----------------------------------------------------------------------------- properties
@@ -122,7 +142,9 @@ def test_backward_fast_equals_reference(dtype, rtol, shape, batch_stats, want_gr
 
 def test_float32_statistics_accurate_with_a_large_mean(rng):
     # Mean 1e4, std 1: E[x^2] - E[x]^2 naively in float32 would lose every digit.
-    x = (1e4 + rng.standard_normal((16, 3, 64))).astype(np.float32)
+    # Large enough (3 * 2**15 elements) to take the parallel path by default.
+    x = (1e4 + rng.standard_normal((32, 3, 1024))).astype(np.float32)
+    assert x.size >= K.PARALLEL_MIN_SIZE
     mean, var = K.batch_norm_statistics(x)
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(mean, x64.mean(axis=(0, 2)), rtol=1e-13)

@@ -1,0 +1,325 @@
+"""batch_norm and local_response_norm: hand-computed cases, running statistics against NumPy
+over several steps, gradcheck on drawn shapes and modes, dtype, errors, PyTorch as an
+optional oracle."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minicnn
+from minicnn import functional as F
+from tests.strategies import arrays, distinct_arrays
+
+
+def leaf(values, dtype=np.float64, requires_grad=True):
+    return minicnn.tensor(np.asarray(values, dtype=dtype), requires_grad=requires_grad)
+
+
+@st.composite
+def batch_norm_shapes(draw):
+    """(N, C) or (N, C, H, W) with more than one value per channel."""
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    spatial = draw(st.sampled_from([(), (1, 2), (2, 1), (2, 3)]))
+    if n * int(np.prod(spatial)) == 1:
+        n = 2
+    return (n, c) + spatial
+
+
+def numpy_batch_norm(x, mean, var, weight, bias, eps):
+    """Independent formula: normalise over every axis but 1."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return ((x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * weight.reshape(shape)
+            + bias.reshape(shape))
+
+
+# ----------------------------------------------------------------------------- batch_norm: golden
+
+
+def test_batch_norm_training_by_hand():
+    x = leaf([[1.0], [2.0], [3.0], [4.0]])  # one channel: mean 2.5, biased variance 1.25
+    running_mean, running_var = np.zeros(1), np.ones(1)
+    y = F.batch_norm(x, running_mean, running_var, training=True, momentum=0.1, eps=0.0)
+    np.testing.assert_allclose(y.data.ravel(), np.array([-1.5, -0.5, 0.5, 1.5]) / np.sqrt(1.25))
+    np.testing.assert_allclose(running_mean, [0.1 * 2.5])
+    # unbiased variance 5/3 enters the running average
+    np.testing.assert_allclose(running_var, [0.9 * 1.0 + 0.1 * 5 / 3])
+
+
+def test_batch_norm_evaluation_uses_running_statistics_by_hand():
+    x = leaf([[1.0, 2.0], [3.0, 6.0]])
+    running_mean, running_var = np.array([1.0, 2.0]), np.array([4.0, 16.0])
+    weight, bias = leaf([2.0, 1.0]), leaf([0.5, 0.0])
+    y = F.batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=0.0)
+    np.testing.assert_allclose(y.data, [[0.5, 0.0], [2.5, 1.0]])  # (x - mean) / std * w + b
+    np.testing.assert_array_equal(running_mean, [1.0, 2.0])  # untouched in evaluation
+    np.testing.assert_array_equal(running_var, [4.0, 16.0])
+    y.backward(np.array([[1.0, 1.0], [1.0, 2.0]]))
+    np.testing.assert_allclose(x.grad, [[1.0, 0.25], [1.0, 0.5]])  # weight / sqrt(var) * g
+    np.testing.assert_allclose(weight.grad, [0.0 + 1.0, 0.0 + 2.0])  # sum(g * xhat)
+    np.testing.assert_allclose(bias.grad, [2.0, 3.0])
+
+
+def test_batch_norm_training_output_has_zero_mean_unit_variance(rng):
+    x = leaf(rng.uniform(-3, 5, (8, 3, 4, 4)))
+    y = F.batch_norm(x, None, None, training=True, eps=0.0).data
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-14)
+    np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, rtol=1e-13)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (3, 2, 4, 5)])
+def test_running_statistics_after_several_steps_match_numpy(rng, shape):
+    momentum, eps = 0.3, 1e-5
+    running_mean, running_var = np.zeros(shape[1]), np.ones(shape[1])
+    expected_mean, expected_var = running_mean.copy(), running_var.copy()
+    axes = (0,) + tuple(range(2, len(shape)))
+    weight, bias = leaf(rng.uniform(0.5, 2, shape[1])), leaf(rng.uniform(-1, 1, shape[1]))
+    for step in range(5):
+        x = rng.normal(step, 1 + step, shape)
+        y = F.batch_norm(leaf(x), running_mean, running_var, weight, bias, training=True,
+                         momentum=momentum, eps=eps)
+        batch_mean, batch_var = x.mean(axis=axes), x.var(axis=axes)
+        expected_mean = (1 - momentum) * expected_mean + momentum * batch_mean
+        expected_var = (1 - momentum) * expected_var + momentum * x.var(axis=axes, ddof=1)
+        np.testing.assert_allclose(y.data, numpy_batch_norm(x, batch_mean, batch_var,
+                                                            weight.data, bias.data, eps),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(running_mean, expected_mean, rtol=1e-13)
+        np.testing.assert_allclose(running_var, expected_var, rtol=1e-13)
+    x = rng.normal(0, 1, shape)  # evaluation: normalised with what was accumulated
+    y = F.batch_norm(leaf(x), running_mean, running_var, weight, bias, training=False, eps=eps)
+    np.testing.assert_allclose(y.data, numpy_batch_norm(x, expected_mean, expected_var,
+                                                        weight.data, bias.data, eps), rtol=1e-12)
+
+
+def test_batch_norm_without_running_statistics_uses_batch_statistics(rng):
+    x = rng.uniform(-1, 1, (5, 2, 3))
+    y = F.batch_norm(leaf(x), None, None, training=True, eps=1e-5)
+    mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
+    np.testing.assert_allclose(y.data, numpy_batch_norm(x, mean, var, np.ones(2), np.zeros(2),
+                                                        1e-5), rtol=1e-12)
+
+
+def test_batch_norm_accepts_non_contiguous_input(rng):
+    x = rng.uniform(-1, 1, (4, 5, 3, 2))
+    view = leaf(x).permute(0, 3, 2, 1)  # (N, W, H, C): channel axis 1 now has 2 entries
+    y = F.batch_norm(view, None, None, training=True)
+    expected = x.transpose(0, 3, 2, 1)
+    expected = (expected - expected.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(
+        expected.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- batch_norm: gradients
+
+
+@given(shape=batch_norm_shapes(), training=st.booleans(), affine=st.booleans(), data=st.data())
+def test_batch_norm_gradcheck(shape, training, affine, data):
+    channels = shape[1]
+    x = leaf(data.draw(distinct_arrays(shape, -2.0, 2.0)))
+    running_mean = data.draw(arrays((channels,), -1.0, 1.0))
+    running_var = data.draw(arrays((channels,), 0.5, 2.0))
+    inputs = [x]
+    if affine:
+        inputs += [leaf(data.draw(arrays((channels,), 0.5, 2.0))),
+                   leaf(data.draw(arrays((channels,), -1.0, 1.0)))]
+
+    def fn(x, weight=None, bias=None):
+        return F.batch_norm(x, running_mean.copy(), running_var.copy(), weight, bias,
+                            training=training)
+
+    assert minicnn.gradcheck(fn, inputs)
+
+
+def test_batch_norm_skips_gradients_nobody_needs(rng):
+    x = leaf(rng.uniform(-1, 1, (4, 3, 2, 2)), requires_grad=False)
+    weight, bias = leaf(rng.uniform(0.5, 2, 3)), leaf(rng.uniform(-1, 1, 3), requires_grad=False)
+    F.batch_norm(x, None, None, weight, bias, training=True).sum().backward()
+    assert x.grad is None and bias.grad is None
+    assert weight.grad.shape == (3,)
+    weight.requires_grad_(False)  # frozen layer: only the input's gradient flows
+    x.requires_grad_(True)
+    y = F.batch_norm(x, None, None, weight, bias, training=True)
+    assert minicnn.gradcheck(lambda x: F.batch_norm(x, None, None, weight, bias, training=True),
+                             [x])
+    y.sum().backward()
+    assert weight.grad.shape == (3,) and x.grad.shape == x.shape
+
+
+# ----------------------------------------------------------------------------- batch_norm: dtype
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_float32_in_float32_out_accurately(rng, training):
+    shape = (8, 3, 5, 5)
+    x64 = 100 + 3 * rng.standard_normal(shape)  # offset: float32 statistics must not cancel
+    x32 = x64.astype(np.float32)
+    weight, bias = rng.uniform(0.5, 2, 3), rng.uniform(-1, 1, 3)
+    upstream = rng.standard_normal(shape)
+    results = {}
+    for dtype in (np.float32, np.float64):
+        running_mean = np.full(3, 100.0, dtype=dtype)
+        running_var = np.full(3, 9.0, dtype=dtype)
+        x, w, b = leaf(x32, dtype), leaf(weight, dtype), leaf(bias, dtype)
+        y = F.batch_norm(x, running_mean, running_var, w, b, training=training)
+        y.backward(upstream.astype(dtype))
+        results[dtype] = (y.data, x.grad, w.grad, b.grad, running_mean, running_var)
+    for single, double in zip(results[np.float32], results[np.float64]):
+        assert single.dtype == np.float32
+        scale = np.abs(double).max()
+        np.testing.assert_allclose(single, double, rtol=1e-5, atol=1e-5 * scale)
+
+
+# ----------------------------------------------------------------------------- batch_norm: errors
+
+
+def test_batch_norm_one_value_per_channel_in_training_is_an_error():
+    for shape in [(1, 3), (1, 3, 1, 1)]:
+        with pytest.raises(ValueError, match=r"more than 1 value per channel.*\(1, 3"):
+            F.batch_norm(leaf(np.ones(shape)), np.zeros(3), np.ones(3), training=True)
+    F.batch_norm(leaf(np.ones((1, 3))), np.zeros(3), np.ones(3), training=False)  # fine
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(running_mean=np.zeros(4), running_var=np.ones(3)), ValueError,
+     r"running_mean must have shape \(3,\).*4 channels|running_mean must have shape \(3,\)"),
+    (dict(running_mean=np.zeros(3), running_var=None), ValueError, "both"),
+    (dict(running_mean=None, running_var=None, training=False), ValueError,
+     "required when training=False"),
+    (dict(weight=np.ones(2)), ValueError, r"weight must have shape \(3,\).*got shape \(2,\)"),
+    (dict(bias=np.ones((3, 1))), ValueError, r"bias must have shape \(3,\)"),
+    (dict(momentum=None, training=True), TypeError, "momentum must be a number"),
+])
+def test_batch_norm_argument_errors(kwargs, error, message):
+    arguments = dict(running_mean=np.zeros(3), running_var=np.ones(3))
+    arguments.update(kwargs)
+    with pytest.raises(error, match=message):
+        F.batch_norm(leaf(np.ones((2, 3))), **arguments)
+
+
+def test_batch_norm_input_errors():
+    with pytest.raises(ValueError, match=r"\(N, C\) or \(N, C, H, W\), got shape \(3,\)"):
+        F.batch_norm(leaf(np.ones(3)), None, None, training=True)
+    with pytest.raises(TypeError, match="floating point, got dtype int64"):
+        F.batch_norm(minicnn.tensor(np.ones((2, 3), dtype=np.int64)), None, None, training=True)
+
+
+# ----------------------------------------------------------------------------- batch_norm: PyTorch
+
+
+@pytest.mark.parametrize("shape", [(7, 4), (3, 4, 5, 6)])
+def test_batch_norm_matches_pytorch_including_running_statistics(rng, shape):
+    torch = pytest.importorskip("torch")
+    weight, bias = rng.uniform(0.5, 2, 4), rng.uniform(-1, 1, 4)
+    running_mean, running_var = np.zeros(4), np.ones(4)
+    torch_mean, torch_var = torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64)
+    for step in range(4):
+        training = step < 3
+        x = rng.normal(step, 2, shape)
+        upstream = rng.standard_normal(shape)
+        ours = [leaf(x), leaf(weight), leaf(bias)]
+        y = F.batch_norm(*ours[:1], running_mean, running_var, *ours[1:], training=training,
+                         momentum=0.2, eps=1e-3)
+        y.backward(upstream)
+        theirs = [torch.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+        y_torch = torch.nn.functional.batch_norm(theirs[0], torch_mean, torch_var, *theirs[1:],
+                                                 training=training, momentum=0.2, eps=1e-3)
+        y_torch.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-12, atol=1e-12)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(running_mean, torch_mean.numpy(), rtol=1e-13)
+        np.testing.assert_allclose(running_var, torch_var.numpy(), rtol=1e-13)
+
+
+# ----------------------------------------------------------------------------- LRN
+
+
+def test_local_response_norm_by_hand():
+    x = leaf(np.array([1.0, 2.0, 3.0]).reshape(1, 3, 1, 1))
+    # size 3, alpha / n = 1: s = 1 + (sum of squares of c-1, c, c+1)
+    y = F.local_response_norm(x, 3, alpha=3.0, beta=1.0, k=1.0)
+    np.testing.assert_allclose(y.data.ravel(), [1 / 6, 2 / 15, 3 / 14])
+    # size 2 (even): the window is [c - 1, c]; alpha / n = 1
+    y = F.local_response_norm(x, 2, alpha=2.0, beta=1.0, k=1.0)
+    np.testing.assert_allclose(y.data.ravel(), [1 / 2, 2 / 6, 3 / 14])
+    # size 1: only the channel itself: b = a / (k + alpha a^2)^beta
+    y = F.local_response_norm(x, 1, alpha=1.0, beta=0.5, k=0.0)
+    np.testing.assert_allclose(y.data.ravel(), [1.0, 1.0, 1.0])
+
+
+def test_local_response_norm_backward_by_hand():
+    # One channel, size 1, k=1, alpha=1, beta=1: b = a / (1 + a^2), db/da = (1 - a^2)/(1 + a^2)^2
+    x = leaf(np.array([0.5, 2.0]).reshape(2, 1, 1))
+    F.local_response_norm(x, 1, alpha=1.0, beta=1.0, k=1.0).backward(np.ones((2, 1, 1)))
+    a = np.array([0.5, 2.0])
+    np.testing.assert_allclose(x.grad.ravel(), (1 - a ** 2) / (1 + a ** 2) ** 2)
+
+
+def numpy_local_response_norm(x, size, alpha, beta, k):
+    """Loops over the window, written from PyTorch's documented formula."""
+    out = np.empty_like(x)
+    channels = x.shape[1]
+    for c in range(channels):
+        window = range(max(0, c - size // 2), min(channels, c + (size - 1) // 2 + 1))
+        energy = sum(x[:, j] ** 2 for j in window)
+        out[:, c] = x[:, c] * (k + alpha / size * energy) ** -beta
+    return out
+
+
+@given(n=st.integers(1, 2), channels=st.integers(1, 7), spatial=st.sampled_from([(), (2,), (2, 3)]),
+       size=st.integers(1, 6), alpha=st.floats(0.1, 2.0), beta=st.floats(0.3, 1.5),
+       k=st.floats(0.5, 2.0), data=st.data())
+def test_local_response_norm_forward_and_gradcheck(n, channels, spatial, size, alpha, beta, k,
+                                                   data):
+    shape = (n, channels) + (spatial or (1,))
+    x = leaf(data.draw(arrays(shape, -2.0, 2.0)))
+    y = F.local_response_norm(x, size, alpha, beta, k)
+    np.testing.assert_allclose(y.data, numpy_local_response_norm(x.data, size, alpha, beta, k),
+                               rtol=1e-13)
+    assert minicnn.gradcheck(lambda x: F.local_response_norm(x, size, alpha, beta, k), [x])
+
+
+def test_local_response_norm_tensorflow_mapping(rng):
+    # TensorFlow: sqr_sum over [c - r, c + r], b = a / (bias + alpha_tf * sqr_sum)^beta
+    x = rng.uniform(-2, 2, (2, 7, 3, 3))
+    radius, alpha_tf, bias, beta = 2, 0.3, 1.5, 0.75
+    squares = np.pad(x ** 2, ((0, 0), (radius, radius), (0, 0), (0, 0)))
+    sqr_sum = sum(squares[:, i:i + 7] for i in range(2 * radius + 1))
+    expected = x / (bias + alpha_tf * sqr_sum) ** beta
+    y = F.local_response_norm(leaf(x), 2 * radius + 1, alpha=alpha_tf * (2 * radius + 1),
+                              beta=beta, k=bias)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-13)
+
+
+def test_local_response_norm_keeps_float32(rng):
+    x = leaf(rng.uniform(-1, 1, (2, 6, 3, 3)), dtype=np.float32)
+    y = F.local_response_norm(x, 5, alpha=1e-4, beta=0.75, k=2.0)
+    assert y.dtype == np.float32
+    y.backward(np.ones(y.shape, dtype=np.float32))
+    assert x.grad.dtype == np.float32
+    expected = numpy_local_response_norm(x.data.astype(np.float64), 5, 1e-4, 0.75, 2.0)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-6)
+
+
+def test_local_response_norm_errors():
+    with pytest.raises(ValueError, match=r"at least 3 dimensions.*got shape \(2, 3\)"):
+        F.local_response_norm(leaf(np.ones((2, 3))), 2)
+    for size in (0, -1, 2.5):
+        with pytest.raises(ValueError, match=f"size must be a positive int, got {size}"):
+            F.local_response_norm(leaf(np.ones((2, 3, 4))), size)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5])
+def test_local_response_norm_matches_pytorch(rng, size):
+    torch = pytest.importorskip("torch")
+    x = rng.uniform(-2, 2, (2, 6, 4, 3))
+    upstream = rng.standard_normal(x.shape)
+    ours = leaf(x)
+    y = F.local_response_norm(ours, size, alpha=0.5, beta=0.8, k=1.5)
+    y.backward(upstream)
+    theirs = torch.tensor(x, requires_grad=True)
+    y_torch = torch.nn.functional.local_response_norm(theirs, size, alpha=0.5, beta=0.8, k=1.5)
+    y_torch.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-13)
