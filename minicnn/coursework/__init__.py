@@ -207,7 +207,10 @@ def student_source(text, name="<string>"):
 
 def _notebook(text, name):
     """``(student_text or None, counts)`` of a Jupyter notebook (JSON text)."""
-    notebook = json.loads(text)
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise MarkerError([f"{name}:{error.lineno}: not a notebook ({error.msg})"]) from None
     cells, problems, counts = [], [], Counter()
     for index, cell in enumerate(notebook.get("cells", []), start=1):
         if cell.get("cell_type") == "code":
@@ -263,12 +266,16 @@ def _plan(src):
         try:
             if path.suffix in _TRANSFORMS:
                 with open(path, encoding="utf-8", newline="") as file:
-                    student, file_counts = _TRANSFORMS[path.suffix](file.read(), name)
+                    text = file.read()
+                student, file_counts = _TRANSFORMS[path.suffix](text, name)
                 counts += file_counts
             else:
                 student = None if _is_solution_only_file(path) else _COPY
         except MarkerError as error:
             problems += error.problems
+            continue
+        except UnicodeDecodeError:
+            problems.append(f"{name}: not UTF-8 text")
             continue
         if student is None:
             omitted.append(name)

@@ -117,6 +117,11 @@ def test_notebook_code_cells_are_stubbed_and_outputs_cleared():
     assert code["outputs"] == [] and code["execution_count"] is None
 
 
+def test_a_broken_notebook_is_a_marker_error_naming_it():
+    with pytest.raises(MarkerError, match=r"^hw.ipynb:1: not a notebook"):
+        student_notebook('{"cells": [', "hw.ipynb")
+
+
 # ------------------------------------------------------------------ markers: errors
 
 
