@@ -80,14 +80,14 @@ def _class_targets(name, scores, target):
                          f"{scores.shape}, got shape {target.shape}")
     classes = scores.shape[1]
     if target.size and (target.min() < 0 or target.max() >= classes):
-        bad = np.argwhere((target < 0) | (target >= classes))[0]
-        raise ValueError(f"{name}: target {target[tuple(bad)]} at index {tuple(int(i) for i in bad)} "
-                         f"is out of range for {classes} classes (valid: 0 to {classes - 1})")
+        bad = tuple(int(i) for i in np.argwhere((target < 0) | (target >= classes))[0])
+        raise ValueError(f"{name}: target {target[bad]} at index {bad} is out of range for "
+                         f"{classes} classes (valid: 0 to {classes - 1})")
     return target
 
 
 def _samples_by_classes(scores, target):
-    """``(N, K, *d)`` scores and ``(N, *d)`` targets as ``(N * prod(d), K)`` and ``(N * prod(d),)``."""
+    """Scores ``(N, K, *d)`` as ``(N * prod(d), K)``, targets ``(N, *d)`` as ``(N * prod(d),)``."""
     if scores.ndim == 2:
         return scores, target
     axes = (0,) + tuple(range(2, scores.ndim)) + (1,)

@@ -110,7 +110,7 @@ def test_batch_norm_accepts_non_contiguous_input(rng):
     np.testing.assert_allclose(y.data, expected, rtol=1e-12)
 
 
-# ----------------------------------------------------------------------------- batch_norm: gradients
+# ---------------------------------------------------------------------------- batch_norm: gradients
 
 
 @given(shape=batch_norm_shapes(), training=st.booleans(), affine=st.booleans(), data=st.data())
