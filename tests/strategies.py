@@ -126,3 +126,42 @@ def pool_settings(draw, max_batch=2, max_channels=3, max_kernel=4, max_stride=3,
     shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels))) + in_hw
     return shape, dict(kernel_size=kernel, stride=stride, padding=padding,
                        ceil_mode=draw(st.booleans()))
+
+
+def _divisors(n):
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+@st.composite
+def conv_geometries(draw, max_batch=2, max_channels=4, max_side=7, max_kernel=4,
+                    max_stride=3, max_dilation=2):
+    """A valid conv2d configuration: ``dict(x_shape, weight_shape, stride, padding, dilation,
+    groups)``.
+
+    Non-square kernels and strides, dilation, every padding form (int, ``(ph, pw)``,
+    ``((top, bottom), (left, right))``, 'valid', 'same', which is asymmetric for even
+    kernels and for strides > 1), and ``groups`` drawn from the divisors of both channel
+    counts (so depthwise, ``groups == C_in``, comes up too). Kernels that do not fit the
+    padded input are rejected.
+    """
+    from hypothesis import assume
+
+    from minicnn.kernels.geometry import resolve_padding
+
+    c_in = draw(st.integers(1, max_channels))
+    c_out = c_in * draw(st.integers(1, 2)) if draw(st.booleans()) else draw(
+        st.integers(1, max_channels))
+    groups = draw(st.sampled_from(_divisors(np.gcd(c_in, c_out))))
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    dilation = (draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
+    pad = st.integers(0, 2)
+    padding = draw(st.one_of(pad, st.tuples(pad, pad),
+                             st.tuples(st.tuples(pad, pad), st.tuples(pad, pad)),
+                             st.sampled_from(["valid", "same"])))
+    hw = (draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+    pads = resolve_padding(padding, hw, kernel, stride, dilation)
+    assume(all(d * (k - 1) + 1 <= n + sum(p) for n, k, d, p in zip(hw, kernel, dilation, pads)))
+    return dict(x_shape=(draw(st.integers(1, max_batch)), c_in) + hw,
+                weight_shape=(c_out, c_in // groups) + kernel,
+                stride=stride, padding=padding, dilation=dilation, groups=int(groups))

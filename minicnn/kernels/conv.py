@@ -1,0 +1,455 @@
+"""2-D convolution kernels: a plain-loop reference and the fast path, same signatures.
+
+Shapes: x (N, C, H, W), weight (CO, C // G, KH, KW), bias (CO,), out (N, CO, OH, OW), with
+G groups: output channel ``co`` belongs to group ``g = co // (CO // G)`` and sees only the
+input channels ``g * Cg ... (g + 1) * Cg - 1`` (``Cg = C // G``). ``stride = (sh, sw)``,
+``dilation = (dh, dw)``, ``padding = ((top, bottom), (left, right))`` (already resolved by
+``geometry.resolve_padding``), and ``x_pad`` is x with those zeros around it.
+
+Forward (a cross-correlation, as in every deep learning framework)::
+
+    out[n, co, oh, ow] = bias[co] + sum_{ci, kh, kw} weight[co, ci, kh, kw]
+                                    * x_pad[n, g * Cg + ci, oh * sh + kh * dh, ow * sw + kw * dw]
+
+Backward, for the upstream gradient ``gy = dL/d(out)``: every product above sends
+``gy * weight`` back to the input cell it read and ``gy * input`` to the weight it used::
+
+    dx_pad[n, g * Cg + ci, oh * sh + kh * dh, ow * sw + kw * dw] += weight[co, ci, kh, kw] * gy[n, co, oh, ow]
+    dweight[co, ci, kh, kw] += x_pad[n, g * Cg + ci, oh * sh + kh * dh, ow * sw + kw * dw] * gy[n, co, oh, ow]
+    dbias[co] = sum_{n, oh, ow} gy[n, co, oh, ow]
+
+and ``dx`` is ``dx_pad`` with the padding cut off. Input rows/columns that no window covers
+(a stride that does not divide ``H + pads - span``) simply receive nothing: zero gradient.
+
+The fast path
+-------------
+* **im2col + GEMM** (the general case). ``im2col`` copies every window into a column:
+  ``cols[n, (c, kh, kw), (oh, ow)] = x_pad[n, c, oh * sh + kh * dh, ow * sw + kw * dw]``, so the
+  convolution becomes one matrix product per sample (and per group)::
+
+      out[n]   = W @ cols[n]        W = weight as (CO, C * KH * KW)
+      dW       = sum_n gy[n] @ cols[n]^T
+      dcols[n] = W^T @ gy[n],  then col2im adds each column entry back to its input cell
+
+  The GEMMs go to NumPy's BLAS (``np.matmul``; groups are one more batch axis, never a
+  Python loop), im2col and col2im are Numba kernels parallel over (sample, channel), so no
+  two threads ever add into the same element.
+* **Pointwise** (1x1, stride 1, no padding): ``cols[n]`` *is* ``x[n]`` viewed as
+  (C, H * W); no copy at all.
+* **One input channel per output channel** (``C // G == 1``: depthwise convolution, and
+  any single-channel input): im2col would copy each pixel KH * KW times to feed tiny
+  matrix products, so direct Numba loops are used instead (parallel over N * CO or N * C).
+
+Memory bound
+------------
+The im2col buffer holds ``C * KH * KW * OH * OW`` numbers per sample. The batch is processed
+in chunks so that this buffer (and its gradient, ``dcols``) never exceeds
+``IM2COL_MAX_BYTES`` (256 MiB), unless a single sample's columns are larger than that, in
+which case one sample is processed at a time. The columns are recomputed in the backward
+pass rather than kept, so a training step never holds more than one chunk of them.
+"""
+
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from .geometry import output_size
+
+__all__ = ["IM2COL_MAX_BYTES", "conv2d_forward_reference", "conv2d_backward_reference",
+           "conv2d_forward", "conv2d_backward", "im2col", "col2im"]
+
+IM2COL_MAX_BYTES = 256 * 2**20
+
+# Below this many inner-loop steps a kernel runs on one thread: waking Numba's workers costs
+# more than they save (tens of microseconds on a quiet machine, milliseconds on a busy one).
+PARALLEL_MIN_WORK = 2**16
+
+
+def _output_hw(x_shape, weight_shape, stride, padding, dilation):
+    (_, _, h, w), (_, _, kh, kw) = x_shape, weight_shape
+    return (output_size(h, kh, stride[0], padding[0][0], padding[0][1], dilation[0]),
+            output_size(w, kw, stride[1], padding[1][0], padding[1][1], dilation[1]))
+
+
+# ----------------------------------------------------------------------------- reference
+
+
+def _window(n_index, channels, oh, ow, kernel_hw, stride, dilation):
+    """Index of one receptive field of ``x_pad``: (sample, channels, rows, columns)."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_hw, stride, dilation
+    rows = slice(oh * sh, oh * sh + (kh - 1) * dh + 1, dh)
+    cols = slice(ow * sw, ow * sw + (kw - 1) * dw + 1, dw)
+    return n_index, channels, rows, cols
+
+
+def conv2d_forward_reference(x, weight, bias, stride, padding, dilation, groups):
+    """The forward formula of the module docstring, one output element at a time.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    weight : ndarray, shape (CO, C // groups, KH, KW)
+    bias : ndarray, shape (CO,), or None
+    stride, dilation : (int, int)
+    padding : ((top, bottom), (left, right))
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (N, CO, OH, OW), x's dtype
+    """
+    n_size, _, _, _ = x.shape
+    co_size, cg, kh, kw = weight.shape
+    oh_size, ow_size = _output_hw(x.shape, weight.shape, stride, padding, dilation)
+    x_pad = np.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+    out = np.zeros((n_size, co_size, oh_size, ow_size), dtype=x.dtype)
+    per_group = co_size // groups
+    for n in range(n_size):
+        for co in range(co_size):
+            group_channels = slice(co // per_group * cg, (co // per_group + 1) * cg)
+            for oh in range(oh_size):
+                for ow in range(ow_size):
+                    window = x_pad[_window(n, group_channels, oh, ow, (kh, kw), stride, dilation)]
+                    out[n, co, oh, ow] = np.sum(window * weight[co])  # (Cg, KH, KW) . (Cg, KH, KW)
+    if bias is not None:
+        out += bias[:, None, None]
+    return out
+
+
+def conv2d_backward_reference(x, weight, grad_out, stride, padding, dilation, groups):
+    """The backward formulas of the module docstring, one output element at a time.
+
+    Returns ``(dx, dweight, dbias)`` shaped like x, weight and ``(CO,)``.
+    """
+    n_size, _, h, w = x.shape
+    co_size, cg, kh, kw = weight.shape
+    (top, _), (left, _) = padding
+    x_pad = np.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+    dx_pad = np.zeros_like(x_pad)
+    dweight = np.zeros_like(weight)
+    per_group = co_size // groups
+    for n in range(n_size):
+        for co in range(co_size):
+            group_channels = slice(co // per_group * cg, (co // per_group + 1) * cg)
+            for oh in range(grad_out.shape[2]):
+                for ow in range(grad_out.shape[3]):
+                    window = _window(n, group_channels, oh, ow, (kh, kw), stride, dilation)
+                    gy = grad_out[n, co, oh, ow]
+                    dx_pad[window] += gy * weight[co]
+                    dweight[co] += gy * x_pad[window]
+    dx = dx_pad[:, :, top:top + h, left:left + w]
+    dbias = grad_out.sum(axis=(0, 2, 3))
+    return dx, dweight, dbias
+
+
+# ----------------------------------------------------------------------------- Numba kernels
+# Plain Python functions compiled by assignment: with NUMBA_DISABLE_JIT=1 the same source runs
+# as Python. Windows that hang over the padding are handled by computing, per kernel offset,
+# the range of outputs whose input index is inside the image (``_inside``), so the inner
+# loops have no branches and no padded copy of x is made.
+
+
+def _inside_plain(offset, stride, size, out_size):
+    """Outputs ``o`` in ``[lo, hi)`` whose input index ``o * stride + offset`` is in ``[0, size)``."""
+    lo = max(0, (-offset + stride - 1) // stride)         # ceil(-offset / stride)
+    hi = min(out_size, (size - offset + stride - 1) // stride)  # ceil((size - offset) / stride)
+    return lo, max(lo, hi)
+
+
+_inside = njit(cache=True)(_inside_plain)
+
+
+def _im2col_plain(x, kernel_hw, stride, top_left, dilation, out_hw, cols):
+    """Fill ``cols`` (N, C * KH * KW, OH * OW) from ``x`` (N, C, H, W); padding reads as 0."""
+    n_size, c_size, h, w = x.shape
+    (kh_size, kw_size), (oh_size, ow_size) = kernel_hw, out_hw
+    for nc in prange(n_size * c_size):  # each (sample, channel) owns its rows of cols
+        n, c = nc // c_size, nc % c_size
+        for kh in range(kh_size):
+            for kw in range(kw_size):
+                row = (c * kh_size + kh) * kw_size + kw
+                col_offset = kw * dilation[1] - top_left[1]
+                ow_lo, ow_hi = _inside(col_offset, stride[1], w, ow_size)
+                for oh in range(oh_size):
+                    ih = oh * stride[0] + kh * dilation[0] - top_left[0]
+                    start = oh * ow_size
+                    if ih < 0 or ih >= h:
+                        cols[n, row, start:start + ow_size] = 0
+                        continue
+                    cols[n, row, start:start + ow_lo] = 0
+                    for ow in range(ow_lo, ow_hi):
+                        cols[n, row, start + ow] = x[n, c, ih, ow * stride[1] + col_offset]
+                    cols[n, row, start + ow_hi:start + ow_size] = 0
+
+
+def _col2im_plain(cols, kernel_hw, stride, top_left, dilation, out_hw, dx):
+    """The adjoint of im2col: ``dx`` (N, C, H, W) = sum of each column entry at its input cell.
+
+    Entries that fall on padding are dropped; cells no window covers stay 0.
+    """
+    n_size, c_size, h, w = dx.shape
+    (kh_size, kw_size), (oh_size, ow_size) = kernel_hw, out_hw
+    for nc in prange(n_size * c_size):  # each (sample, channel) owns dx[n, c]: no races
+        n, c = nc // c_size, nc % c_size
+        dx[n, c] = 0
+        for kh in range(kh_size):
+            for kw in range(kw_size):
+                row = (c * kh_size + kh) * kw_size + kw
+                col_offset = kw * dilation[1] - top_left[1]
+                ow_lo, ow_hi = _inside(col_offset, stride[1], w, ow_size)
+                oh_lo, oh_hi = _inside(kh * dilation[0] - top_left[0], stride[0], h, oh_size)
+                for oh in range(oh_lo, oh_hi):
+                    ih = oh * stride[0] + kh * dilation[0] - top_left[0]
+                    start = oh * ow_size
+                    for ow in range(ow_lo, ow_hi):
+                        dx[n, c, ih, ow * stride[1] + col_offset] += cols[n, row, start + ow]
+
+
+def _depthwise_forward_plain(x, weight, bias, stride, top_left, dilation, out):
+    """Direct convolution when every output channel reads one input channel (``C // G == 1``).
+
+    x (N, C, H, W), weight (CO, 1, KH, KW) with CO = C * M (M = channel multiplier: output
+    channel ``co`` reads input channel ``co // M``), bias (CO,), out (N, CO, OH, OW).
+    """
+    n_size, co_size, oh_size, ow_size = out.shape
+    _, c_size, h, w = x.shape
+    _, _, kh_size, kw_size = weight.shape
+    multiplier = co_size // c_size
+    for nco in prange(n_size * co_size):  # each (sample, output channel) owns out[n, co]
+        n, co = nco // co_size, nco % co_size
+        c = co // multiplier
+        out[n, co] = bias[co]
+        for kh in range(kh_size):
+            row_offset = kh * dilation[0] - top_left[0]
+            oh_lo, oh_hi = _inside(row_offset, stride[0], h, oh_size)
+            for kw in range(kw_size):
+                col_offset = kw * dilation[1] - top_left[1]
+                ow_lo, ow_hi = _inside(col_offset, stride[1], w, ow_size)
+                weight_value = weight[co, 0, kh, kw]
+                for oh in range(oh_lo, oh_hi):
+                    ih = oh * stride[0] + row_offset
+                    for ow in range(ow_lo, ow_hi):
+                        out[n, co, oh, ow] += weight_value * x[n, c, ih, ow * stride[1] + col_offset]
+
+
+def _depthwise_grad_input_plain(grad_out, weight, stride, top_left, dilation, dx):
+    """dx (N, C, H, W) of the direct convolution; each (sample, input channel) owns dx[n, c]."""
+    n_size, c_size, h, w = dx.shape
+    _, co_size, oh_size, ow_size = grad_out.shape
+    _, _, kh_size, kw_size = weight.shape
+    multiplier = co_size // c_size
+    for nc in prange(n_size * c_size):
+        n, c = nc // c_size, nc % c_size
+        dx[n, c] = 0
+        for co in range(c * multiplier, (c + 1) * multiplier):
+            for kh in range(kh_size):
+                row_offset = kh * dilation[0] - top_left[0]
+                oh_lo, oh_hi = _inside(row_offset, stride[0], h, oh_size)
+                for kw in range(kw_size):
+                    col_offset = kw * dilation[1] - top_left[1]
+                    ow_lo, ow_hi = _inside(col_offset, stride[1], w, ow_size)
+                    weight_value = weight[co, 0, kh, kw]
+                    for oh in range(oh_lo, oh_hi):
+                        ih = oh * stride[0] + row_offset
+                        for ow in range(ow_lo, ow_hi):
+                            dx[n, c, ih, ow * stride[1] + col_offset] += (weight_value
+                                                                         * grad_out[n, co, oh, ow])
+
+
+def _depthwise_grad_weight_plain(x, grad_out, stride, top_left, dilation, dweight_per_sample):
+    """dweight_per_sample (N, CO, KH, KW): each sample's share of dweight (summed by the caller).
+
+    Parallel over (sample, output channel), each owning one (KH, KW) slice. The sum over
+    output pixels runs in a row-long accumulator so it vectorises without reordering
+    floating point additions by hand (no fastmath).
+    """
+    n_size, co_size, kh_size, kw_size = dweight_per_sample.shape
+    _, c_size, h, w = x.shape
+    _, _, oh_size, ow_size = grad_out.shape
+    multiplier = co_size // c_size
+    for nco in prange(n_size * co_size):
+        n, co = nco // co_size, nco % co_size
+        c = co // multiplier
+        row_sums = np.zeros_like(grad_out[n, co, 0])  # (OW,)
+        for kh in range(kh_size):
+            row_offset = kh * dilation[0] - top_left[0]
+            oh_lo, oh_hi = _inside(row_offset, stride[0], h, oh_size)
+            for kw in range(kw_size):
+                col_offset = kw * dilation[1] - top_left[1]
+                ow_lo, ow_hi = _inside(col_offset, stride[1], w, ow_size)
+                row_sums[:] = 0
+                for oh in range(oh_lo, oh_hi):
+                    ih = oh * stride[0] + row_offset
+                    for ow in range(ow_lo, ow_hi):
+                        row_sums[ow] += grad_out[n, co, oh, ow] * x[n, c, ih, ow * stride[1] + col_offset]
+                dweight_per_sample[n, co, kh, kw] = row_sums.sum()
+
+
+_im2col = njit(cache=True, parallel=True)(_im2col_plain)
+_col2im = njit(cache=True, parallel=True)(_col2im_plain)
+_depthwise_forward = njit(cache=True, parallel=True)(_depthwise_forward_plain)
+_depthwise_grad_input = njit(cache=True, parallel=True)(_depthwise_grad_input_plain)
+_depthwise_grad_weight = njit(cache=True, parallel=True)(_depthwise_grad_weight_plain)
+
+
+# ----------------------------------------------------------------------------- fast path
+
+
+@contextmanager
+def _threads_for(work):
+    """Let the Numba kernels inside use all threads only when ``work`` steps pay for them."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(threads if work >= PARALLEL_MIN_WORK else 1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
+def im2col(x, kernel_hw, stride, padding, dilation):
+    """Columns of every receptive field: (N, C, H, W) -> (N, C * KH * KW, OH * OW)."""
+    out_hw = _output_hw(x.shape, (0, 0) + tuple(kernel_hw), stride, padding, dilation)
+    n_size, c_size = x.shape[:2]
+    cols = np.empty((n_size, c_size * kernel_hw[0] * kernel_hw[1], out_hw[0] * out_hw[1]),
+                    dtype=x.dtype)
+    with _threads_for(cols.size):
+        _im2col(x, tuple(kernel_hw), tuple(stride), _top_left(padding), tuple(dilation), out_hw,
+                cols)
+    return cols
+
+
+def col2im(cols, x_shape, kernel_hw, stride, padding, dilation):
+    """The adjoint of ``im2col``: (N, C * KH * KW, OH * OW) -> (N, C, H, W), summing overlaps."""
+    out_hw = _output_hw(x_shape, (0, 0) + tuple(kernel_hw), stride, padding, dilation)
+    dx = np.empty(x_shape, dtype=cols.dtype)
+    with _threads_for(cols.size):
+        _col2im(cols, tuple(kernel_hw), tuple(stride), _top_left(padding), tuple(dilation),
+                out_hw, dx)
+    return dx
+
+
+def _top_left(padding):
+    return padding[0][0], padding[1][0]
+
+
+def _is_pointwise(weight, stride, padding):
+    return weight.shape[2:] == (1, 1) and tuple(stride) == (1, 1) and not any(sum(padding, ()))
+
+
+def _batch_chunks(n_size, bytes_per_sample, max_bytes):
+    """Slices of the batch whose im2col buffer stays within ``max_bytes`` (at least one sample)."""
+    step = max(1, min(n_size, max_bytes // max(bytes_per_sample, 1)))
+    return [slice(start, min(start + step, n_size)) for start in range(0, n_size, step)]
+
+
+class _Plan:
+    """The fast path's view of one convolution: group-major matrices and the batch chunks."""
+
+    def __init__(self, x_shape, weight, stride, padding, dilation, groups, max_bytes):
+        n_size, c_size = x_shape[:2]
+        co_size, cg, kh, kw = weight.shape
+        self.kernel_hw, self.stride, self.padding, self.dilation = (kh, kw), stride, padding, dilation
+        self.out_hw = _output_hw(x_shape, weight.shape, stride, padding, dilation)
+        self.groups, self.rows_per_group = groups, cg * kh * kw
+        self.pixels = self.out_hw[0] * self.out_hw[1]
+        self.pointwise = _is_pointwise(weight, stride, padding)
+        # (CO, Cg, KH, KW) -> (G, CO // G, Cg * KH * KW)
+        self.weight_matrix = weight.reshape(groups, co_size // groups, self.rows_per_group)
+        bytes_per_sample = c_size * kh * kw * self.pixels * weight.itemsize
+        self.chunks = _batch_chunks(n_size, 0 if self.pointwise else bytes_per_sample, max_bytes)
+
+    def columns(self, x):
+        """(B, C, H, W) -> (B, G, Cg * KH * KW, OH * OW), a view of x when pointwise."""
+        if self.pointwise:
+            cols = x.reshape(x.shape[0], x.shape[1], self.pixels)
+        else:
+            cols = im2col(x, self.kernel_hw, self.stride, self.padding, self.dilation)
+        return cols.reshape(x.shape[0], self.groups, self.rows_per_group, self.pixels)
+
+    def to_image(self, cols, x_shape):
+        """(B, G, Cg * KH * KW, OH * OW) -> (B, C, H, W), summing overlapping windows."""
+        cols = cols.reshape(x_shape[0], -1, self.pixels)  # (B, C * KH * KW, OH * OW)
+        if self.pointwise:
+            return cols.reshape(x_shape)
+        return col2im(cols, x_shape, self.kernel_hw, self.stride, self.padding, self.dilation)
+
+
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
+                   max_bytes=IM2COL_MAX_BYTES):
+    """Fast forward; same arguments and result as ``conv2d_forward_reference``.
+
+    ``x`` and ``weight`` must be C-contiguous and of one dtype. ``max_bytes`` bounds the
+    im2col buffer (see the module docstring).
+    """
+    n_size, c_size, _, _ = x.shape
+    co_size = weight.shape[0]
+    bias_or_zero = np.zeros(co_size, x.dtype) if bias is None else bias
+    if weight.shape[1] == 1:  # one input channel per output channel: direct loops
+        out_hw = _output_hw(x.shape, weight.shape, stride, padding, dilation)
+        out = np.empty((n_size, co_size) + out_hw, dtype=x.dtype)
+        with _threads_for(out.size * weight.shape[2] * weight.shape[3]):
+            _depthwise_forward(x, weight, bias_or_zero, tuple(stride), _top_left(padding),
+                               tuple(dilation), out)
+        return out
+    plan = _Plan(x.shape, weight, stride, padding, dilation, groups, max_bytes)
+    out = np.empty((n_size, co_size) + plan.out_hw, dtype=x.dtype)
+    # (N, CO, OH, OW) -> (N, G, CO // G, OH * OW): each group's product lands in place
+    out_groups = out.reshape(n_size, groups, co_size // groups, plan.pixels)
+    for chunk in plan.chunks:
+        # (G, CO/G, Cg*KH*KW) @ (B, G, Cg*KH*KW, OH*OW) -> (B, G, CO/G, OH*OW)
+        np.matmul(plan.weight_matrix, plan.columns(x[chunk]), out=out_groups[chunk])
+    if bias is not None:
+        out += bias[:, None, None]
+    return out
+
+
+def conv2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
+                    needs=(True, True, True), max_bytes=IM2COL_MAX_BYTES):
+    """Fast backward; returns ``(dx, dweight, dbias)`` like ``conv2d_backward_reference``.
+
+    ``needs`` says which of the three are wanted; the others are returned as None and not
+    computed (a frozen layer's weight gradient costs nothing). Arrays must be C-contiguous.
+    """
+    need_x, need_weight, need_bias = needs
+    dbias = grad_out.sum(axis=(0, 2, 3)) if need_bias else None
+    if weight.shape[1] == 1:
+        return _depthwise_backward(x, weight, grad_out, stride, padding, dilation,
+                                   need_x, need_weight) + (dbias,)
+    n_size, co_size = grad_out.shape[:2]
+    plan = _Plan(x.shape, weight, stride, padding, dilation, groups, max_bytes)
+    # (N, CO, OH, OW) -> (N, G, CO // G, OH * OW)
+    grad_groups = grad_out.reshape(n_size, groups, co_size // groups, plan.pixels)
+    dx = np.empty_like(x) if need_x else None
+    dweight_matrix = np.zeros_like(plan.weight_matrix) if need_weight else None
+    # (G, CO/G, Cg*KH*KW) -> (G, Cg*KH*KW, CO/G), contiguous for the GEMM
+    weight_matrix_t = np.ascontiguousarray(plan.weight_matrix.transpose(0, 2, 1))
+    for chunk in plan.chunks:
+        if need_weight:
+            cols = plan.columns(x[chunk])  # recomputed, not kept from the forward pass
+            for n, sample_cols in enumerate(cols, start=chunk.start):
+                # (G, CO/G, OH*OW) @ (G, OH*OW, Cg*KH*KW) -> (G, CO/G, Cg*KH*KW)
+                dweight_matrix += np.matmul(grad_groups[n], sample_cols.transpose(0, 2, 1))
+        if need_x:
+            # (G, Cg*KH*KW, CO/G) @ (B, G, CO/G, OH*OW) -> (B, G, Cg*KH*KW, OH*OW)
+            dcols = np.matmul(weight_matrix_t, grad_groups[chunk])
+            dx[chunk] = plan.to_image(dcols, x[chunk].shape)
+    dweight = dweight_matrix.reshape(weight.shape) if need_weight else None
+    return dx, dweight, dbias
+
+
+def _depthwise_backward(x, weight, grad_out, stride, padding, dilation, need_x, need_weight):
+    """``(dx, dweight)`` of the direct convolution (``C // G == 1``)."""
+    top_left, stride, dilation = _top_left(padding), tuple(stride), tuple(dilation)
+    dx = dweight = None
+    with _threads_for(grad_out.size * weight.shape[2] * weight.shape[3]):
+        if need_x:
+            dx = np.empty_like(x)
+            _depthwise_grad_input(grad_out, weight, stride, top_left, dilation, dx)
+        if need_weight:
+            # (N, CO, KH, KW): one slice per sample, summed below
+            per_sample = np.empty((x.shape[0],) + weight.shape[:1] + weight.shape[2:], x.dtype)
+            _depthwise_grad_weight(x, grad_out, stride, top_left, dilation, per_sample)
+            dweight = per_sample.sum(axis=0)[:, None]  # (N, CO, KH, KW) -> (CO, 1, KH, KW)
+    return dx, dweight

@@ -1,0 +1,124 @@
+"""2-D convolution ``conv2d``: forward and backward (the kernels live in ``kernels/conv.py``).
+
+Shapes: x (N, C, H, W), weight (CO, C // G, KH, KW), bias (CO,), out (N, CO, OH, OW);
+G = groups, stride (sh, sw), dilation (dh, dw), padding (top, bottom), (left, right).
+
+Forward (a cross-correlation, as in PyTorch; output channel ``co`` is in group
+``g = co // (CO // G)`` and sees input channels ``g * C/G ... (g + 1) * C/G - 1``)::
+
+    out[n, co, oh, ow] = bias[co] + sum_{ci, kh, kw} weight[co, ci, kh, kw]
+                                    * x_pad[n, g * C/G + ci, oh * sh + kh * dh, ow * sw + kw * dw]
+
+Output size, per axis (``minicnn.functional.conv_output_size`` computes it)::
+
+    OH = floor((H + top + bottom - dh * (KH - 1) - 1) / sh) + 1
+
+Padding: an int, ``(ph, pw)``, ``((top, bottom), (left, right))``, ``'valid'`` (none) or
+``'same'``: TensorFlow's rule for any stride, ``OH = ceil(H / sh)`` with
+``total = max((OH - 1) * sh + dh * (KH - 1) + 1 - H, 0)``, ``top = total // 2``,
+``bottom = total - top`` (the odd row goes to the bottom, the odd column to the right).
+For stride 1 this is PyTorch's ``'same'``; PyTorch refuses ``'same'`` with stride > 1.
+
+Backward, with ``gy = dL/d(out)``::
+
+    dx[n, c, ih, iw]          = sum over every (co, oh, ow, kh, kw) whose window reads (ih, iw)
+                                of weight[co, ci, kh, kw] * gy[n, co, oh, ow]
+    dweight[co, ci, kh, kw]   = sum_{n, oh, ow} gy[n, co, oh, ow] * x_pad[n, ..., oh * sh + kh * dh, ow * sw + kw * dw]
+    dbias[co]                 = sum_{n, oh, ow} gy[n, co, oh, ow]
+
+Input rows and columns that no window covers (when the stride does not divide
+``H + top + bottom - dh * (KH - 1) - 1``) get zero gradient.
+"""
+
+import numpy as np
+
+from ..autograd import Function
+from ..kernels import conv as kernels
+from ..kernels.geometry import output_size, pair, resolve_padding
+
+__all__ = ["conv2d"]
+
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+        ctx.save_for_backward(x, weight)
+        ctx.settings = stride, padding, dilation, groups
+        return kernels.conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad = np.ascontiguousarray(grad)
+        return kernels.conv2d_backward(x, weight, grad, *ctx.settings,
+                                       needs=ctx.needs_input_grad)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) over a batch of images, as PyTorch's ``conv2d``.
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C, H, W)
+    weight : Tensor, shape (CO, C // groups, KH, KW)
+    bias : Tensor, shape (CO,), optional
+    stride : int or (int, int)
+    padding : int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same'
+        ``'same'`` gives ``ceil(H / stride)`` outputs for any stride (TensorFlow's rule; the
+        odd padding row/column goes to the bottom/right). See the module docstring.
+    dilation : int or (int, int)
+        Spacing between kernel taps: the kernel spans ``dilation * (K - 1) + 1`` cells.
+    groups : int
+        Splits the channels into ``groups`` independent convolutions; must divide C and CO.
+        ``groups == C`` is a depthwise convolution (channel multiplier CO // C).
+
+    Returns
+    -------
+    Tensor, shape (N, CO, OH, OW), the dtype of x
+
+    Raises
+    ------
+    ValueError, TypeError
+        Wrong number of dimensions, channels that do not match ``weight`` and ``groups``,
+        a bias of the wrong shape, bad stride/dilation/padding, a kernel larger than the
+        padded input, or mixed dtypes.
+    """
+    if x.ndim != 4:
+        raise ValueError(f"conv2d: x must be 4-D (N, C, H, W), got shape {tuple(x.shape)}; "
+                         "for a single image use x.reshape(1, C, H, W)")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (C_out, C_in // groups, KH, KW), got shape "
+                         f"{tuple(weight.shape)}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"conv2d: x must have a floating dtype, got {x.dtype}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"conv2d: {name} has dtype {t.dtype} but x has dtype {x.dtype}; "
+                            "convert one of them (e.g. model.double() or x.astype)")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    (_, c_in, h, w), (c_out, c_per_group, kh, kw) = x.shape, weight.shape
+    if c_out % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide the output channels "
+                         f"(weight.shape[0]={c_out})")
+    if c_in % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide the input channels "
+                         f"(x.shape[1]={c_in})")
+    if c_in != c_per_group * groups:
+        raise ValueError(f"conv2d: x has {c_in} channels (shape {tuple(x.shape)}) but weight "
+                         f"(shape {tuple(weight.shape)}) with groups={groups} expects "
+                         f"{c_per_group * groups} = weight.shape[1] * groups")
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ValueError(f"conv2d: bias must have shape ({c_out},), one value per output "
+                         f"channel, got {tuple(bias.shape)}")
+    try:  # geometry's messages name the argument; say which op raised them
+        stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+        pads = resolve_padding(padding, (h, w), (kh, kw), stride, dilation)
+        for n, k, s, (before, after), d in zip((h, w), (kh, kw), stride, pads, dilation):
+            output_size(n, k, s, before, after, d)  # raises if the kernel does not fit
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"conv2d: {error} (x shape {tuple(x.shape)}, weight shape "
+                          f"{tuple(weight.shape)}, padding {padding!r})") from None
+    return Conv2d.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation,
+                        groups=groups)

@@ -1,0 +1,105 @@
+"""Output sizes and padding rules (kernels/geometry.py), the one place that computes them."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minicnn import functional as F
+from minicnn.kernels.geometry import (conv_output_size, output_size, pair, resolve_padding,
+                                      same_padding)
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((32, 3, 1, 1, 1), 32),          # 3x3, pad 1: size kept
+    ((32, 5), 28),                   # LeNet's 5x5 'valid'
+    ((224, 7, 2, 3, 3), 112),        # ResNet stem
+    ((224, 11, 4, 2, 2), 55),        # AlexNet conv1
+    ((5, 2, 2), 2),                  # stride does not divide: the last row is not covered
+    ((7, 3, 1, 0, 0, 2), 3),         # dilation 2: the kernel spans 5
+    ((6, 3, 2, 0, 1), 3),            # asymmetric padding
+])
+def test_output_size_by_hand(args, expected):
+    assert output_size(*args) == expected
+
+
+def test_ceil_mode():
+    assert output_size(6, 3, 2) == 2
+    assert output_size(6, 3, 2, ceil_mode=True) == 3  # the last window hangs over the edge
+    # After the ceil a window would start in the right padding: dropped (PyTorch's rule).
+    assert output_size(5, 2, 2, 1, 1) == 3
+    assert output_size(5, 2, 2, 1, 1, ceil_mode=True) == 3
+
+
+def test_kernel_larger_than_padded_input():
+    with pytest.raises(ValueError, match=r"kernel size 5 .* larger than the padded input size 4"):
+        output_size(4, 5)
+    with pytest.raises(ValueError, match="spanning 5"):
+        output_size(4, 3, dilation=2)
+    assert output_size(4, 5, 1, 1, 0) == 1  # one row of padding makes it fit
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((224, 7, 2), (2, 3)),   # the odd cell goes after (bottom/right)
+    ((32, 3, 1), (1, 1)),
+    ((32, 4, 1), (1, 2)),    # even kernel at stride 1: asymmetric too
+    ((5, 3, 2), (1, 1)),
+    ((6, 3, 2), (0, 1)),
+    ((10, 1, 3), (0, 0)),    # stride larger than the kernel: no padding needed
+    ((32, 3, 1, 2), (2, 2)),  # dilation 2: a 5-wide window
+])
+def test_same_padding_by_hand(args, expected):
+    assert same_padding(*args) == expected
+
+
+@given(n=st.integers(1, 40), k=st.integers(1, 8), s=st.integers(1, 5), d=st.integers(1, 3))
+def test_same_gives_ceil_of_input_over_stride(n, k, s, d):
+    before, after = same_padding(n, k, s, d)
+    assert 0 <= before <= after <= before + 1
+    assert output_size(n, k, s, before, after, d) == math.ceil(n / s)
+
+
+def test_resolve_padding_forms():
+    assert resolve_padding(1, (8, 8), (3, 3)) == ((1, 1), (1, 1))
+    assert resolve_padding((1, 2), (8, 8), (3, 3)) == ((1, 1), (2, 2))
+    assert resolve_padding([1, 2], (8, 8), (3, 3)) == ((1, 1), (2, 2))
+    assert resolve_padding(((0, 1), (2, 3)), (8, 8), (3, 3)) == ((0, 1), (2, 3))
+    assert resolve_padding("valid", (8, 8), (3, 3)) == ((0, 0), (0, 0))
+    assert resolve_padding("same", (224, 224), (7, 7), (2, 2)) == ((2, 3), (2, 3))
+    assert resolve_padding("same", (9, 8), (1, 7), (1, 2)) == ((0, 0), (2, 3))
+
+
+@pytest.mark.parametrize("padding, error, message", [
+    ("full", ValueError, "'full'"),
+    (-1, ValueError, "non-negative"),
+    ((1, 2, 3), TypeError, r"\(1, 2, 3\)"),
+    (1.5, TypeError, "1.5"),
+    (((1, 2), 3.0), TypeError, "padding must be"),
+])
+def test_resolve_padding_errors(padding, error, message):
+    with pytest.raises(error, match=message):
+        resolve_padding(padding, (8, 8), (3, 3))
+
+
+def test_pair():
+    assert pair(3, "kernel_size") == (3, 3)
+    assert pair((1, 7), "kernel_size") == (1, 7)
+    with pytest.raises(TypeError, match="stride must be an int or a pair"):
+        pair((1, 2, 3), "stride")
+    with pytest.raises(TypeError, match="stride"):
+        pair(True, "stride")
+    with pytest.raises(ValueError, match=r"dilation must be positive, got \(0, 1\)"):
+        pair((0, 1), "dilation")
+
+
+def test_conv_output_size_is_exported_and_documented():
+    assert F.conv_output_size is conv_output_size
+    assert conv_output_size(224, 7, stride=2, padding="same") == (112, 112)
+    assert conv_output_size((32, 32), 5) == (28, 28)
+    assert conv_output_size((17, 9), (1, 7), stride=(2, 1), padding="same") == (9, 9)
+    assert conv_output_size(6, 3, stride=2, ceil_mode=True) == (3, 3)
+    assert conv_output_size(8, 3, padding=((0, 1), (2, 2)), dilation=2) == (5, 8)
+    assert "conv_output_size(224, 7, stride=2, padding='same')" in conv_output_size.__doc__
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        conv_output_size(4, 5)

@@ -1,0 +1,234 @@
+"""F.conv2d: shapes and padding forms, gradient checks, PyTorch as an oracle, errors, dtypes."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minicnn
+from minicnn import functional as F
+from minicnn.kernels import conv as conv_kernels
+from minicnn.kernels.geometry import resolve_padding
+from tests.strategies import conv_geometries
+
+
+def _tensors(geometry, seed, dtype=np.float64, bias=True):
+    rng = np.random.default_rng(seed)
+    x = minicnn.tensor(rng.standard_normal(geometry["x_shape"]), dtype=dtype, requires_grad=True)
+    w = minicnn.tensor(rng.standard_normal(geometry["weight_shape"]), dtype=dtype,
+                       requires_grad=True)
+    b = minicnn.tensor(rng.standard_normal(geometry["weight_shape"][0]), dtype=dtype,
+                       requires_grad=True) if bias else None
+    return x, w, b
+
+
+def _settings(geometry):
+    return {k: geometry[k] for k in ("stride", "padding", "dilation", "groups")}
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+@given(geometry=conv_geometries(max_side=9))
+def test_output_shape_is_conv_output_size(geometry):
+    x, w, b = _tensors(geometry, 0, np.float32)
+    out = F.conv2d(x, w, b, **_settings(geometry))
+    n, _, h, wd = geometry["x_shape"]
+    kernel = geometry["weight_shape"][2:]
+    expected_hw = F.conv_output_size((h, wd), kernel, geometry["stride"], geometry["padding"],
+                                     geometry["dilation"])
+    assert out.shape == (n, geometry["weight_shape"][0]) + expected_hw
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("padding, expected_hw", [
+    (0, (6, 4)), (1, (8, 6)), ((2, 0), (10, 4)), (((1, 0), (0, 2)), (7, 6)),
+    ("valid", (6, 4)), ("same", (8, 6)),
+])
+def test_every_padding_form(padding, expected_hw):
+    x = minicnn.tensor(np.ones((1, 1, 8, 6)))
+    assert F.conv2d(x, minicnn.tensor(np.ones((2, 1, 3, 3))), padding=padding).shape[2:] == \
+        expected_hw
+
+
+def test_same_with_stride_2_is_asymmetric():
+    # TensorFlow's rule: 224 -> 112 with a 7x7 kernel at stride 2 pads 2 on top, 3 below.
+    rng = np.random.default_rng(0)
+    x = minicnn.tensor(rng.standard_normal((1, 2, 224, 224)))
+    w = minicnn.tensor(rng.standard_normal((3, 2, 7, 7)))
+    same = F.conv2d(x, w, stride=2, padding="same")
+    explicit = F.conv2d(x, w, stride=2, padding=((2, 3), (2, 3)))
+    assert same.shape == (1, 3, 112, 112)
+    np.testing.assert_array_equal(same.data, explicit.data)
+
+
+def test_non_square_kernels_and_strides():
+    x = minicnn.tensor(np.ones((2, 4, 9, 12)))
+    for kernel, stride, expected in [((1, 7), (1, 1), (9, 6)), ((7, 1), (1, 1), (3, 12)),
+                                     ((1, 3), (2, 1), (5, 10)), ((3, 1), (1, 3), (7, 4))]:
+        out = F.conv2d(x, minicnn.tensor(np.ones((5, 4) + kernel)), stride=stride)
+        assert out.shape == (2, 5) + expected
+        np.testing.assert_array_equal(out.data, 4 * kernel[0] * kernel[1])
+
+
+def test_depthwise_with_channel_multiplier_by_hand():
+    # groups == C_in == 2, C_out == 4: output channels 0, 1 read input channel 0; 2, 3 read 1.
+    x = minicnn.tensor(np.stack([np.ones((3, 3)), 2 * np.ones((3, 3))])[None])
+    w = minicnn.tensor(np.arange(1.0, 5.0).reshape(4, 1, 1, 1))
+    out = F.conv2d(x, w, groups=2)
+    np.testing.assert_array_equal(out.data[0, :, 0, 0], [1, 2, 6, 8])
+
+
+def test_float32_stays_float32_with_gradients():
+    x, w, b = _tensors(dict(x_shape=(2, 3, 5, 5), weight_shape=(4, 3, 3, 3)), 0, np.float32)
+    out = F.conv2d(x, w, b, padding="same")
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    assert x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32
+
+
+def test_non_contiguous_inputs():
+    rng = np.random.default_rng(0)
+    x_data, w = rng.standard_normal((2, 3, 6, 5)), minicnn.tensor(rng.standard_normal((4, 3, 3, 2)))
+    upstream = rng.standard_normal((2, 4, 6, 6))
+    x = minicnn.tensor(np.swapaxes(x_data, 2, 3).copy(), requires_grad=True)  # (2, 3, 5, 6)
+    out = F.conv2d(x.transpose(2, 3), w, padding=1)  # a non-contiguous (2, 3, 6, 5) view
+    out.backward(np.asfortranarray(upstream))  # a non-contiguous upstream gradient too
+    x_plain = minicnn.tensor(x_data, requires_grad=True)
+    out_plain = F.conv2d(x_plain, w, padding=1)
+    out_plain.backward(upstream)
+    np.testing.assert_allclose(out.data, out_plain.data, rtol=1e-12)
+    np.testing.assert_allclose(x.grad, np.swapaxes(x_plain.grad, 2, 3), rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- gradients
+
+
+@given(geometry=conv_geometries(max_side=6), seed=st.integers(0, 2**16), bias=st.booleans())
+def test_gradcheck_drawn_geometries(geometry, seed, bias):
+    x, w, b = _tensors(geometry, seed, bias=bias)
+    settings = _settings(geometry)
+    assert minicnn.gradcheck(lambda *t: F.conv2d(*t, **settings), [x, w] + ([b] if bias else []))
+
+
+MODES = {
+    "basic 3x3 pad 1": dict(x_shape=(2, 3, 5, 5), weight_shape=(4, 3, 3, 3), padding=1),
+    "stride 2, uncovered last row": dict(x_shape=(2, 2, 6, 6), weight_shape=(3, 2, 3, 3),
+                                         stride=2),
+    "'same' stride 2 asymmetric": dict(x_shape=(1, 2, 6, 7), weight_shape=(3, 2, 3, 4),
+                                       stride=2, padding="same"),
+    "dilation 2": dict(x_shape=(1, 2, 7, 7), weight_shape=(2, 2, 3, 3), dilation=2,
+                       padding="same"),
+    "grouped": dict(x_shape=(2, 4, 5, 5), weight_shape=(6, 2, 3, 3), groups=2, padding=1),
+    "depthwise x2": dict(x_shape=(2, 3, 5, 5), weight_shape=(6, 1, 3, 3), groups=3, padding=1),
+    "1x7": dict(x_shape=(1, 2, 4, 9), weight_shape=(2, 2, 1, 7), padding=(0, 3)),
+    "7x1 stride (2, 1)": dict(x_shape=(1, 2, 9, 4), weight_shape=(2, 2, 7, 1), stride=(2, 1)),
+    "pointwise 1x1": dict(x_shape=(2, 4, 3, 3), weight_shape=(3, 4, 1, 1)),
+    "single input channel 5x5": dict(x_shape=(2, 1, 7, 7), weight_shape=(3, 1, 5, 5)),
+    "no bias": dict(x_shape=(2, 2, 5, 4), weight_shape=(3, 2, 2, 3), padding=1, bias=False),
+    "depthwise no bias": dict(x_shape=(1, 2, 5, 5), weight_shape=(2, 1, 3, 3), groups=2,
+                              bias=False),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_gradcheck_every_mode(mode):
+    geometry = dict(MODES[mode])
+    x_shape, weight_shape = geometry.pop("x_shape"), geometry.pop("weight_shape")
+    bias = geometry.pop("bias", True)
+    x, w, b = _tensors(dict(x_shape=x_shape, weight_shape=weight_shape), 7, bias=bias)
+    assert minicnn.gradcheck(lambda *t: F.conv2d(*t, **geometry), [x, w] + ([b] if bias else []))
+
+
+def test_frozen_weight_gradient_is_not_computed(monkeypatch):
+    calls = []
+    real = conv_kernels.conv2d_backward
+
+    def spy(*args, needs, **kwargs):
+        calls.append(tuple(needs))
+        return real(*args, needs=needs, **kwargs)
+
+    monkeypatch.setattr(conv_kernels, "conv2d_backward", spy)
+    x, w, b = _tensors(dict(x_shape=(1, 2, 4, 4), weight_shape=(3, 2, 3, 3)), 0)
+    w.requires_grad_(False)
+    F.conv2d(x, w, b).sum().backward()
+    x2 = minicnn.tensor(x.data)  # an input that needs no gradient, e.g. the images
+    F.conv2d(x2, minicnn.tensor(w.data, requires_grad=True)).sum().backward()
+    assert calls == [(True, False, True), (False, True, False)]
+    assert w.grad is None and x2.grad is None and b.grad is not None
+
+
+# ----------------------------------------------------------------------------- PyTorch oracle
+
+
+@given(geometry=conv_geometries(max_side=8), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_against_pytorch(geometry, seed, dtype):
+    torch = pytest.importorskip("torch")
+    x, w, b = _tensors(geometry, seed, dtype)
+    settings = _settings(geometry)
+    out = F.conv2d(x, w, b, **settings)
+    upstream = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
+    out.backward(upstream)
+
+    (top, bottom), (left, right) = resolve_padding(
+        geometry["padding"], geometry["x_shape"][2:], geometry["weight_shape"][2:],
+        geometry["stride"], geometry["dilation"])
+    xt, wt, bt = (torch.tensor(t.data, requires_grad=True) for t in (x, w, b))
+    # explicit padding: torch has no asymmetric padding argument and no 'same' at stride > 1
+    out_t = torch.nn.functional.conv2d(torch.nn.functional.pad(xt, (left, right, top, bottom)),
+                                       wt, bt, stride=settings["stride"],
+                                       dilation=settings["dilation"], groups=settings["groups"])
+    out_t.backward(torch.tensor(upstream))
+    tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), **tol)
+    for mine, theirs in ((x, xt), (w, wt), (b, bt)):
+        np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **tol)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+def test_same_stride_1_matches_pytorch_same():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 7, 8)), rng.standard_normal((4, 3, 4, 3))
+    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding="same",
+                                          dilation=(1, 2))
+    out = F.conv2d(minicnn.tensor(x), minicnn.tensor(w), padding="same", dilation=(1, 2))
+    np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def _t(*shape, dtype=np.float64):
+    return minicnn.tensor(np.zeros(shape), dtype=dtype)
+
+
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    ((_t(3, 8, 8), _t(4, 3, 3, 3)), {}, ValueError, r"x must be 4-D .*got shape \(3, 8, 8\)"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3)), {}, ValueError, r"weight must be 4-D .*\(4, 3, 3\)"),
+    ((_t(1, 3, 8, 8), _t(4, 2, 3, 3)), {}, ValueError,
+     r"x has 3 channels .* expects 2 = weight.shape\[1\] \* groups"),
+    ((_t(1, 4, 8, 8), _t(6, 1, 3, 3)), dict(groups=4), ValueError,
+     r"groups=4 must divide the output channels \(weight.shape\[0\]=6\)"),
+    ((_t(1, 3, 8, 8), _t(4, 1, 3, 3)), dict(groups=2), ValueError,
+     r"groups=2 must divide the input channels \(x.shape\[1\]=3\)"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3)), dict(groups=0), ValueError, "groups must be a positive"),
+    ((_t(1, 3, 4, 4), _t(4, 3, 5, 5)), {}, ValueError,
+     r"kernel size 5 .* larger than the padded input size 4"),
+    ((_t(1, 3, 4, 4), _t(4, 3, 3, 3)), dict(dilation=2), ValueError, "spanning 5"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3), _t(3)), {}, ValueError,
+     r"bias must have shape \(4,\).* got \(3,\)"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3)), dict(padding="full"), ValueError, "'full'"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3)), dict(padding=(1, 2, 3)), TypeError, "padding must be"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3)), dict(stride=0), ValueError, "stride must be positive"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3)), dict(stride=1.5), TypeError, "stride must be an int"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3)), dict(dilation=(1, 0)), ValueError,
+     r"dilation must be positive, got \(1, 0\)"),
+    ((_t(1, 3, 8, 8), _t(4, 3, 3, 3, dtype=np.float32)), {}, TypeError,
+     "weight has dtype float32 but x has dtype float64"),
+])
+def test_errors_name_the_argument(args, kwargs, error, message):
+    with pytest.raises(error, match=message) as info:
+        F.conv2d(*args, **kwargs)
+    assert str(info.value).startswith("conv2d: ")
