@@ -191,6 +191,21 @@ def test_gradients_accumulate_across_backward_calls():
     np.testing.assert_array_equal(x.grad, [3.0 + 2.0, 3.0 + 4.0])
 
 
+def test_leaf_grad_is_an_owned_array():
+    # Sum's backward hands on a read-only broadcast view, Add hands on the upstream array
+    # itself: .grad must be a copy, or the next accumulation fails or writes into them.
+    x = leaf([1.0, 2.0])
+    x.sum().backward()
+    x.sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+    upstream = np.array([1.0, 1.0])
+    x.grad = None
+    (x + 0.0).backward(upstream)
+    (x + 0.0).backward(np.array([5.0, 5.0]))
+    np.testing.assert_array_equal(upstream, [1.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [6.0, 6.0])
+
+
 def test_ten_thousand_op_chain_without_recursion_error():
     assert sys.getrecursionlimit() <= 10_000  # the default: the engine must not recurse
     x = leaf(1.0)
