@@ -25,6 +25,26 @@ def source(text):
     return textwrap.dedent(text).lstrip("\n")
 
 
+def subprocess_env():
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env
+
+
+def run_pytest(folder):
+    """Run an assignment's tests in a fresh process from its folder; (exit code, output)."""
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
+                            cwd=folder, capture_output=True, text=True, env=subprocess_env(),
+                            timeout=600)
+    return result.returncode, result.stdout + result.stderr
+
+
+def outcome_counts(output):
+    """{'passed': n, 'failed': m, ...} from pytest's last line."""
+    last = output.strip().splitlines()[-1]
+    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|error|skipped)", last)}
+
+
 # ------------------------------------------------------------------ markers: golden cases
 
 
@@ -253,27 +273,8 @@ def test_command_line_entry_point(assignment):
 # ------------------------------------------------------------------ the example assignment
 
 
-def subprocess_env():
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO)] + [p for p in [env.get("PYTHONPATH")] if p])
-    return env
-
-
-def run_pytest(folder):
-    """Run an assignment's tests in a fresh process from its folder; (exit code, output)."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"],
-                            cwd=folder, capture_output=True, text=True, env=subprocess_env(),
-                            timeout=600)
-    return result.returncode, result.stdout + result.stderr
-
-
-def counts(output):
-    """{'passed': n, 'failed': m, ...} from pytest's last line."""
-    last = output.strip().splitlines()[-1]
-    return {word: int(n) for n, word in re.findall(r"(\d+) (passed|failed|error|skipped)", last)}
-
-
-@pytest.mark.parametrize("folder", sorted(p for p in ASSIGNMENTS.iterdir() if p.is_dir()),
+@pytest.mark.parametrize("folder", sorted(p for p in ASSIGNMENTS.iterdir()
+                                           if p.is_dir() and p.name[0] not in "._"),
                          ids=lambda p: p.name)
 def test_every_assignment_is_self_contained_and_well_marked(folder):
     for name in ("README.md", "pytest.ini", "conftest.py"):
@@ -313,17 +314,21 @@ def test_solution_passes_and_student_version_fails_helpfully(built):
     solution, student = built
     code, output = run_pytest(solution)
     assert code == 0, output
-    passed = counts(output)
+    passed = outcome_counts(output)
     assert set(passed) == {"passed"} and passed["passed"] >= 30, output
 
     code, output = run_pytest(student)
     assert code == 1, output
-    assert counts(output) == {"failed": passed["passed"]}, output
+    assert outcome_counts(output) == {"failed": passed["passed"]}, output
     for part, function in [("Part 1 (conv2d forward)", "conv.py::conv2d_forward"),
                            ("Part 2 (conv2d backward)", "conv.py::conv2d_backward"),
                            ("Part 3 (max-pool forward)", "pool.py::max_pool2d_forward"),
                            ("Part 3 (max-pool backward)", "pool.py::max_pool2d_backward")]:
         assert f"{part} is not implemented yet: fill in {function} (line " in output
+    stub_line = (student / "conv.py").read_text().splitlines().index(
+        '    raise NotImplementedError("TODO: zero-pad x (np.pad), compute OH and OW, loop over '
+        'n, f, i, j")') + 1
+    assert f"fill in conv.py::conv2d_forward (line {stub_line})" in output
     assert "hint: zero-pad x (np.pad)" in output
     assert "= not implemented yet =" in output  # the closing list of parts to do
     for noise in ("Traceback", "raise NotImplementedError", "conftest.py", "_pytest"):
@@ -341,5 +346,5 @@ def test_each_part_is_graded_on_its_own(built, tmp_path):
     assert re.search(r"^FAILED test_conv", output, re.MULTILINE) is None, output
     assert "Part 3 (max-pool forward) is not implemented yet" in output
     assert "Part 1" not in output and "Part 2" not in output
-    tally = counts(output)
+    tally = outcome_counts(output)
     assert tally["passed"] > 0 and tally["failed"] > 0

@@ -98,11 +98,11 @@ def test_backward_passes_gradcheck(setting):
 @pytest.mark.parametrize("setting", SETTINGS, ids=IDS)
 def test_backward_matches_minicnn(setting):
     x, weight, bias, stride, padding = random_inputs(setting)
-    inputs = [minicnn.tensor(a, requires_grad=True) for a in (x, weight, bias)]
-    out = F.conv2d(*inputs, stride=stride, padding=padding)
-    grad_out = np.random.default_rng(1).standard_normal(out.shape)
-    out.backward(grad_out)
+    OH, OW = F.conv_output_size(x.shape[2:], weight.shape[2:], stride, padding)
+    grad_out = np.random.default_rng(1).standard_normal((x.shape[0], weight.shape[0], OH, OW))
     mine = conv2d_backward(grad_out, x, weight, stride, padding)
+    inputs = [minicnn.tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    F.conv2d(*inputs, stride=stride, padding=padding).backward(grad_out)
     for name, got, t in zip(("grad_x", "grad_weight", "grad_bias"), mine, inputs):
         assert got.shape == t.shape, f"{name} has shape {got.shape}, expected {t.shape}"
         np.testing.assert_allclose(got, t.grad, rtol=1e-10, atol=1e-12, err_msg=name)

@@ -87,10 +87,10 @@ def test_backward_matches_minicnn(setting, ties):
     x = distinct_values((N, C, H, W))
     if ties:
         x = np.round(x)  # values 0.1 apart rounded to integers: many ties
-    t = minicnn.tensor(x, requires_grad=True)
-    out = F.max_pool2d(t, kernel_size, stride)
-    grad_out = np.random.default_rng(1).standard_normal(out.shape)
-    out.backward(grad_out)
+    OH, OW = F.conv_output_size((H, W), kernel_size, stride)
+    grad_out = np.random.default_rng(1).standard_normal((N, C, OH, OW))
     grad_x = max_pool2d_backward(grad_out, x, kernel_size, stride)
+    t = minicnn.tensor(x, requires_grad=True)
+    F.max_pool2d(t, kernel_size, stride).backward(grad_out)
     assert grad_x.shape == x.shape, f"grad_x has shape {grad_x.shape}, expected {x.shape}"
     np.testing.assert_allclose(grad_x, t.grad, rtol=1e-12, atol=1e-12)
