@@ -22,6 +22,10 @@ C-contiguous array: float32/float64/float16/complex/integer/bool tensors keep th
 bfloat16 (which NumPy lacks) becomes float32 exactly (its 16 bits are the top half of a
 float32), and ``nn.Parameter`` becomes a plain array.
 
+Before 1.6 (and with ``_use_new_zipfile_serialization=False`` since), ``torch.save`` wrote
+the same pickle into a plain stream instead, followed by the storages' bytes: see
+``_load_legacy``. Many of torchvision's published weights (VGG, AlexNet, ...) are such files.
+
 The safety model
 ----------------
 A pickle is a small program: it may import any global and call it, so loading an untrusted
@@ -35,10 +39,10 @@ stops the load with :class:`UnsafeCheckpointError` before anything is called. Te
 are bounds-checked against their storage, so a crafted size or stride cannot read memory
 outside the file's data. What is not defended against: a file crafted to exhaust memory.
 
-Files this module does not read, each with an error saying so: the legacy formats of
-PyTorch < 1.6 (re-save such a file once, with PyTorch, in the zip format), TorchScript
-archives (``torch.jit.save``), and checkpoints holding objects other than tensors, numbers,
-strings and containers (a whole pickled ``nn.Module``, an optimizer object, NumPy arrays).
+Files this module does not read, each with an error saying so: the tar-based format of
+PyTorch's earliest releases, TorchScript archives (``torch.jit.save``), and checkpoints
+holding objects other than tensors, numbers, strings and containers (a whole pickled
+``nn.Module``, an optimizer object, NumPy arrays).
 """
 
 import collections
@@ -56,8 +60,8 @@ __all__ = ["load_torch_state_dict", "TorchCheckpointError", "UnsafeCheckpointErr
 
 
 class TorchCheckpointError(ValueError):
-    """The file is not a PyTorch zip checkpoint this module can read (legacy format,
-    truncated, corrupt, a storage record missing, ...)."""
+    """The file is not a PyTorch checkpoint this module can read (truncated, corrupt, a
+    storage record missing, a TorchScript archive, ...)."""
 
 
 class UnsafeCheckpointError(TorchCheckpointError, pickle.UnpicklingError):
@@ -70,8 +74,9 @@ def load_torch_state_dict(path, *, key=None, strip_prefix=None):
 
     Parameters
     ----------
-    path : str, os.PathLike or binary file object
-        A ``.pth``/``.pt`` file in the zip format ``torch.save`` writes since PyTorch 1.6.
+    path : str, os.PathLike or seekable binary file object
+        A ``.pth``/``.pt`` file written by ``torch.save``: the zip format of PyTorch >= 1.6,
+        or the legacy format before it.
     key : str or sequence of str, optional
         Pick a nested entry of a training checkpoint: ``key='state_dict'`` returns
         ``checkpoint['state_dict']``; ``key=('model', 'backbone')`` goes two levels down.
@@ -95,8 +100,9 @@ def load_torch_state_dict(path, *, key=None, strip_prefix=None):
     FileNotFoundError
         ``path`` does not exist.
     TorchCheckpointError (a ValueError)
-        Not a zip checkpoint (the legacy pre-1.6 format, a TorchScript archive, an ``.npz``),
-        a truncated or corrupt file, a missing storage record, or a ``key`` that is absent.
+        Not a checkpoint (a TorchScript archive, an ``.npz``, the tar format of PyTorch's
+        earliest releases), a truncated or corrupt file, a missing storage record, or a
+        ``key`` that is absent.
     UnsafeCheckpointError (a TorchCheckpointError and a pickle.UnpicklingError)
         The pickle references a global outside the allow-list (for instance ``os.system``):
         the file is not a plain state dict and may be malicious. Nothing was executed.
@@ -109,20 +115,13 @@ def load_torch_state_dict(path, *, key=None, strip_prefix=None):
     >>> minicnn.models.resnet50().load_state_dict(state)              # doctest: +SKIP
     """
     source = _describe(path)
-    archive = _open_zip(path, source)
-    with archive:
-        prefix = _archive_prefix(archive, source)
-        byteorder = _byteorder(archive, prefix, source)
-        pickled = _read_record(archive, f"{prefix}/data.pkl", source)
-        unpickler = _CheckpointUnpickler(pickled, archive, prefix, byteorder, source)
-        try:
-            loaded = unpickler.load()
-        except (TorchCheckpointError, MemoryError):
-            raise
-        except Exception as error:  # any other failure means a malformed pickle stream
-            raise TorchCheckpointError(
-                f"{source}: {prefix}/data.pkl is corrupt or is not a PyTorch checkpoint "
-                f"pickle ({type(error).__name__}: {error})") from error
+    if isinstance(path, (str, os.PathLike)):
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"checkpoint file {source} does not exist")
+        with open(path, "rb") as file:
+            loaded = _load(file, source)
+    else:
+        loaded = _load(path, source)
     if key is not None:
         loaded = _select(loaded, key, source)
     if strip_prefix is not None:
@@ -294,18 +293,27 @@ def _torch_size(dims=()):
     return _int_tuple(tuple(dims), "torch.Size")
 
 
-def _allowed_globals():
-    allowed = {
-        ("collections", "OrderedDict"): collections.OrderedDict,
+def _build_nothing(*args):
+    return None
+
+
+def _allowed_globals(build_tensors=True):
+    """What the pickle may name; ``build_tensors=False`` gives inert rebuild functions (the
+    first pass over a legacy file, before its storages' bytes are read)."""
+    rebuilds = {
+        ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,  # PyTorch < 0.4
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
         ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
         ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
-        ("torch", "Size"): _torch_size,
     }
+    functions = {name: function if build_tensors else _build_nothing
+                 for name, function in rebuilds.items()}
+    functions[("collections", "OrderedDict")] = collections.OrderedDict
+    functions[("torch", "Size")] = _torch_size
     allowed = {(module, name): _AllowedCallable(f"{module}.{name}", function)
-               for (module, name), function in allowed.items()}
+               for (module, name), function in functions.items()}
     allowed[("torch", "Tensor")] = _TorchClass("torch.Tensor")
     allowed[("torch.nn.parameter", "Parameter")] = _TorchClass("torch.nn.Parameter")
     allowed[("torch.storage", "UntypedStorage")] = _UNTYPED_STORAGE
@@ -317,20 +325,21 @@ def _allowed_globals():
 
 
 _ALLOWED_GLOBALS = _allowed_globals()
+_SCAN_GLOBALS = _allowed_globals(build_tensors=False)
 
 
 class _CheckpointUnpickler(pickle.Unpickler):
-    """Unpickles ``data.pkl``: globals from the allow-list only, storages from the zip."""
+    """Resolves globals from an allow-list only, and storages through ``read_storage``,
+    a function ``(key, dtype, numel) -> _Storage``."""
 
-    def __init__(self, pickled, archive, prefix, byteorder, source):
-        super().__init__(io.BytesIO(pickled), encoding="utf-8")
-        self._archive, self._prefix, self._byteorder = archive, prefix, byteorder
-        self._source = source
-        self._storages = {}  # key -> _Storage: one read per record, however many views
+    def __init__(self, file, source, read_storage=None, allowed=_ALLOWED_GLOBALS):
+        super().__init__(file, encoding="utf-8")
+        self._source, self._read_storage, self._allowed = source, read_storage, allowed
+        self._storages = {}  # key -> _Storage: read once, however many tensors view it
 
     def find_class(self, module, name):
         # Called for every global the pickle names (GLOBAL, STACK_GLOBAL, INST, EXT opcodes).
-        allowed = _ALLOWED_GLOBALS.get((module, name))
+        allowed = self._allowed.get((module, name))
         if allowed is None:
             raise UnsafeCheckpointError(
                 f"{self._source}: refusing to load global '{module}.{name}', which is not on "
@@ -340,34 +349,77 @@ class _CheckpointUnpickler(pickle.Unpickler):
         return allowed
 
     def persistent_load(self, pid):
-        # ('storage', storage_type, key, location, numel): location (the device) is ignored.
-        if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] in ("storage", b"storage")):
+        if self._read_storage is None:  # the small header pickles of the legacy format
+            raise UnsafeCheckpointError(f"{self._source}: unexpected persistent id {pid!r}")
+        key, dtype, numel, view = self._parse_storage_id(pid)
+        if key not in self._storages:
+            self._storages[key] = self._read_storage(key, dtype, numel)
+        storage = self._storages[key]
+        return storage if view is None else self._storage_view(storage, view)
+
+    def _parse_storage_id(self, pid):
+        """``('storage', storage_type, key, location, numel[, view])``: the legacy format adds
+        ``view``, None except in files of PyTorch < 0.4. The location (device) is ignored."""
+        is_storage = isinstance(pid, tuple) and pid[:1] in (("storage",), (b"storage",))
+        if not (is_storage and len(pid) in (5, 6)):
             raise UnsafeCheckpointError(f"{self._source}: unexpected persistent id {pid!r} "
                                         "(expected a storage record): not a plain state dict")
-        _, storage_type, key, _location, numel = pid
-        if isinstance(key, bytes):
-            key = key.decode("ascii")
+        storage_type, key, _location, numel = pid[1:5]
+        key = key.decode("ascii") if isinstance(key, bytes) else key
         if not (isinstance(storage_type, TorchDtype) or storage_type is _UNTYPED_STORAGE) or \
                 not isinstance(key, str) or not isinstance(numel, int) or numel < 0:
             raise UnsafeCheckpointError(f"{self._source}: malformed storage record {pid!r}")
-        if key not in self._storages:
-            dtype = _BYTE if storage_type is _UNTYPED_STORAGE else storage_type
-            record = f"{self._prefix}/data/{key}"
-            data = _read_record(self._archive, record, self._source, what="storage record")
-            expected = numel * np.dtype(dtype.stored).itemsize
-            if len(data) != expected:
-                raise TorchCheckpointError(
-                    f"{self._source}: storage record {record!r} holds {len(data)} bytes, but the "
-                    f"pickle declares {numel} {dtype!r} elements ({expected} bytes): corrupt file")
-            self._storages[key] = _Storage(key, data, dtype, self._byteorder)
-        return self._storages[key]
+        dtype = _BYTE if storage_type is _UNTYPED_STORAGE else storage_type
+        return key, dtype, numel, pid[5] if len(pid) == 6 else None
+
+    def _storage_view(self, root, view):
+        """Elements ``[offset, offset + numel)`` of ``root``, named ``view_key``."""
+        view_key, offset, numel = view
+        itemsize = np.dtype(root.dtype.stored).itemsize
+        _int_tuple((offset, numel), "storage view")
+        if (offset + numel) * itemsize > len(root.data):
+            raise TorchCheckpointError(f"{self._source}: storage view {view!r} reaches past the "
+                                       f"end of storage {root.key!r}: the file is corrupt")
+        data = root.data[offset * itemsize:(offset + numel) * itemsize]
+        return _Storage(str(view_key), data, root.dtype, root.byteorder)
 
 
-# --- the zip archive --------------------------------------------------------------------
+class _StorageScanner(_CheckpointUnpickler):
+    """A first pass over a legacy pickle: records each storage's type and size, builds nothing."""
 
-_LEGACY_MAGIC = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)[:-1]  # torch < 1.6 header
-_RESAVE_ADVICE = ("Re-save it once with PyTorch: torch.save(torch.load(path), path, "
-                  "_use_new_zipfile_serialization=True) (the default since PyTorch 1.6).")
+    def __init__(self, file, source):
+        super().__init__(file, source, allowed=_SCAN_GLOBALS)
+        self.declared = {}  # key -> (dtype, numel), in the order the pickle names them
+
+    def persistent_load(self, pid):
+        key, dtype, numel, _view = self._parse_storage_id(pid)
+        self.declared.setdefault(key, (dtype, numel))
+
+
+def _unpickle(unpickler, what, source):
+    try:
+        return unpickler.load()
+    except (TorchCheckpointError, MemoryError):
+        raise
+    except Exception as error:  # any other failure means a malformed pickle stream
+        raise TorchCheckpointError(
+            f"{source}: {what} is truncated or corrupt, or is not a PyTorch checkpoint pickle "
+            f"({type(error).__name__}: {error})") from error
+
+
+def _load(file, source):
+    """Read the checkpoint in ``file`` (zip or legacy format, told apart by the first bytes)."""
+    start = file.tell()
+    head = file.read(512)
+    file.seek(start)
+    if head.startswith(b"\x80"):  # a pickle's first opcode (PROTO): the legacy format
+        return _load_legacy(file, source)
+    try:
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise TorchCheckpointError(_not_a_checkpoint(head, source)) from error
+    with archive:
+        return _load_zip(archive, source)
 
 
 def _describe(path):
@@ -376,36 +428,40 @@ def _describe(path):
     return repr(getattr(path, "name", "<file object>"))
 
 
-def _open_zip(path, source):
-    if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
-        raise FileNotFoundError(f"checkpoint file {source} does not exist")
-    try:
-        return zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, EOFError) as error:
-        raise TorchCheckpointError(_not_a_zip(path, source)) from error
-
-
-def _not_a_zip(path, source):
-    """Why ``path`` is not a readable zip, judged from its first bytes."""
-    if isinstance(path, (str, os.PathLike)):
-        with open(path, "rb") as file:
-            head = file.read(512)
-    else:
-        path.seek(0)
-        head = path.read(512)
+def _not_a_checkpoint(head, source):
+    """Why a file starting with ``head`` is not a readable checkpoint."""
     if not head:
         return f"{source} is empty (0 bytes): the download or save did not complete"
-    if head.startswith(_LEGACY_MAGIC):
-        return (f"{source} is in PyTorch's legacy (pre-1.6) format, which minicnn does not "
-                f"read; only the zip format is supported. {_RESAVE_ADVICE}")
     if head[257:262] == b"ustar":
-        return (f"{source} is a tar archive: PyTorch's oldest (pre-0.4) checkpoint format, "
-                f"which minicnn does not read. {_RESAVE_ADVICE}")
+        return (f"{source} is a tar archive: the checkpoint format of PyTorch's earliest "
+                "releases, which minicnn does not read. Re-save it once with PyTorch: "
+                "torch.save(torch.load(path), path, _use_new_zipfile_serialization=True)")
     if head.startswith(b"PK"):
         return (f"{source} starts like a zip archive but its directory cannot be read: the file "
                 "is truncated or corrupt (download or save it again)")
-    return (f"{source} is not a PyTorch checkpoint: torch.save (PyTorch >= 1.6) writes a zip "
-            f"archive, and this file starts with {head[:8]!r}")
+    return (f"{source} is not a PyTorch checkpoint: torch.save writes a zip archive (or, before "
+            f"PyTorch 1.6, a pickle stream), and this file starts with {head[:8]!r}")
+
+
+# --- the zip format (PyTorch >= 1.6) ----------------------------------------------------
+
+def _load_zip(archive, source):
+    prefix = _archive_prefix(archive, source)
+    byteorder = _byteorder(archive, prefix, source)
+
+    def read_storage(key, dtype, numel):
+        record = f"{prefix}/data/{key}"
+        data = _read_record(archive, record, source, what="storage record")
+        nbytes = numel * np.dtype(dtype.stored).itemsize
+        if len(data) != nbytes:
+            raise TorchCheckpointError(
+                f"{source}: storage record {record!r} holds {len(data)} bytes, but the pickle "
+                f"declares {numel} {dtype!r} elements ({nbytes} bytes): the file is corrupt")
+        return _Storage(key, data, dtype, byteorder)
+
+    pickled = _read_record(archive, f"{prefix}/data.pkl", source)
+    unpickler = _CheckpointUnpickler(io.BytesIO(pickled), source, read_storage)
+    return _unpickle(unpickler, f"{prefix}/data.pkl", source)
 
 
 def _archive_prefix(archive, source):
@@ -448,6 +504,64 @@ def _read_record(archive, name, source, what="record"):
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
         raise TorchCheckpointError(f"{source}: {what} {name!r} cannot be read ({error}): the "
                                    "file is truncated or corrupt") from error
+
+
+# --- the legacy format (PyTorch 0.4 to 1.5, and later with the zip format turned off) -------
+
+_LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
+_LEGACY_PROTOCOL_VERSION = 1001
+
+
+def _load_legacy(file, source):
+    """Read the pickle stream ``torch.save`` wrote before PyTorch 1.6::
+
+        pickle(magic number) pickle(1001) pickle(sys_info) pickle(obj) pickle(storage keys)
+        then for each key: numel (int64) and the storage's bytes, both little-endian
+
+    The storages' bytes come after the pickle that uses them, so ``obj`` is unpickled twice:
+    first by ``_StorageScanner`` (same allow-list, rebuilding nothing) to learn each storage's
+    element type and where the pickle ends, then for real, over the storages read in between.
+    """
+    def header(what):
+        return _unpickle(_CheckpointUnpickler(file, source, allowed={}), what, source)
+
+    magic = header("magic number")
+    if magic != _LEGACY_MAGIC_NUMBER:
+        raise TorchCheckpointError(
+            f"{source} is not a PyTorch checkpoint: it is a pickle, but not the legacy format "
+            f"torch.save wrote before PyTorch 1.6 (it starts with {magic!r:.60})")
+    version, sys_info = header("version"), header("sys_info")
+    if version != _LEGACY_PROTOCOL_VERSION:
+        raise TorchCheckpointError(f"{source}: legacy format version {version!r}, expected "
+                                   f"{_LEGACY_PROTOCOL_VERSION}")
+    if not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):
+        raise TorchCheckpointError(f"{source}: only little-endian legacy files are supported "
+                                   f"(sys_info {sys_info!r})")
+    pickle_start = file.tell()
+    scanner = _StorageScanner(file, source)
+    _unpickle(scanner, "the legacy pickle", source)
+    keys = header("the storage key list")
+    if not isinstance(keys, list) or set(keys) != set(scanner.declared):
+        raise TorchCheckpointError(f"{source}: the storage key list {keys!r} does not match the "
+                                   "storages the pickle names: the file is corrupt")
+    data_start = file.tell()
+    end_of_file = file.seek(0, os.SEEK_END)
+    file.seek(data_start)
+    storages = {}
+    for key in keys:
+        dtype, numel = scanner.declared[key]
+        nbytes = numel * np.dtype(dtype.stored).itemsize
+        stored_numel = int.from_bytes(file.read(8), "little", signed=True)
+        left = end_of_file - file.tell()
+        if stored_numel != numel or nbytes > left:
+            raise TorchCheckpointError(
+                f"{source}: storage {key!r} should hold {numel} {dtype!r} elements ({nbytes} "
+                f"bytes); the file records {stored_numel} elements and has {left} bytes left: "
+                "the file is truncated or corrupt")
+        storages[key] = _Storage(key, file.read(nbytes), dtype, "<")
+    file.seek(pickle_start)
+    unpickler = _CheckpointUnpickler(file, source, lambda key, dtype, numel: storages[key])
+    return _unpickle(unpickler, "the legacy pickle", source)
 
 
 # --- choosing inside a checkpoint -------------------------------------------------------

@@ -1,8 +1,9 @@
 """Tests for minicnn.load_torch_state_dict: PyTorch zip checkpoints read without PyTorch.
 
 Three sources of files:
-- the checked-in fixture ``tests/fixtures/torch_checkpoint.pth`` (written by
-  ``tests/fixtures/make_torch_fixtures.py`` with torch) with its expected arrays in
+- the checked-in fixtures ``tests/fixtures/torch_checkpoint.pth`` (zip format) and
+  ``torch_checkpoint_legacy.pth`` (the pre-1.6 format), written by
+  ``tests/fixtures/make_torch_fixtures.py`` with torch, with their expected arrays in
   ``torch_checkpoint_expected.npz``: these tests never import torch;
 - files written here by hand, opcode by opcode (``_op_*`` below), for what torch never
   writes: malicious pickles, big-endian data, views outside their storage, wrong sizes;
@@ -32,6 +33,7 @@ from minicnn.torch_checkpoint import (TorchCheckpointError, UnsafeCheckpointErro
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 FIXTURE = os.path.join(FIXTURES, "torch_checkpoint.pth")
+FIXTURE_LEGACY = os.path.join(FIXTURES, "torch_checkpoint_legacy.pth")
 EXPECTED = os.path.join(FIXTURES, "torch_checkpoint_expected.npz")
 
 
@@ -65,10 +67,11 @@ def _op_call(module, name, *args):
     return _op_global(module, name) + _op_tuple(*args) + b"R"
 
 
-def _op_tensor(key, storage_class, numel, offset, size, stride):
-    """A tensor as torch pickles it: _rebuild_tensor_v2 over a persistent storage id."""
+def _op_tensor(key, storage_class, numel, offset, size, stride, *legacy_view):
+    """A tensor as torch pickles it: _rebuild_tensor_v2 over a persistent storage id. The
+    legacy format's id has one more field, ``legacy_view``: b"N" (None) or a view tuple."""
     storage = _op_tuple(_op_str("storage"), _op_global("torch", storage_class), _op_str(key),
-                        _op_str("cpu"), _op_int(numel)) + b"Q"  # BINPERSID
+                        _op_str("cpu"), _op_int(numel), *legacy_view) + b"Q"  # BINPERSID
     return _op_call("torch._utils", "_rebuild_tensor_v2", storage, _op_int(offset),
                     _op_tuple(*map(_op_int, size)), _op_tuple(*map(_op_int, stride)),
                     b"\x89", _op_call("collections", "OrderedDict"))
@@ -93,19 +96,36 @@ def _write_checkpoint(path, pickled, records=None, byteorder="little", folder="a
     return path
 
 
+def _write_legacy(path, pickled, storages=None, header=None):
+    """The pre-1.6 layout: header pickles, the object's pickle, the storage keys, then per
+    storage its element count (int64) and bytes; ``storages`` maps key -> (numel, bytes)."""
+    storages = storages or {}
+    header = header or [0x1950A86A20F9469CFC6C, 1001,
+                        {"protocol_version": 1001, "little_endian": True,
+                         "type_sizes": {"short": 2, "int": 4, "long": 4}}]
+    parts = [pickle.dumps(item, protocol=2) for item in header]
+    parts += [pickled, pickle.dumps(sorted(storages), protocol=2)]
+    parts += [struct.pack("<q", numel) + data for _, (numel, data) in sorted(storages.items())]
+    path.write_bytes(b"".join(parts))
+    return path
+
+
 def test_hand_written_checkpoint_loads(tmp_path):
     # The writer above is what the safety tests below build on: check it makes valid files.
     data = np.arange(6, dtype="<f4")
     pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 6, 1, (2, 2), (1, 2))}))
     path = _write_checkpoint(tmp_path / "w.pth", pickled, {"0": data.tobytes()})
     np.testing.assert_array_equal(load_torch_state_dict(path)["w"], [[1, 3], [2, 4]])
+    pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 6, 1, (2, 2), (1, 2), b"N")}))
+    path = _write_legacy(tmp_path / "legacy.pth", pickled, {"0": (6, data.tobytes())})
+    np.testing.assert_array_equal(load_torch_state_dict(path)["w"], [[1, 3], [2, 4]])
 
 
 # --- the checked-in fixture, without torch ----------------------------------------------
 
-@pytest.fixture(scope="module")
-def fixture_checkpoint():
-    return load_torch_state_dict(FIXTURE)
+@pytest.fixture(scope="module", params=[FIXTURE, FIXTURE_LEGACY], ids=["zip", "legacy"])
+def fixture_checkpoint(request):
+    return load_torch_state_dict(request.param)
 
 
 def test_fixture_matches_expected_arrays(fixture_checkpoint):
@@ -148,8 +168,9 @@ def test_fixture_views_of_one_storage(fixture_checkpoint):
     assert tensors["empty"].shape == (0, 3)
 
 
-def test_arrays_are_owned_contiguous_and_writable():
-    tensors = load_torch_state_dict(FIXTURE, key="tensors")
+@pytest.mark.parametrize("path", [FIXTURE, FIXTURE_LEGACY], ids=["zip", "legacy"])
+def test_arrays_are_owned_contiguous_and_writable(path):
+    tensors = load_torch_state_dict(path, key="tensors")
     for name, array in tensors.items():
         assert array.flags.c_contiguous and array.flags.writeable and array.flags.owndata, name
     before = tensors["transposed"].copy()
@@ -163,8 +184,9 @@ def test_archive_folder_need_not_match_file_name(tmp_path):
     assert load_torch_state_dict(renamed)["epoch"] == 3
     with open(renamed, "rb") as file:
         assert load_torch_state_dict(file)["epoch"] == 3
-    with open(FIXTURE, "rb") as file:
-        assert load_torch_state_dict(io.BytesIO(file.read()))["epoch"] == 3
+    for path in (FIXTURE, FIXTURE_LEGACY):
+        with open(path, "rb") as file:
+            assert load_torch_state_dict(io.BytesIO(file.read()))["epoch"] == 3
 
 
 def test_key_picks_a_nested_state_dict(fixture_checkpoint):
@@ -239,9 +261,10 @@ def test_crafted_payload_really_runs_under_plain_pickle(tmp_path):
     (lambda cmd: pickle.dumps({"w": _RunsCommand(cmd)}, protocol=4),
      f"{os.system.__module__}.system"),
 ], ids=["global", "inst", "protocol2", "protocol4"])
-def test_os_system_is_refused_and_not_run(tmp_path, payload, named):
+@pytest.mark.parametrize("write", [_write_checkpoint, _write_legacy], ids=["zip", "legacy"])
+def test_os_system_is_refused_and_not_run(tmp_path, payload, named, write):
     marker = tmp_path / "pwned"
-    path = _write_checkpoint(tmp_path / "evil.pth", payload(_marker_command(marker)))
+    path = write(tmp_path / "evil.pth", payload(_marker_command(marker)))
     with pytest.raises(UnsafeCheckpointError) as error:
         load_torch_state_dict(path)
     assert not marker.exists()
@@ -403,8 +426,10 @@ def test_missing_file():
 
 
 @pytest.mark.parametrize("keep", [4, 100, 0.5, 0.9, -1, -22])
-def test_truncated_file(tmp_path, keep):
-    data = _fixture_bytes()
+@pytest.mark.parametrize("fixture", [FIXTURE, FIXTURE_LEGACY], ids=["zip", "legacy"])
+def test_truncated_file(tmp_path, keep, fixture):
+    with open(fixture, "rb") as file:
+        data = file.read()
     keep = int(len(data) * keep) if isinstance(keep, float) else keep % len(data)
     path = tmp_path / "cut.pth"
     path.write_bytes(data[:keep])
@@ -434,7 +459,7 @@ def test_flipped_byte_inside_a_record(tmp_path, record):
 
 def test_garbage_pickle(tmp_path):
     path = _write_checkpoint(tmp_path / "x.pth", b"\x80\x02}q\x00(X\x01")
-    with pytest.raises(TorchCheckpointError, match="data.pkl is corrupt"):
+    with pytest.raises(TorchCheckpointError, match="data.pkl is truncated or corrupt"):
         load_torch_state_dict(path)
 
 
@@ -448,12 +473,39 @@ def test_missing_storage_record(tmp_path):
         load_torch_state_dict(tmp_path / "x.pth")
 
 
-def test_legacy_format_explains_how_to_resave(tmp_path):
-    legacy_header = pickle.dumps(0x1950A86A20F9469CFC6C, protocol=2)  # torch < 1.6 magic
-    (tmp_path / "old.pth").write_bytes(legacy_header + pickle.dumps(1001, protocol=2))
-    with pytest.raises(TorchCheckpointError, match="legacy") as error:
-        load_torch_state_dict(tmp_path / "old.pth")
-    assert "_use_new_zipfile_serialization=True" in str(error.value)
+def test_legacy_storage_views_and_rebuild_v1(tmp_path):
+    # Files of PyTorch < 0.4: a storage id may name a view (key, offset, numel) of another
+    # storage, and tensors are rebuilt by _rebuild_tensor(storage, offset, size, stride).
+    data = np.arange(8, dtype="<f8")
+    view = _op_tuple(_op_str("view"), _op_int(2), _op_int(4))  # elements 2..5
+    storage = _op_tuple(_op_str("storage"), _op_global("torch", "DoubleStorage"), _op_str("root"),
+                        _op_str("cuda:0"), _op_int(8), view) + b"Q"
+    tensor = _op_call("torch._utils", "_rebuild_tensor", storage, _op_int(1),
+                      _op_tuple(_op_int(3)), _op_tuple(_op_int(1)))
+    path = _write_legacy(tmp_path / "old.pth", _pickle(_op_dict({"w": tensor})),
+                         {"root": (8, data.tobytes())})
+    np.testing.assert_array_equal(load_torch_state_dict(path)["w"], [3.0, 4.0, 5.0])
+
+
+def test_legacy_files_with_bad_headers_or_keys(tmp_path):
+    pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 2, 0, (2,), (1,), b"N")}))
+    storages = {"0": (2, bytes(8))}
+    path = _write_legacy(tmp_path / "x.pth", pickle.dumps({"a": 1}, protocol=2), header=[{"a": 1}])
+    with pytest.raises(TorchCheckpointError, match="not the legacy format"):
+        load_torch_state_dict(path)
+    path = _write_legacy(tmp_path / "x.pth", pickled, storages,
+                         header=[0x1950A86A20F9469CFC6C, 1001, {"little_endian": False}])
+    with pytest.raises(TorchCheckpointError, match="only little-endian"):
+        load_torch_state_dict(path)
+    path = _write_legacy(tmp_path / "x.pth", pickled, {"0": (2, bytes(8)), "1": (1, bytes(4))})
+    with pytest.raises(TorchCheckpointError, match="key list .* does not match"):
+        load_torch_state_dict(path)
+    path = _write_legacy(tmp_path / "x.pth", pickled, {"0": (3, bytes(12))})
+    with pytest.raises(TorchCheckpointError, match="should hold 2 .* records 3 elements"):
+        load_torch_state_dict(path)
+    with pytest.raises(TorchCheckpointError, match="not a PyTorch checkpoint: it is a pickle"):
+        (tmp_path / "plain.pkl").write_bytes(pickle.dumps([1, 2, 3], protocol=2))
+        load_torch_state_dict(tmp_path / "plain.pkl")
 
 
 def test_foreign_files(tmp_path):
@@ -471,6 +523,10 @@ def test_foreign_files(tmp_path):
 
 
 # --- files written by torch.save ---------------------------------------------------------
+# Each in both formats: zip (the default) and legacy (_use_new_zipfile_serialization=False).
+
+FORMATS = pytest.mark.parametrize("new_zipfile", [True, False], ids=["zip", "legacy"])
+
 
 def _save_and_load(torch, obj, **kwargs):
     buffer = io.BytesIO()
@@ -490,7 +546,8 @@ def _as_numpy(tensor):
     ("int32", np.int32), ("int16", np.int16), ("int8", np.int8), ("uint8", np.uint8),
     ("bool", np.bool_), ("uint16", np.uint16), ("uint32", np.uint32),
 ])
-def test_torch_dtypes(torch, dtype, numpy_dtype):
+@FORMATS
+def test_torch_dtypes(torch, dtype, numpy_dtype, new_zipfile):
     rng = np.random.default_rng(0)
     if dtype == "bool":
         expected = rng.random((3, 4)) < 0.5
@@ -504,38 +561,43 @@ def test_torch_dtypes(torch, dtype, numpy_dtype):
     else:
         tensor = torch.from_numpy(rng.standard_normal((3, 4)) * 100).to(getattr(torch, dtype))
         expected = _as_numpy(tensor)  # rounded to the type by torch; bfloat16 as float32
-    loaded = _save_and_load(torch, {"t": tensor, "tt": tensor.t()})
+    loaded = _save_and_load(torch, {"t": tensor, "tt": tensor.t()},
+                            _use_new_zipfile_serialization=new_zipfile)
     assert loaded["t"].dtype == numpy_dtype and loaded["t"].shape == (3, 4)
     np.testing.assert_array_equal(loaded["t"], expected)
     np.testing.assert_array_equal(loaded["tt"], expected.T)
 
 
+@FORMATS
 @given(shape=st.lists(st.integers(0, 4), min_size=0, max_size=4),
        data=st.data())
-def test_torch_strided_views(torch, shape, data):
+def test_torch_strided_views(torch, new_zipfile, shape, data):
     # Any permutation of any slicing (with steps) of a tensor loads to the same values.
     base = torch.arange(int(np.prod(shape)), dtype=torch.float64).reshape(shape)
     index = tuple(slice(data.draw(st.integers(0, n)), None, data.draw(st.integers(1, 3)))
                   for n in shape)
     order = data.draw(st.permutations(range(len(shape))))
     view = base[index].permute(*order) if shape else base
-    loaded = _save_and_load(torch, {"view": view, "base": base})
+    loaded = _save_and_load(torch, {"view": view, "base": base},
+                            _use_new_zipfile_serialization=new_zipfile)
     np.testing.assert_array_equal(loaded["view"], view.numpy())
     np.testing.assert_array_equal(loaded["base"], base.numpy())
 
 
-def test_torch_shared_storage_and_tied_weights(torch):
+@FORMATS
+def test_torch_shared_storage_and_tied_weights(torch, new_zipfile):
     weight = torch.randn(4, 3)
     saved = collections.OrderedDict(encoder=weight, decoder=weight, decoder_t=weight.t(),
                                     row=weight[2], column=weight[:, 1],
                                     expanded=weight[:1].expand(5, 3))
-    loaded = _save_and_load(torch, saved)
+    loaded = _save_and_load(torch, saved, _use_new_zipfile_serialization=new_zipfile)
     assert list(loaded) == list(saved)
     for name, tensor in saved.items():
         np.testing.assert_array_equal(loaded[name], tensor.numpy(), err_msg=name)
 
 
-def test_torch_parameters(torch):
+@FORMATS
+def test_torch_parameters(torch, new_zipfile):
     with_state = torch.nn.Parameter(torch.randn(2, 3))
     with_state.note = "extra attribute"  # saved with _rebuild_parameter_with_state
     tagged = torch.randn(3)
@@ -543,7 +605,7 @@ def test_torch_parameters(torch):
     saved = {"p": torch.nn.Parameter(torch.randn(2, 2)),
              "frozen": torch.nn.Parameter(torch.randn(2), requires_grad=False),
              "with_state": with_state, "tagged": tagged}
-    loaded = _save_and_load(torch, saved)
+    loaded = _save_and_load(torch, saved, _use_new_zipfile_serialization=new_zipfile)
     for name, tensor in saved.items():
         assert type(loaded[name]) is np.ndarray
         np.testing.assert_array_equal(loaded[name], tensor.detach().numpy(), err_msg=name)
@@ -559,9 +621,11 @@ def _torch_net(torch):
 
 
 @pytest.mark.parametrize("protocol", [2, 4])
-def test_torch_module_state_dict(torch, protocol):
+@FORMATS
+def test_torch_module_state_dict(torch, protocol, new_zipfile):
     state = _torch_net(torch).state_dict()
-    loaded = _save_and_load(torch, state, pickle_protocol=protocol)
+    loaded = _save_and_load(torch, state, pickle_protocol=protocol,
+                            _use_new_zipfile_serialization=new_zipfile)
     assert isinstance(loaded, collections.OrderedDict) and list(loaded) == list(state)
     for name, tensor in state.items():
         assert loaded[name].dtype == _as_numpy(tensor).dtype, name
@@ -570,7 +634,8 @@ def test_torch_module_state_dict(torch, protocol):
     assert loaded["1.num_batches_tracked"] == 1
 
 
-def test_torch_training_checkpoint(torch, tmp_path):
+@FORMATS
+def test_torch_training_checkpoint(torch, tmp_path, new_zipfile):
     net = torch.nn.DataParallel(_torch_net(torch))  # on CPU it only adds the 'module.' prefix
     # An Adam state_dict's shape, built by hand: torch.optim's first use costs seconds.
     moment = torch.randn(8, 3, 3, 3)
@@ -579,7 +644,8 @@ def test_torch_training_checkpoint(torch, tmp_path):
                                    "params": [0, 1]}]}
     path = tmp_path / "checkpoint.pt"
     torch.save({"state_dict": net.state_dict(), "optimizer": optimizer,
-                "epoch": 7, "shape": torch.Size([3, 8]), "dtype": torch.float16}, path)
+                "epoch": 7, "shape": torch.Size([3, 8]), "dtype": torch.float16}, path,
+               _use_new_zipfile_serialization=new_zipfile)
     loaded = load_torch_state_dict(path)
     assert loaded["epoch"] == 7 and loaded["shape"] == (3, 8)
     assert repr(loaded["dtype"]) == "torch.float16"
@@ -595,12 +661,6 @@ def test_torch_training_checkpoint(torch, tmp_path):
     assert copy.deepcopy(loaded)["epoch"] == 7
 
 
-def test_torch_legacy_file(torch, tmp_path):
-    torch.save({"w": torch.ones(2)}, tmp_path / "old.pth", _use_new_zipfile_serialization=False)
-    with pytest.raises(TorchCheckpointError, match="legacy.*_use_new_zipfile_serialization=True"):
-        load_torch_state_dict(tmp_path / "old.pth")
-
-
 @pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 def test_torchscript_archive(torch, tmp_path):
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), tmp_path / "scripted.pt")
@@ -608,7 +668,9 @@ def test_torchscript_archive(torch, tmp_path):
         load_torch_state_dict(tmp_path / "scripted.pt")
 
 
-def test_torch_whole_module_is_refused(torch, tmp_path):
-    torch.save(torch.nn.Linear(2, 2), tmp_path / "module.pt")  # pickles the class itself
+@FORMATS
+def test_torch_whole_module_is_refused(torch, tmp_path, new_zipfile):
+    torch.save(torch.nn.Linear(2, 2), tmp_path / "module.pt",  # pickles the class itself
+               _use_new_zipfile_serialization=new_zipfile)
     with pytest.raises(UnsafeCheckpointError, match="'torch.nn.modules.linear.Linear'"):
         load_torch_state_dict(tmp_path / "module.pt")
