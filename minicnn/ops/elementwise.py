@@ -167,15 +167,21 @@ class Pow(Function):
     def backward(ctx, grad):
         a, b, out = ctx.saved_tensors
         da = db = None
-        if ctx.needs_input_grad[0]:
-            da = unbroadcast(grad * b * np.power(a, b - 1), np.shape(a))
-        if ctx.needs_input_grad[1]:
-            db = unbroadcast(grad * out * np.log(a), np.shape(b))  # defined for a > 0
+        # At a = 0 the formulas meet 0 * inf; the limits (PyTorch's values) are used instead:
+        # d(a^0)/da = 0, and d(a^b)/db = a^b log a -> 0. For a < 0, db is NaN (no real log).
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                local = np.where(b == 0, 0, b * np.power(a, b - 1))
+                da = unbroadcast(grad * local, np.shape(a))
+            if ctx.needs_input_grad[1]:
+                local = np.where(a == 0, 0, out * np.log(a))
+                db = unbroadcast(grad * local, np.shape(b))
         return da, db
 
 
 def pow(a, b):
-    """``a ** b``: tensor ** scalar, scalar ** tensor or tensor ** tensor (base > 0 there)."""
+    """``a ** b``: tensor ** scalar, scalar ** tensor or tensor ** tensor (the gradient with
+    respect to ``b`` needs ``a >= 0``)."""
     return Pow.apply(*_operands(a, b, "pow"))
 
 
