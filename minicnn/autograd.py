@@ -192,6 +192,13 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __iter__(self):
+        # Python's fallback (t[0], t[1], ... until IndexError) would yield nothing for a 0-d
+        # tensor instead of failing.
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
+
     def numpy(self):
         """The underlying array (shared, not copied)."""
         return self.data
@@ -437,10 +444,10 @@ def _run_backward(root, grad, retain_graph):
         for parent, pg in zip(node.inputs, input_grads):
             if parent is None or not parent.requires_grad or pg is None:
                 continue
+            pg = np.asarray(pg, dtype=parent.dtype)  # also a NumPy scalar, a list, a Tensor
             if pg.shape != parent.shape:
                 raise RuntimeError(f"{node.function.__name__}.backward returned a gradient "
                                    f"of shape {pg.shape} for an input of shape {parent.shape}")
-            pg = pg.astype(parent.dtype, copy=False)
             if id(parent) in grads:
                 grads[id(parent)] = grads[id(parent)] + pg
             else:
