@@ -108,6 +108,14 @@ def test_numpy_conversion_gives_the_data_not_an_object_array():
     assert t.data[0] == 1.0
 
 
+def test_iteration_yields_rows_and_refuses_a_0d_tensor():
+    x = leaf(np.arange(6.0).reshape(3, 2))
+    rows = list(x)
+    assert len(rows) == 3 and rows[2].shape == (2,) and rows[2].requires_grad
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(Tensor(3.0))
+
+
 def test_comparisons_and_argmax_are_outside_the_graph():
     x = leaf([1.0, 3.0, 2.0])
     for mask in (x > 1.5, x >= 2.0, x < 2.0, x <= 1.0, x == 3.0, x != 3.0):
@@ -399,6 +407,34 @@ def test_custom_op_settings_and_needs_input_grad():
     np.testing.assert_array_equal(a.grad, [1.0])
     assert minicnn.gradcheck(lambda x, y: ScaledAdd.apply(x, y, scale=3.0),
                              [leaf([1.0, 2.0]), leaf([3.0, 4.0])])
+
+
+def test_custom_backward_may_return_a_tensor_or_a_python_number():
+    class SumAsTensor(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.shape = x.shape
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return Tensor(np.full(ctx.shape, float(grad)))
+
+    class DoubleAsFloat(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return 2 * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            return 2 * grad.item()
+
+    x = leaf(np.ones(3))
+    SumAsTensor.apply(x).backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0])
+    s = leaf(1.0)
+    DoubleAsFloat.apply(s).backward()
+    assert s.grad == 2.0 and isinstance(s.grad, np.ndarray)
 
 
 def test_custom_op_mistakes_are_reported():

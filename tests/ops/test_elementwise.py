@@ -59,6 +59,14 @@ def test_pow_negative_and_fractional_exponents():
     np.testing.assert_allclose(x.grad, -0.5 * np.array([4.0, 0.25]) ** -1.5)
 
 
+def test_pow_at_a_zero_base_takes_the_limits_like_pytorch():
+    # Warnings are errors in this suite: no 0 * inf may be computed visibly either.
+    a, b = leaf([0.0, 1.0, 2.0, 0.0]), leaf([2.0, 2.0, 0.0, 0.0])
+    (a ** b).backward(np.ones(4))
+    np.testing.assert_array_equal(a.grad, [0.0, 2.0, 0.0, 0.0])  # d(a^0)/da = 0, even at 0
+    np.testing.assert_allclose(b.grad, [0.0, 0.0, math.log(2.0), 0.0])  # a^b log a -> 0
+
+
 def test_exp_log_sqrt_by_hand():
     x = leaf([0.0, 1.0])
     x.exp().backward(np.array([1.0, 2.0]))
