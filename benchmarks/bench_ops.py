@@ -118,7 +118,25 @@ def conv_workloads(rng):
 
 
 def pool_workloads(rng):
-    return []
+    """The poolings of issue 3: (name, GFLOP, minicnn step, torch step) per workload.
+
+    Pooling does next to no arithmetic (it is bound by memory traffic), so no GFLOP/s.
+    """
+    x = rand(rng, 32, 64, 32, 32)
+    features = rand(rng, 32, 512, 7, 7)
+    tf = torch.nn.functional if torch is not None else None
+    workloads = [
+        ("max-pool 2x2 N=32 C=64 32x32", x,
+         lambda x: F.max_pool2d(x, 2), lambda x: tf.max_pool2d(x, 2)),
+        ("max-pool 3x3 s2 (overlapping) N=32 C=64 32x32", x,
+         lambda x: F.max_pool2d(x, 3, stride=2), lambda x: tf.max_pool2d(x, 3, stride=2)),
+        ("avg-pool 2x2 N=32 C=64 32x32", x,
+         lambda x: F.avg_pool2d(x, 2), lambda x: tf.avg_pool2d(x, 2)),
+        ("global avg-pool N=32 C=512 7x7", features,
+         lambda x: F.adaptive_avg_pool2d(x, 1), lambda x: tf.adaptive_avg_pool2d(x, 1)),
+    ]
+    return [(name, None, minicnn_step(mini, data), torch_step(ref, data))
+            for name, data, mini, ref in workloads]
 
 
 def norm_loss_workloads(rng):

@@ -112,7 +112,8 @@ def max_pool2d_backward_reference(grad_out, argmax, in_hw):
             for i in range(OH):
                 for j in range(OW):
                     index = argmax[n, c, i, j]
-                    grad_x[n, c, index // W, index % W] += grad_out[n, c, i, j]  # windows overlap: add
+                    # +=, not =: with overlapping windows one cell can win several of them
+                    grad_x[n, c, index // W, index % W] += grad_out[n, c, i, j]
     return grad_x
 
 
@@ -396,20 +397,28 @@ def _pooling_matrix(in_size, out_size, dtype):
 
 
 def adaptive_avg_pool2d_forward(x, out_hw):
-    """Adaptive average pooling as two matrix products, ``P_H @ x @ P_W^T``."""
+    """Adaptive average pooling as two matrix products, ``P_H @ x @ P_W^T``.
+
+    Each product is one large GEMM over all planes (transposing in between) rather than
+    N*C small ones.
+    """
     N, C, H, W = x.shape
-    (OH, OW) = out_hw
+    OH, OW = out_hw
     rows, cols = _pooling_matrix(H, OH, x.dtype), _pooling_matrix(W, OW, x.dtype)
-    pooled_cols = x.reshape(N * C * H, W) @ cols.T  # (N*C*H, W) @ (W, OW) -> (N*C*H, OW)
-    pooled_cols = pooled_cols.reshape(N * C, H, OW)
-    return (rows @ pooled_cols).reshape(N, C, OH, OW)  # (OH, H) @ (N*C, H, OW) -> (N*C, OH, OW)
+    pooled = x.reshape(N * C * H, W) @ cols.T  # (N*C*H, W) @ (W, OW) -> (N*C*H, OW)
+    pooled = pooled.reshape(N * C, H, OW).transpose(0, 2, 1)  # -> (N*C, OW, H)
+    pooled = pooled.reshape(N * C * OW, H) @ rows.T  # (N*C*OW, H) @ (H, OH) -> (N*C*OW, OH)
+    pooled = pooled.reshape(N, C, OW, OH).transpose(0, 1, 3, 2)  # -> (N, C, OH, OW)
+    return np.ascontiguousarray(pooled)
 
 
 def adaptive_avg_pool2d_backward(grad_out, in_hw):
-    """Gradient of adaptive average pooling, ``P_H^T @ g @ P_W``."""
+    """Gradient of adaptive average pooling, ``P_H^T @ g @ P_W``, as two large GEMMs."""
     N, C, OH, OW = grad_out.shape
     H, W = in_hw
     rows, cols = _pooling_matrix(H, OH, grad_out.dtype), _pooling_matrix(W, OW, grad_out.dtype)
-    spread_rows = rows.T @ grad_out.reshape(N * C, OH, OW)  # (H, OH) @ (N*C, OH, OW) -> (N*C, H, OW)
-    grad_x = spread_rows.reshape(N * C * H, OW) @ cols  # (N*C*H, OW) @ (OW, W) -> (N*C*H, W)
+    spread = grad_out.reshape(N * C, OH, OW).transpose(0, 2, 1)  # -> (N*C, OW, OH)
+    spread = spread.reshape(N * C * OW, OH) @ rows  # (N*C*OW, OH) @ (OH, H) -> (N*C*OW, H)
+    spread = spread.reshape(N * C, OW, H).transpose(0, 2, 1)  # -> (N*C, H, OW)
+    grad_x = spread.reshape(N * C * H, OW) @ cols  # (N*C*H, OW) @ (OW, W) -> (N*C*H, W)
     return grad_x.reshape(N, C, H, W)
