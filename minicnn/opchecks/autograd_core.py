@@ -18,6 +18,7 @@ def cases(rng):
     yield "pow (tensor ** scalar)", lambda x: x ** 3, [rand(rng, 2, 3)]
     yield "pow (tensor ** tensor)", lambda x, y: x ** y, [rand(rng, 2, 3, low=0.5, high=2.0),
                                                          rand(rng, 3)]
+    yield "pow (scalar ** tensor)", lambda x: 1.5 ** x, [rand(rng, 2, 3)]
     yield "exp", F.exp, [rand(rng, 2, 3)]
     yield "log", F.log, [rand(rng, 2, 3, low=0.5, high=2.0)]
     yield "sqrt", F.sqrt, [rand(rng, 2, 3, low=0.5, high=2.0)]
@@ -38,8 +39,10 @@ def cases(rng):
     yield "sum (axis=1, keepdims)", lambda x: x.sum(axis=1, keepdims=True), [rand(rng, 3, 4, 2)]
     yield "mean (axes 0, 2)", lambda x: x.mean(axis=(0, 2)), [rand(rng, 3, 4, 2)]
     yield "max (axis=-1)", lambda x: x.max(axis=-1), [distinct(rng, 3, 4)]
+    yield "max (all axes)", lambda x: x.max(), [distinct(rng, 3, 4)]
     yield "matmul (batched)", lambda x, y: x @ y, [rand(rng, 2, 3, 4), rand(rng, 4, 5)]
     yield "matmul (vector)", lambda x, y: x @ y, [rand(rng, 4), rand(rng, 2, 4, 3)]
+    yield "matmul (vector @ vector)", lambda x, y: x @ y, [rand(rng, 4), rand(rng, 4)]
     yield "linear", F.linear, [rand(rng, 4, 3), rand(rng, 2, 3), rand(rng, 2)]
     yield "reshape", lambda x: x.reshape(4, -1), [rand(rng, 2, 3, 2)]
     yield "permute", lambda x: x.permute(2, 0, 1), [rand(rng, 2, 3, 4)]
@@ -48,6 +51,8 @@ def cases(rng):
     index = np.array([0, 2, 2])
     yield "getitem (slice)", lambda x: x[1:, ::2], [rand(rng, 3, 4)]
     yield "getitem (int array, repeats)", lambda x: x[index], [rand(rng, 3, 4)]
+    picked = rng.random((3, 4)) > 0.5  # not `mask`: the where case above closes over that
+    yield "getitem (boolean mask)", lambda x: x[picked], [rand(rng, 3, 4)]
     yield "cat", lambda x, y: minicnn.cat([x, y], axis=1), [rand(rng, 2, 3), rand(rng, 2, 2)]
     yield "stack", lambda x, y: minicnn.stack([x, y], axis=1), [rand(rng, 2, 3), rand(rng, 2, 3)]
     yield "pad", lambda x: F.pad(x, (1, 2, 0, 1), value=0.5), [rand(rng, 2, 3, 4)]
