@@ -46,7 +46,8 @@ def test_filter_selects_rows(capsys):
     assert main(["gradcheck", "--filter", "autograd_core.matmul"]) == 0
     rows = _rows(capsys.readouterr().out)
     assert [r[0] for r in rows] == ["autograd_core: matmul (batched)",
-                                    "autograd_core: matmul (vector)"]
+                                    "autograd_core: matmul (vector)",
+                                    "autograd_core: matmul (vector @ vector)"]
 
 
 def test_a_failing_op_gives_a_no_row_its_report_and_exit_code_1(capsys, monkeypatch):
