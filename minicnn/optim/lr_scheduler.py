@@ -10,7 +10,8 @@ interfering the two agree (the tests check it).
     StepLR(step_size, gamma)          lr = base_lr * gamma ^ floor(epoch / step_size)
     MultiStepLR(milestones, gamma)    lr = base_lr * gamma ^ (number of milestones <= epoch)
     ExponentialLR(gamma)              lr = base_lr * gamma ^ epoch
-    CosineAnnealingLR(T_max, eta_min) lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2
+    CosineAnnealingLR(T_max, eta_min) lr = eta_min + (base_lr - eta_min)
+                                             * (1 + cos(pi * epoch / T_max)) / 2
 
 ``base_lr`` is each group's lr when the scheduler was created (kept in the group as
 ``initial_lr``, as PyTorch does).
@@ -159,9 +160,9 @@ class CosineAnnealingLR(LRScheduler):
 
     The recursive step is PyTorch's:
 
-        lr_t = eta_min + (lr_{t-1} - eta_min) * (1 + cos(pi t / T_max)) / (1 + cos(pi (t-1) / T_max))
+        lr_t = eta_min + (lr_{t-1} - eta_min) * (1 + cos(pi t / T)) / (1 + cos(pi (t-1) / T))
 
-    with one special case where the denominator is zero (t - 1 = T_max, mod 2 T_max): there
+    (T = T_max) with one special case where the denominator is zero (t - 1 = T, mod 2 T): there
     the closed form's increment ``(base_lr - eta_min) * (1 - cos(pi / T_max)) / 2`` is added.
     Past ``T_max`` the lr rises again along the same cosine, as PyTorch's does.
     """

@@ -151,8 +151,9 @@ class Optimizer:
         naming every problem, and then changes nothing.
         """
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise ValueError("an optimizer state dict has exactly the keys 'state' and "
-                             f"'param_groups', got {sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__}")
+                             f"'param_groups', got {got}")
         saved_groups = list(state_dict["param_groups"])
         problems = []
         if len(saved_groups) != len(self.param_groups):
