@@ -53,6 +53,7 @@ _REGION = re.compile(r"#\s*(BEGIN|END)\s+([A-Za-z]+)(.*)", re.IGNORECASE)
 _KINDS = ("SOLUTION", "HIDDEN")
 _HINT = re.compile(r"\s+hint:\s*(.*\S)\s*$")
 _LINE_ONLY = re.compile(r"#\s*SOLUTION\s+ONLY(\s+FILE)?\s*$", re.IGNORECASE)
+_MENTIONS_ONLY = re.compile(r"#\s*SOLUTION\s+ONLY", re.IGNORECASE)
 
 
 class MarkerError(ValueError):
@@ -95,6 +96,8 @@ def _region_marker(line, where):
 def _is_solution_only_line(line, where):
     match = _LINE_ONLY.search(line)
     if match is None:
+        if _MENTIONS_ONLY.search(line):
+            raise MarkerError([f"{where}: '# SOLUTION ONLY' must end its line"])
         return False
     if "SOLUTION ONLY" not in match.group(0):
         raise MarkerError([f"{where}: markers are written in capitals: '# SOLUTION ONLY'"])

@@ -169,6 +169,8 @@ BAD_MARKERS = [
     pytest.param("def f():\n    # BEGIN SOLUTION use im2col\n    return 1\n    # END SOLUTION\n",
                  "f.py:2: unexpected text 'use im2col' after '# BEGIN SOLUTION' (expected a "
                  "hint, written 'hint: ...')", id="hint-without-hint-keyword"),
+    pytest.param("import answers  # SOLUTION ONLY: the grader's\n",
+                 "f.py:1: '# SOLUTION ONLY' must end its line", id="text-after-line-marker"),
     pytest.param("x = 1\n# SOLUTION ONLY FILE\n",
                  "f.py:2: 'SOLUTION ONLY FILE' only counts on the first line",
                  id="late-file-marker"),
