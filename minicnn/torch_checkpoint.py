@@ -293,8 +293,59 @@ def _torch_size(dims=()):
     return _int_tuple(tuple(dims), "torch.Size")
 
 
+class _LegacyTensor:
+    """A tensor as PyTorch 0.1.10 pickled it: its class (``torch.FloatTensor``, ...) called
+    with no arguments, then the BUILD opcode passing ``(storage, offset, size, stride)`` to
+    ``__setstate__``. When unpickling ends, ``_resolve_legacy_tensors`` swaps in the array."""
+    __slots__ = ("array",)
+
+    def __init__(self):
+        self.array = None
+
+    def __setstate__(self, state):
+        if self.array is not None or not (isinstance(state, tuple) and len(state) == 4):
+            raise UnsafeCheckpointError("unexpected BUILD of a PyTorch 0.1 tensor: the file is "
+                                        "not a plain state dict")
+        self.array = _rebuild_tensor(*state)
+
+
+_LEGACY_TENSOR_CLASSES = ("FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor",
+                          "ShortTensor", "CharTensor", "ByteTensor")
+
+
+def _resolve_legacy_tensors(obj, seen):
+    """``obj`` with each ``_LegacyTensor`` in its dicts, lists and tuples replaced by its array
+    (dicts and lists in place: the pickle may share them)."""
+    if isinstance(obj, _LegacyTensor):
+        if obj.array is None:
+            raise TorchCheckpointError("a PyTorch 0.1 tensor was never given its data: the file "
+                                       "is corrupt")
+        return obj.array
+    if id(obj) in seen:
+        return obj
+    if isinstance(obj, dict):
+        seen.add(id(obj))
+        for key, value in list(obj.items()):
+            obj[key] = _resolve_legacy_tensors(value, seen)
+    elif isinstance(obj, list):
+        seen.add(id(obj))
+        obj[:] = [_resolve_legacy_tensors(value, seen) for value in obj]
+    elif type(obj) is tuple:
+        return tuple(_resolve_legacy_tensors(value, seen) for value in obj)
+    return obj
+
+
+class _Ignored:
+    """What the inert rebuild functions of a legacy file's first pass return: BUILD included,
+    it ignores everything."""
+    __slots__ = ()
+
+    def __setstate__(self, state):
+        pass
+
+
 def _build_nothing(*args):
-    return None
+    return _Ignored()
 
 
 def _allowed_globals(build_tensors=True):
@@ -308,6 +359,9 @@ def _allowed_globals(build_tensors=True):
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
         ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
     }
+    for name in _LEGACY_TENSOR_CLASSES:
+        rebuilds[("torch", name)] = _LegacyTensor
+        rebuilds[("torch.cuda", name)] = _LegacyTensor  # saved from a GPU, loaded on the CPU
     functions = {name: function if build_tensors else _build_nothing
                  for name, function in rebuilds.items()}
     functions[("collections", "OrderedDict")] = collections.OrderedDict
@@ -398,7 +452,7 @@ class _StorageScanner(_CheckpointUnpickler):
 
 def _unpickle(unpickler, what, source):
     try:
-        return unpickler.load()
+        return _resolve_legacy_tensors(unpickler.load(), set())
     except (TorchCheckpointError, MemoryError):
         raise
     except Exception as error:  # any other failure means a malformed pickle stream

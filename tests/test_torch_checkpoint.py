@@ -487,6 +487,52 @@ def test_legacy_storage_views_and_rebuild_v1(tmp_path):
     np.testing.assert_array_equal(load_torch_state_dict(path)["w"], [3.0, 4.0, 5.0])
 
 
+def _op_old_tensor(storage_key, numel, offset, size, stride, module="torch"):
+    """A tensor as PyTorch 0.1.10 pickled it: FloatTensor(), then BUILD with its state."""
+    storage = _op_tuple(_op_str("storage"), _op_global("torch", "FloatStorage"),
+                        _op_str(storage_key), _op_str("cpu"), _op_int(numel), b"N") + b"Q"
+    state = _op_tuple(storage, _op_int(offset), _op_call("torch", "Size",
+                                                         _op_tuple(*map(_op_int, size))),
+                      _op_tuple(*map(_op_int, stride)))
+    return _op_global(module, "FloatTensor") + b")R" + state + b"b"
+
+
+def test_legacy_tensors_built_by_setstate(tmp_path):
+    data = np.arange(6, dtype="<f4")
+    pickled = _pickle(_op_dict({
+        "w": _op_old_tensor("0", 6, 0, (2, 3), (3, 1)) + b"q\x07",   # BINPUT 7: memoize
+        "again": b"h\x07",                                               # BINGET 7: the same
+        "wt": _op_old_tensor("0", 6, 0, (3, 2), (1, 3), module="torch.cuda"),
+        "in_list": b"]" + _op_old_tensor("0", 6, 4, (2,), (1,)) + b"a",   # APPEND
+        "in_tuple": _op_tuple(_op_old_tensor("0", 6, 5, (), ())),
+    }))
+    loaded = load_torch_state_dict(_write_legacy(tmp_path / "old.pth", pickled,
+                                                 {"0": (6, data.tobytes())}))
+    expected = data.reshape(2, 3)
+    np.testing.assert_array_equal(loaded["w"], expected)
+    assert loaded["again"] is loaded["w"] and type(loaded["w"]) is np.ndarray
+    np.testing.assert_array_equal(loaded["wt"], expected.T)
+    np.testing.assert_array_equal(loaded["in_list"][0], [4, 5])
+    assert type(loaded["in_tuple"]) is tuple and loaded["in_tuple"][0] == 5
+
+
+def test_legacy_tensor_built_twice_or_never(tmp_path):
+    storages = {"0": (2, bytes(8))}
+    twice = _op_old_tensor("0", 2, 0, (2,), (1,)) + _op_tuple(b"N", b"N", b"N", b"N") + b"b"
+    path = _write_legacy(tmp_path / "x.pth", _pickle(_op_dict({"w": twice})), storages)
+    with pytest.raises(UnsafeCheckpointError, match="unexpected BUILD"):
+        load_torch_state_dict(path)
+    never = _op_old_tensor("0", 2, 0, (2,), (1,)) + b"0" + _op_global("torch", "FloatTensor") + b")R"
+    path = _write_legacy(tmp_path / "x.pth", _pickle(_op_dict({"w": never})), storages)
+    with pytest.raises(TorchCheckpointError, match="never given its data"):
+        load_torch_state_dict(path)
+    # A list that contains itself (and a tensor) is walked once, not forever.
+    cyclic = b"]q\x09(h\x09" + _op_old_tensor("0", 2, 0, (2,), (1,)) + b"e"  # [itself, tensor]
+    path = _write_legacy(tmp_path / "x.pth", _pickle(cyclic), storages)
+    loaded = load_torch_state_dict(path)
+    assert loaded[0] is loaded and type(loaded[1]) is np.ndarray
+
+
 def test_legacy_files_with_bad_headers_or_keys(tmp_path):
     pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 2, 0, (2,), (1,), b"N")}))
     storages = {"0": (2, bytes(8))}
