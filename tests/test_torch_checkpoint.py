@@ -522,7 +522,8 @@ def test_legacy_tensor_built_twice_or_never(tmp_path):
     path = _write_legacy(tmp_path / "x.pth", _pickle(_op_dict({"w": twice})), storages)
     with pytest.raises(UnsafeCheckpointError, match="unexpected BUILD"):
         load_torch_state_dict(path)
-    never = _op_old_tensor("0", 2, 0, (2,), (1,)) + b"0" + _op_global("torch", "FloatTensor") + b")R"
+    never = (_op_old_tensor("0", 2, 0, (2,), (1,)) + b"0"  # POP it: the storage is declared
+             + _op_global("torch", "FloatTensor") + b")R")  # a tensor with no BUILD
     path = _write_legacy(tmp_path / "x.pth", _pickle(_op_dict({"w": never})), storages)
     with pytest.raises(TorchCheckpointError, match="never given its data"):
         load_torch_state_dict(path)
