@@ -24,16 +24,19 @@ float32), and ``nn.Parameter`` becomes a plain array.
 
 Before 1.6 (and with ``_use_new_zipfile_serialization=False`` since), ``torch.save`` wrote
 the same pickle into a plain stream instead, followed by the storages' bytes: see
-``_load_legacy``. Many of torchvision's published weights (VGG, AlexNet, ...) are such files.
+``_load_legacy``. Older published weights, some of torchvision's among them, are such files;
+the oldest pickle a tensor as its class (``torch.FloatTensor``) plus a state, see
+``_LegacyTensor``.
 
 The safety model
 ----------------
 A pickle is a small program: it may import any global and call it, so loading an untrusted
 pickle with ``pickle.load`` can run ``os.system``. Here the unpickler resolves globals only
 from a fixed allow-list (``_ALLOWED_GLOBALS``): the tensor and parameter rebuilding functions,
-``collections.OrderedDict``, ``torch.Size``, the storage types and the dtypes. None of them is
-the real PyTorch object: each is a small stand-in from this module that does only what is
-needed to build arrays, and refuses to be modified by the pickle (the ``BUILD`` opcode).
+``collections.OrderedDict``, ``torch.Size``, the storage types, the dtypes and the old tensor
+classes (``torch.FloatTensor``, ...). None of them is the real PyTorch object: each is a
+small stand-in from this module that does only what is needed to build arrays, and refuses
+to be modified by the pickle (the ``BUILD`` opcode; an old tensor accepts its state once).
 Any other global (``os.system``, ``builtins.eval``, a class from someone's training script)
 stops the load with :class:`UnsafeCheckpointError` before anything is called. Tensor views
 are bounds-checked against their storage, so a crafted size or stride cannot read memory
