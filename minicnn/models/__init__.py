@@ -1,0 +1,16 @@
+"""The classic architectures, one file each, assembled from ``minicnn.models.blocks``.
+
+Every constructor takes ``num_classes``; where torchvision has the same model, the
+``state_dict`` keys and shapes are torchvision's, so its weights load directly (see
+``minicnn.load_torch_state_dict``).
+"""
+
+__all__ = ["get_model"]
+
+
+def get_model(name, **kwargs):
+    """Build a model by name, e.g. ``get_model('resnet18', num_classes=10)``."""
+    if name not in __all__ or name == "get_model":
+        known = ", ".join(sorted(n for n in __all__ if n != "get_model"))
+        raise ValueError(f"unknown model {name!r}; known models: {known}")
+    return globals()[name](**kwargs)

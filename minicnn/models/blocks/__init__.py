@@ -1,0 +1,6 @@
+"""Building blocks of the classic architectures, each gradient-checked on its own.
+
+One module per family: ``resnet`` (BasicBlock, Bottleneck), ``inception`` (Inception-v1 and
+-v3 modules, auxiliary heads), ``squeezenet`` (Fire), ``mobilenet`` (depthwise-separable and
+inverted-residual blocks).
+"""
