@@ -303,7 +303,7 @@ def test_repr_nests_with_indentation():
   (features): Sequential(
     (0): Linear(in_features=4, out_features=3, bias=True)
     (1): ReLU()
-    (2): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+    (2): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
   )
   (block): Block(
     (inner): Linear(in_features=3, out_features=2, bias=True)
@@ -366,3 +366,27 @@ def test_module_list():
         blocks.extend(nn.Linear(1, 1))
     with pytest.raises(NotImplementedError):
         blocks(minicnn.tensor([1.0]))
+
+
+def test_nested_repr_matches_torch():
+    torch = pytest.importorskip("torch")
+
+    def build(lib):
+        return lib.Sequential(OrderedDict([
+            ("features", lib.Sequential(lib.Conv2d(3, 8, 3, padding=1), lib.BatchNorm2d(8),
+                                        lib.ReLU(inplace=True))),
+            ("pool", lib.AdaptiveAvgPool2d((1, 1))),
+            ("classifier", lib.Sequential(lib.Flatten(), lib.Dropout(p=0.5),
+                                          lib.Linear(8, 10), lib.LeakyReLU(0.2)))]))
+
+    assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_deepcopy_gives_an_independent_module():
+    import copy
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    clone = copy.deepcopy(model)
+    clone[0].weight.data[...] = 0
+    clone[1].running_mean[...] = 5
+    assert np.abs(model[0].weight.data).sum() > 0 and np.all(model[1].running_mean == 0)
+    assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad

@@ -23,6 +23,8 @@ def test_parameters_buffers_and_state_dict_keys():
     np.testing.assert_array_equal(sd["running_var"], np.ones(4))
     assert sd["num_batches_tracked"].dtype == np.int64 and sd["num_batches_tracked"].shape == ()
     assert sd["running_mean"].dtype == np.float32
+    assert list(nn.BatchNorm2d(4, bias=False).state_dict()) == [
+        "weight", "running_mean", "running_var", "num_batches_tracked"]
     plain = nn.BatchNorm1d(3, affine=False, track_running_stats=False)
     assert list(plain.state_dict()) == [] and list(plain.parameters()) == []
 
@@ -89,7 +91,11 @@ def test_a_failed_forward_counts_no_batch():
 
 def test_repr():
     assert repr(nn.BatchNorm2d(64)) == \
-        "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+        "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, bias=True, " \
+        "track_running_stats=True)"
+    assert repr(nn.BatchNorm1d(3, affine=False)) == \
+        "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, " \
+        "track_running_stats=True)"
     assert repr(nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)) == \
         "LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0)"
     with pytest.raises(ValueError, match="momentum"):
@@ -104,6 +110,7 @@ def test_repr():
     (lambda nn_: nn_.BatchNorm1d(3), (6, 3), True),
     (lambda nn_: nn_.BatchNorm1d(3, momentum=None), (6, 3, 4), True),
     (lambda nn_: nn_.BatchNorm1d(3, affine=False, track_running_stats=False), (6, 3), True),
+    (lambda nn_: nn_.BatchNorm2d(3, bias=False), (4, 3, 2, 2), True),
     (lambda nn_: nn_.LocalResponseNorm(3, alpha=1e-2, beta=0.75, k=2.0), (2, 6, 3, 3), True),
 ])
 def test_matches_torch(make, shape, train):
