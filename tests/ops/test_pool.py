@@ -185,9 +185,30 @@ def test_chw_input_equals_a_batch_of_one(op, kwargs):
     np.testing.assert_array_equal(x3.grad, grad4[0])
 
 
-@pytest.mark.parametrize("op, kwargs", [(F.max_pool2d, dict(kernel_size=3, stride=2)),
-                                        (F.avg_pool2d, dict(kernel_size=2, padding="same")),
-                                        (F.adaptive_avg_pool2d, dict(output_size=(3, 2)))])
+POOLS = [(F.max_pool2d, dict(kernel_size=3, stride=2)),
+         (F.avg_pool2d, dict(kernel_size=2, padding="same")),
+         (F.adaptive_avg_pool2d, dict(output_size=(3, 2)))]
+
+
+@pytest.mark.parametrize("op, kwargs", POOLS)
+def test_non_contiguous_input_equals_its_copy(op, kwargs):
+    base = np.random.default_rng(0).standard_normal((2, 7, 3, 12))
+    view = base.transpose(0, 2, 1, 3)[..., ::2]  # (2, 3, 7, 6), strided in every axis
+    upstream = np.random.default_rng(1).standard_normal(op(t(view), **kwargs).shape)
+    out_view, grad_view = grad_of(op, view, upstream, **kwargs)
+    out_copy, grad_copy = grad_of(op, view.copy(), upstream, **kwargs)
+    np.testing.assert_array_equal(out_view, out_copy)
+    np.testing.assert_array_equal(grad_view, grad_copy)
+
+
+@pytest.mark.parametrize("op, kwargs", POOLS)
+def test_empty_batch(op, kwargs):
+    out_hw = op(t(np.zeros((1, 3, 7, 6))), **kwargs).shape[2:]
+    out, grad = grad_of(op, np.zeros((0, 3, 7, 6)), np.zeros((0, 3) + out_hw), **kwargs)
+    assert out.shape == (0, 3) + out_hw and grad.shape == (0, 3, 7, 6)
+
+
+@pytest.mark.parametrize("op, kwargs", POOLS)
 def test_float32_stays_float32(op, kwargs):
     x = t(np.random.default_rng(0).standard_normal((2, 3, 7, 6)), dtype=np.float32)
     out = op(x, **kwargs)
