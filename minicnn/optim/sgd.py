@@ -52,7 +52,7 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
+                buf = state["momentum_buffer"] = grad.astype(p.dtype)  # a copy
             else:
                 buf *= momentum
                 buf += (1 - group["dampening"]) * grad

@@ -208,3 +208,24 @@ def test_load_state_dict_errors_change_nothing():
 def test_repr_lists_groups():
     opt = optim.SGD([nn.Parameter(np.ones(1))], lr=0.1)
     assert repr(opt).startswith("SGD (\nParameter Group 0\n    dampening: 0\n    lr: 0.1")
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps, f: optim.SGD(ps, lr=f(0.1), momentum=f(0.9), weight_decay=f(0.01)),
+    lambda ps, f: optim.RMSprop(ps, lr=f(0.01), alpha=f(0.9), eps=f(1.0), weight_decay=f(0.1),
+                                momentum=f(0.5), centered=True, eps_inside_sqrt=True),
+    lambda ps, f: optim.Adam(ps, lr=f(0.01), betas=(f(0.8), f(0.9)), weight_decay=f(0.1),
+                             amsgrad=True),
+])
+def test_float32_is_kept_even_with_float64_hyperparameters(make):
+    """NumPy scalars of float64 (e.g. from np.linspace) must not turn float32 into float64."""
+    p = nn.Parameter(np.ones((2, 3), dtype=np.float32))
+    data = p.data
+    opt = make([p], np.float64)
+    for _ in range(2):
+        p.grad = np.full((2, 3), 0.5, dtype=np.float32)
+        opt.step()
+    assert p.data is data and p.dtype == np.float32
+    for name, value in opt.state[p].items():
+        if isinstance(value, np.ndarray):
+            assert value.dtype == np.float32, name
