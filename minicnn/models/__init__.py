@@ -5,7 +5,12 @@ Every constructor takes ``num_classes``; where torchvision has the same model, t
 ``minicnn.load_torch_state_dict``).
 """
 
+from .resnet import (CifarResNet, ResNet, resnet18, resnet20, resnet32, resnet34, resnet44,
+                     resnet50, resnet56, resnext50_32x4d)
+
 __all__ = ["get_model"]
+__all__ += ["resnet18", "resnet34", "resnet50", "resnext50_32x4d", "resnet20", "resnet32",
+            "resnet44", "resnet56"]
 
 
 def get_model(name, **kwargs):

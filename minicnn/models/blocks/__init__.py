@@ -4,3 +4,5 @@ One module per family: ``resnet`` (BasicBlock, Bottleneck), ``inception`` (Incep
 -v3 modules, auxiliary heads), ``squeezenet`` (Fire), ``mobilenet`` (depthwise-separable and
 inverted-residual blocks).
 """
+
+from .resnet import BasicBlock, Bottleneck, ZeroPadShortcut
