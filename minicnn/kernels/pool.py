@@ -137,7 +137,9 @@ def _max_pool_planes(x, out, argmax, KH, KW, SH, SW, top, left):
             h_lo, h_hi, _ = _window_fast(i, SH, top, KH, H, 0)
             for j in range(OW):
                 w_lo, w_hi, _ = _window_fast(j, SW, left, KW, W, 0)
-                best, best_index = -math.inf, h_lo * W + w_lo
+                # Start from the first real cell: as -inf would, but keeping x's dtype (a
+                # float64 -inf would turn every comparison into a float32 -> float64 one).
+                best, best_index = x[p, h_lo, w_lo], h_lo * W + w_lo
                 for h in range(h_lo, h_hi):
                     for w in range(w_lo, w_hi):
                         value = x[p, h, w]
