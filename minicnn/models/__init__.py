@@ -7,10 +7,13 @@ Every constructor takes ``num_classes``; where torchvision has the same model, t
 
 from .resnet import (CifarResNet, ResNet, resnet18, resnet20, resnet32, resnet34, resnet44,
                      resnet50, resnet56, resnext50_32x4d)
+from .googlenet import GoogLeNet, GoogLeNetOutputs, googlenet
+from .inception import Inception3, InceptionOutputs, inception_v3
 
 __all__ = ["get_model"]
 __all__ += ["resnet18", "resnet34", "resnet50", "resnext50_32x4d", "resnet20", "resnet32",
             "resnet44", "resnet56"]
+__all__ += ["googlenet", "inception_v3"]
 
 
 def get_model(name, **kwargs):

@@ -6,3 +6,5 @@ inverted-residual blocks).
 """
 
 from .resnet import BasicBlock, Bottleneck, ZeroPadShortcut
+from .inception import (BasicConv2d, Inception, InceptionA, InceptionAux, InceptionAuxV1,
+                        InceptionB, InceptionC, InceptionD, InceptionE)
