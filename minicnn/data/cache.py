@@ -1,0 +1,46 @@
+"""The on-disk cache: where minicnn keeps data it generates or computes once.
+
+The folder is ``$MINICNN_CACHE`` if set, else ``~/.cache/minicnn``. Files are written
+atomically (to a temporary file in the same folder, then renamed), so a reader never sees a
+half-written file, and a file that fails to load is treated as missing.
+"""
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["cache_dir", "save_arrays", "load_arrays"]
+
+
+def cache_dir():
+    """The cache folder (``$MINICNN_CACHE`` or ``~/.cache/minicnn``); not created here."""
+    return Path(os.environ.get("MINICNN_CACHE") or "~/.cache/minicnn").expanduser()
+
+
+def save_arrays(path, **arrays):
+    """Write ``arrays`` to the ``.npz`` file ``path`` atomically, creating its folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def load_arrays(path):
+    """The arrays of the ``.npz`` file ``path`` as a dict, or ``None`` if it is missing or
+    unreadable (truncated, bad checksum, not an npz)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        return None

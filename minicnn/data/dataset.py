@@ -1,0 +1,197 @@
+"""Datasets: indexable collections of ``(image, label)`` samples, as in PyTorch.
+
+A dataset has ``len(ds)`` and ``ds[i] -> (image, label)`` where ``image`` is a float32
+array ``(C, H, W)`` and ``label`` a Python int. Two further methods let the ``DataLoader``
+control randomness and go fast; a dataset of your own needs neither:
+
+- ``get(i, rng)`` is ``ds[i]`` with random transforms drawing from ``rng`` (a
+  ``numpy.random.Generator``). ``ds[i]`` itself draws from minicnn's generator.
+- ``get_batch(indices, rng)`` returns the collated batch ``(images (N, C, H, W) float32,
+  labels (N,) int64)``. The default calls ``get`` per sample and stacks; ``ArrayDataset``
+  indexes its arrays in one step when no per-sample work is needed.
+
+Transforms are callables ``transform(x, rng=None)`` on a ``(C, H, W)`` array (see
+``minicnn.data.transforms``). A plain callable without an ``rng`` parameter works too
+(``transform(x)``); its randomness, if any, is then not controlled by the loader.
+"""
+
+import inspect
+import numbers
+
+import numpy as np
+
+from ..rng import get_rng
+
+__all__ = ["Dataset", "ArrayDataset", "Subset", "random_split", "default_collate",
+           "apply_transform"]
+
+
+def default_collate(samples):
+    """Stack ``[(image, label), ...]`` into ``(images (N, ...) float32, labels (N,) int64)``."""
+    images = np.stack([np.asarray(image, dtype=np.float32) for image, _ in samples])
+    labels = np.array([label for _, label in samples], dtype=np.int64)
+    return images, labels
+
+
+def _accepts_rng(transform):
+    if getattr(transform, "accepts_rng", False):
+        return True
+    try:
+        return "rng" in inspect.signature(transform).parameters
+    except (TypeError, ValueError):    # builtins and C callables have no signature
+        return False
+
+
+def apply_transform(transform, x, rng):
+    """``transform(x, rng=rng)``, or ``transform(x)`` for a callable without an rng."""
+    if transform is None:
+        return x
+    if _accepts_rng(transform):
+        return transform(x, rng=rng)
+    return transform(x)
+
+
+class Dataset:
+    """Base class: subclasses define ``__len__`` and ``__getitem__(index) -> (image, label)``."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__} must define __len__")
+
+    def get(self, index, rng):
+        """Sample ``index`` with random transforms drawing from ``rng``.
+
+        The base class cannot pass ``rng`` on, so it returns ``self[index]``.
+        """
+        return self[index]
+
+    def get_batch(self, indices, rng):
+        """Samples ``indices`` (in order, all drawing from ``rng``), collated.
+
+        Returns ``(images (N, C, H, W) float32, labels (N,) int64)``.
+        """
+        return default_collate([self.get(int(i), rng) for i in indices])
+
+
+def _check_index(index, length):
+    if not isinstance(index, numbers.Integral) or isinstance(index, bool):
+        raise TypeError(f"dataset index must be an int, got {index!r}")
+    if not -length <= index < length:
+        raise IndexError(f"index {index} is out of range for a dataset of {length} samples")
+    return int(index) % length
+
+
+class ArrayDataset(Dataset):
+    """Samples held in memory as two arrays (PyTorch's ``TensorDataset`` for images).
+
+    Parameters
+    ----------
+    images : ndarray, (N, C, H, W) (or any (N, ...) such as cached features (N, D))
+        Any numeric dtype; uint8 images stay uint8 in memory and are converted per batch.
+    labels : ndarray of int, (N,)
+        Class indices.
+    transform : callable, optional
+        Applied to each float32 sample ``(C, H, W)``; see ``minicnn.data.transforms``.
+    scale : float
+        Each sample is ``images[i].astype(float32) * scale`` before the transform
+        (``1 / 255`` for uint8 pixels).
+
+    A transform that is deterministic and works on whole batches (``transform.batchable``,
+    e.g. ``Pad`` or ``Normalize``) is applied to the batch at once; others run per sample.
+    """
+
+    def __init__(self, images, labels, transform=None, scale=1.0):
+        images = np.asarray(images)
+        labels = np.asarray(labels)
+        if images.ndim < 2:
+            raise ValueError(f"images must have shape (N, C, H, W) or (N, ...), got shape "
+                             f"{images.shape}")
+        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be a 1-D integer array, got shape {labels.shape} "
+                             f"and dtype {labels.dtype}")
+        if len(labels) != len(images):
+            raise ValueError(f"images and labels must have the same length, got {len(images)} "
+                             f"images and {len(labels)} labels")
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be callable, got {transform!r}")
+        self.images = images
+        self.labels = labels
+        self.transform = transform
+        self.scale = np.float32(scale)
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        return self.get(index, get_rng())
+
+    def _to_float(self, array):
+        return array.astype(np.float32) * self.scale
+
+    def get(self, index, rng):
+        index = _check_index(index, len(self))
+        image = apply_transform(self.transform, self._to_float(self.images[index]), rng)
+        return image, int(self.labels[index])
+
+    def get_batch(self, indices, rng):
+        indices = np.asarray(indices, dtype=np.intp)
+        images = self._to_float(self.images[indices])            # (N, C, H, W) in one copy
+        if self.transform is not None:
+            if getattr(self.transform, "batchable", False):
+                images = self.transform(images)
+            else:
+                images = np.stack([apply_transform(self.transform, image, rng)
+                                   for image in images])
+        return np.ascontiguousarray(images, dtype=np.float32), self.labels[indices].astype(np.int64)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices`` (in that order)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.intp)
+        if self.indices.ndim != 1:
+            raise ValueError(f"indices must be 1-D, got shape {self.indices.shape}")
+        if len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= len(dataset)):
+            raise IndexError(f"indices must lie in [0, {len(dataset)}), got values from "
+                             f"{self.indices.min()} to {self.indices.max()}")
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[_check_index(index, len(self))])]
+
+    def get(self, index, rng):
+        return self.dataset.get(int(self.indices[_check_index(index, len(self))]), rng)
+
+    def get_batch(self, indices, rng):
+        return self.dataset.get_batch(self.indices[np.asarray(indices, dtype=np.intp)], rng)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping random ``Subset`` s (PyTorch's rule).
+
+    ``lengths`` are sample counts summing to ``len(dataset)``, or fractions summing to 1
+    (the remainder of flooring is given out one by one, round-robin from the first split).
+    ``generator`` is a ``numpy.random.Generator``; minicnn's own by default.
+    """
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
+        if any(not 0 <= x <= 1 for x in lengths):
+            raise ValueError(f"fractions in lengths must lie in [0, 1], got {lengths}")
+        counts = [int(np.floor(n * x)) for x in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if (any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths)
+            or sum(lengths) != n):
+        raise ValueError(f"lengths must be non-negative ints summing to the dataset's length "
+                         f"{n} (or fractions summing to 1), got {lengths}")
+    order = (generator if generator is not None else get_rng()).permutation(n)
+    bounds = np.cumsum([0] + lengths)
+    return [Subset(dataset, order[start:stop]) for start, stop in zip(bounds[:-1], bounds[1:])]

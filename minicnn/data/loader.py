@@ -1,0 +1,168 @@
+"""``DataLoader``: batches of a dataset, shuffled and prepared ahead in a background thread.
+
+Each pass (``for images, labels in loader``) yields NumPy arrays ``images (N, C, H, W)
+float32`` and ``labels (N,) int64``; wrap them with ``minicnn.Tensor`` to feed a model.
+
+Determinism. At the start of every pass the loader draws, in the calling thread and from
+its generator (minicnn's, so ``minicnn.manual_seed`` governs it, unless ``seed`` or
+``generator`` is given): the order of the samples (if ``shuffle``) and one 63-bit *epoch
+seed*. Batch ``k`` of the pass is then prepared with its own generator
+``numpy.random.default_rng((epoch_seed, k))``, so the augmentation of every sample depends
+only on the seed, the epoch and the batch size, never on how the background thread is
+scheduled. Like PyTorch's, a pass draws from the generator even without shuffling.
+
+Prefetching. With ``prefetch > 0`` a background thread loads, augments and collates up to
+``prefetch`` batches ahead while the caller trains on the current one (NumPy releases the
+GIL in its array loops, so the two overlap). An exception raised while preparing a batch
+is re-raised in the caller's thread, with its original traceback. Breaking out of the loop,
+dropping the iterator or an exception in the caller stops the thread. ``prefetch=0``
+prepares each batch on demand in the calling thread (easiest to debug). This is PyTorch's
+``num_workers`` idea with one thread instead of worker processes.
+"""
+
+import math
+import numbers
+import queue
+import threading
+
+import numpy as np
+
+from ..rng import get_rng
+from .dataset import default_collate
+
+__all__ = ["DataLoader"]
+
+_POLL_SECONDS = 0.05
+
+
+def _positive_int(value, name, minimum=1):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in batches.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Anything with ``len`` and ``ds[i] -> (image, label)``; minicnn datasets also offer
+        ``get``/``get_batch`` (see ``minicnn.data.dataset``), which the loader uses.
+    batch_size : int
+        Samples per batch; the last batch may be smaller unless ``drop_last``.
+    shuffle : bool
+        A new random order every pass.
+    drop_last : bool
+        Drop the last batch if it is smaller than ``batch_size``.
+    seed : int, optional
+        Give the loader its own generator ``numpy.random.default_rng(seed)`` (passes still
+        differ from one another; the sequence of passes repeats).
+    generator : numpy.random.Generator, optional
+        The generator to draw from (exclusive with ``seed``). Default: minicnn's generator
+        at the time each pass starts (``minicnn.rng.get_rng()``).
+    prefetch : int
+        Batches prepared ahead by a background thread; 0 for no thread.
+    collate_fn : callable, optional
+        ``collate_fn([(image, label), ...]) -> batch``, called on samples from
+        ``dataset.get``; the default stacks them (and lets an in-memory dataset index its
+        arrays directly, with no per-sample Python loop).
+
+    Yields
+    ------
+    images : ndarray, float32, (N, C, H, W)
+    labels : ndarray, int64, (N,)
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, seed=None,
+                 generator=None, prefetch=2, collate_fn=None):
+        self.dataset = dataset
+        self.batch_size = _positive_int(batch_size, "batch_size")
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.prefetch = _positive_int(prefetch, "prefetch", minimum=0)
+        if seed is not None and generator is not None:
+            raise ValueError("give DataLoader a seed or a generator, not both")
+        if generator is not None and not isinstance(generator, np.random.Generator):
+            raise TypeError(f"generator must be a numpy.random.Generator, got {generator!r}")
+        self.generator = np.random.default_rng(seed) if seed is not None else generator
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"collate_fn must be callable, got {collate_fn!r}")
+        self.collate_fn = collate_fn
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        # Everything random about this pass is drawn here, in the caller's thread.
+        rng = self.generator if self.generator is not None else get_rng()
+        n = len(self.dataset)
+        order = rng.permutation(n) if self.shuffle else np.arange(n)
+        epoch_seed = int(rng.integers(2**63))
+        plan = [(k, order[k * self.batch_size:(k + 1) * self.batch_size])
+                for k in range(len(self))]
+        if self.prefetch == 0:
+            return (self._make_batch(epoch_seed, k, indices) for k, indices in plan)
+        return _prefetched(self._make_batch, epoch_seed, plan, self.prefetch)
+
+    def _make_batch(self, epoch_seed, k, indices):
+        rng = np.random.default_rng((epoch_seed, k))
+        if self.collate_fn is not None:
+            return self.collate_fn([_get(self.dataset, int(i), rng) for i in indices])
+        if hasattr(self.dataset, "get_batch"):
+            return self.dataset.get_batch(indices, rng)
+        return default_collate([_get(self.dataset, int(i), rng) for i in indices])
+
+
+def _get(dataset, index, rng):
+    return dataset.get(index, rng) if hasattr(dataset, "get") else dataset[index]
+
+
+def _prefetched(make_batch, epoch_seed, plan, depth):
+    """Yield the batches of ``plan`` while a thread prepares up to ``depth`` of them ahead."""
+    batches = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    worker = threading.Thread(target=_produce, args=(make_batch, epoch_seed, plan, batches, stop),
+                              name="minicnn-DataLoader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = batches.get()
+            if kind == "batch":
+                yield value
+            elif kind == "error":
+                raise value
+            else:
+                return
+    finally:
+        # Reached on exhaustion, on an error, and when the caller drops the iterator
+        # (breaking out of a for loop closes the generator).
+        stop.set()
+        while worker.is_alive():
+            try:                       # free a slot so a worker blocked in put() sees stop
+                batches.get_nowait()
+            except queue.Empty:
+                pass
+            worker.join(_POLL_SECONDS)
+
+
+def _produce(make_batch, epoch_seed, plan, batches, stop):
+    """Worker thread: prepare each batch, hand it over, stop when told to."""
+
+    def hand_over(item):
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=_POLL_SECONDS)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for k, indices in plan:
+            if stop.is_set() or not hand_over(("batch", make_batch(epoch_seed, k, indices))):
+                return
+        hand_over(("end", None))
+    except BaseException as error:     # re-raised in the caller's thread
+        hand_over(("error", error))
