@@ -87,7 +87,7 @@ class BasicBlock(nn.Module):
             raise ValueError(f"BasicBlock supports only groups=1 and base_width=64, got "
                              f"groups={groups!r}, base_width={base_width!r} (use Bottleneck)")
         if dilation != 1:
-            raise ValueError(f"BasicBlock supports only dilation=1, got {dilation!r}")
+            raise ValueError(f"BasicBlock supports only dilation=1, got dilation={dilation!r}")
         self.conv1 = conv3x3(inplanes, planes, stride)
         self.bn1 = norm_layer(planes)
         self.relu = nn.ReLU(inplace=True)
