@@ -409,13 +409,12 @@ class Module:
                 converted.append((target, value.astype(target.dtype, casting="unsafe")))
             except (TypeError, ValueError) as e:
                 mismatched.append(f"value of {key} cannot be converted to {target.dtype}: {e}")
-        problems = list(mismatched)
-        if strict:
-            if missing:
-                problems.insert(0, "Missing key(s): " + ", ".join(repr(k) for k in missing))
-            if unexpected:
-                problems.insert(len(missing) > 0,
-                                "Unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        problems = []
+        if strict and missing:
+            problems.append("Missing key(s): " + ", ".join(repr(k) for k in missing))
+        if strict and unexpected:
+            problems.append("Unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
+        problems += mismatched
         if problems:
             raise StateDictError(f"Error(s) in loading state_dict for {type(self).__name__} "
                                  f"(nothing was loaded):\n\t" + "\n\t".join(problems))
