@@ -1,36 +1,37 @@
-"""Batch normalisation kernels: per-channel statistics, normalisation, and the backward pass.
+"""Batch normalisation kernels: the forward pass (with the batch statistics) and the backward.
 
 Every kernel sees the input as ``x (N, C, L)``: a batch of N samples, C channels, and L
 values per channel and sample (L = H * W for images, L = 1 for a (N, C) batch of features).
-Channel ``c`` is normalised over its ``M = N * L`` values ``x[:, c, :]``:
+Channel ``c`` is normalised over its ``M = N * L`` values ``x[:, c, :]``; in training the
+statistics are the batch's own (the variance biased, divided by M)::
 
     mean_c = sum(x[:, c, :]) / M
-    var_c  = sum((x[:, c, :] - mean_c) ** 2) / M              (biased: divides by M)
-    y      = (x - mean_c) * scale_c + shift_c                 (scale = weight / sqrt(var + eps))
+    var_c  = sum((x[:, c, :] - mean_c) ** 2) / M
+    y      = (x - mean_c) * invstd_c * weight_c + bias_c,     invstd = 1 / sqrt(var + eps)
 
 The backward pass needs two sums per channel, then one more sweep to write ``dx``
-(``g`` is dL/dy, ``xhat = (x - mean) * invstd``):
+(``g`` is dL/dy, ``xhat = (x - mean) * invstd``, ``scale = weight * invstd``)::
 
-    sum_g    = sum(g)               (= dL/d bias)
-    sum_gx   = sum(g * xhat)        (= dL/d weight)
+    sum_g    = sum(g)                                          (= dL/d bias)
+    sum_gx   = sum(g * xhat)                                   (= dL/d weight)
     dx       = scale * (g - sum_g / M - xhat * sum_gx / M)    with batch statistics
     dx       = scale * g                                       with fixed (running) statistics
 
 Each function comes twice: ``*_reference`` is the textbook computation in plain loops (read
 it first); the fast version computes the same thing and is tested against it. The fast
 versions are compiled by Numba, one channel per thread (``prange`` over C, so no two
-threads write the same element), and make one sweep over the data for the statistics and
-one for the gradient. Their sums are float64 whatever the input dtype, so float32 inputs
-keep float32 accuracy in the result. Inputs smaller than ``PARALLEL_MIN_SIZE`` elements run
-on one thread: waking the others would cost more than the work.
+threads write the same element), and read each channel from memory once per pass: the
+statistics and then the output (the gradient's two sums and then dx) are computed while
+the channel is in cache. Their sums are float64 whatever the input dtype, so float32
+inputs keep float32 accuracy. Inputs smaller than ``PARALLEL_MIN_SIZE`` elements run on one
+thread: waking the others would cost more than the work.
 """
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["batch_norm_statistics_reference", "batch_norm_statistics",
-           "batch_norm_normalize_reference", "batch_norm_normalize",
+__all__ = ["batch_norm_forward_reference", "batch_norm_forward",
            "batch_norm_backward_reference", "batch_norm_backward", "PARALLEL_MIN_SIZE"]
 
 # Below this many elements a parallel launch costs more than it saves (tens of microseconds
@@ -50,112 +51,86 @@ def _run(kernel, size, *args):
         numba.set_num_threads(threads)
 
 
-# ----------------------------------------------------------------------------- statistics
+# ----------------------------------------------------------------------------- forward
 
 
-def batch_norm_statistics_reference(x):
-    """Mean and biased variance of each channel, two sweeps (mean first, then variance).
+def batch_norm_forward_reference(x, mean, var, weight, bias, eps, batch_stats):
+    """``y = (x - mean) / sqrt(var + eps) * weight + bias``, each statistic per channel.
 
     Parameters
     ----------
     x : ndarray, shape (N, C, L)
-
-    Returns
-    -------
     mean, var : float64 ndarrays, shape (C,)
-    """
-    n_samples, channels, length = x.shape
-    count = n_samples * length
-    mean = np.zeros(channels)
-    var = np.zeros(channels)
-    for c in range(channels):
-        total = 0.0
-        for n in range(n_samples):
-            for i in range(length):
-                total += float(x[n, c, i])  # a float64 sum, also for float32 x
-        mean[c] = total / count
-        squares = 0.0
-        for n in range(n_samples):
-            for i in range(length):
-                squares += (x[n, c, i] - mean[c]) ** 2
-        var[c] = squares / count
-    return mean, var
-
-
-def _batch_norm_statistics(x):
-    n_samples, channels, length = x.shape
-    count = n_samples * length
-    mean = np.empty(channels)
-    var = np.empty(channels)
-    for c in prange(channels):
-        # One sweep: sum(d) and sum(d^2) of d = x - shift. Shifting by one of the channel's
-        # own values keeps d small, so sum(d^2)/M - mean(d)^2 does not cancel catastrophically
-        # when |mean| >> std (the "shifted data" algorithm).
-        shift = np.float64(x[0, c, 0])
-        # Accumulate per position i (a vector add over i, which the compiler vectorises:
-        # summing into one scalar would be a serial chain of dependent float64 additions).
-        sums = np.zeros(length)
-        sums_of_squares = np.zeros(length)
-        for n in range(n_samples):
-            for i in range(length):
-                d = x[n, c, i] - shift
-                sums[i] += d
-                sums_of_squares[i] += d * d
-        mean_d = sums.sum() / count
-        mean[c] = shift + mean_d
-        var[c] = max(sums_of_squares.sum() / count - mean_d * mean_d, 0.0)
-    return mean, var
-
-
-_batch_norm_statistics_fast = njit(cache=True, parallel=True)(_batch_norm_statistics)
-
-
-def batch_norm_statistics(x):
-    """Same as ``batch_norm_statistics_reference``, in one sweep."""
-    return _run(_batch_norm_statistics_fast, x.size, x)
-
-
-# ----------------------------------------------------------------------------- normalise
-
-
-def batch_norm_normalize_reference(x, mean, scale, shift):
-    """``y = (x - mean) * scale + shift``, each of ``mean``, ``scale``, ``shift`` per channel.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, C, L)
-    mean, scale, shift : float64 ndarrays, shape (C,)
+        The statistics to normalise with. With ``batch_stats`` they are outputs instead:
+        overwritten with this batch's mean and biased variance, computed first.
+    weight, bias : float64 ndarrays, shape (C,)
+    eps : float
+    batch_stats : bool
 
     Returns
     -------
     ndarray, shape (N, C, L), dtype of ``x`` (computed in float64, then rounded)
     """
     n_samples, channels, length = x.shape
+    count = n_samples * length
+    if batch_stats:
+        for c in range(channels):  # the textbook two sweeps: the mean, then the variance
+            total = 0.0
+            for n in range(n_samples):
+                for i in range(length):
+                    total += float(x[n, c, i])  # a float64 sum, also for float32 x
+            mean[c] = total / count
+            squares = 0.0
+            for n in range(n_samples):
+                for i in range(length):
+                    squares += (x[n, c, i] - mean[c]) ** 2
+            var[c] = squares / count
     out = np.empty_like(x)
     for n in range(n_samples):
         for c in range(channels):
             for i in range(length):
-                out[n, c, i] = (x[n, c, i] - mean[c]) * scale[c] + shift[c]
+                out[n, c, i] = (x[n, c, i] - mean[c]) / np.sqrt(var[c] + eps) * weight[c] + bias[c]
     return out
 
 
-def _batch_norm_normalize(x, mean, scale, shift):
+def _batch_norm_forward(x, mean, var, weight, bias, eps, batch_stats):
     n_samples, channels, length = x.shape
+    count = n_samples * length
     out = np.empty_like(x)
     for c in prange(channels):
-        m, a, b = mean[c], scale[c], shift[c]
+        if batch_stats:
+            # One sweep: sum(d) and sum(d^2) of d = x - shift. Shifting by one of the
+            # channel's own values keeps d small, so sum(d^2)/M - mean(d)^2 does not cancel
+            # catastrophically when |mean| >> std (the "shifted data" algorithm).
+            shift = np.float64(x[0, c, 0])
+            # Accumulate per position i (a vector add over i, which the compiler vectorises;
+            # one scalar sum would be a serial chain of dependent float64 additions).
+            sums = np.zeros(length)
+            sums_of_squares = np.zeros(length)
+            for n in range(n_samples):
+                for i in range(length):
+                    d = x[n, c, i] - shift
+                    sums[i] += d
+                    sums_of_squares[i] += d * d
+            mean_d = sums.sum() / count
+            mean[c] = shift + mean_d
+            var[c] = max(sums_of_squares.sum() / count - mean_d * mean_d, 0.0)
+        # Normalise this channel while it is still in cache: (x - mean) * a + b.
+        m = mean[c]
+        a = weight[c] / np.sqrt(var[c] + eps)
+        b = bias[c]
         for n in range(n_samples):
             for i in range(length):
                 out[n, c, i] = (x[n, c, i] - m) * a + b
     return out
 
 
-_batch_norm_normalize_fast = njit(cache=True, parallel=True)(_batch_norm_normalize)
+_batch_norm_forward_fast = njit(cache=True, parallel=True)(_batch_norm_forward)
 
 
-def batch_norm_normalize(x, mean, scale, shift):
-    """Same as ``batch_norm_normalize_reference``, parallel over C."""
-    return _run(_batch_norm_normalize_fast, x.size, x, mean, scale, shift)
+def batch_norm_forward(x, mean, var, weight, bias, eps, batch_stats):
+    """Same as ``batch_norm_forward_reference``, with the statistics in one sweep."""
+    return _run(_batch_norm_forward_fast, x.size, x, mean, var, weight, bias, eps, batch_stats)
 
 
 # ----------------------------------------------------------------------------- backward

@@ -58,7 +58,7 @@ __all__ = ["batch_norm", "local_response_norm"]
 
 
 def _flatten_spatial(a):
-    """View of a C-contiguous ``(N, C, *spatial)`` array as ``(N, C, L)``."""
+    """``(N, C, *spatial)`` as a C-contiguous ``(N, C, L)`` array (a view when possible)."""
     return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
 
 
@@ -68,22 +68,23 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, batch_stats, momentum, eps):
         x3 = _flatten_spatial(x)  # (N, C, H, W) -> (N, C, H*W)
-        if batch_stats:
-            mean, var = kernels.batch_norm_statistics(x3)
-            if running_mean is not None:
-                count = x3.shape[0] * x3.shape[2]
-                running_mean[...] = (1 - momentum) * running_mean + momentum * mean
-                running_var[...] = ((1 - momentum) * running_var
-                                    + momentum * var * (count / (count - 1)))
+        channels = x3.shape[1]
+        if batch_stats:  # the kernel fills in the batch's statistics
+            mean, var = np.empty(channels), np.empty(channels)
         else:
-            mean = running_mean.astype(np.float64)
-            var = running_var.astype(np.float64)
+            mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
+        weight64 = np.ones(channels) if weight is None else weight.astype(np.float64)
+        bias64 = np.zeros(channels) if bias is None else bias.astype(np.float64)
+        out = kernels.batch_norm_forward(x3, mean, var, weight64, bias64, eps, batch_stats)
+        if batch_stats and running_mean is not None:
+            count = x3.shape[0] * x3.shape[2]
+            running_mean[...] = (1 - momentum) * running_mean + momentum * mean
+            running_var[...] = ((1 - momentum) * running_var
+                                + momentum * var * (count / (count - 1)))
         invstd = 1.0 / np.sqrt(var + eps)
-        scale = invstd if weight is None else invstd * weight
-        shift = np.zeros_like(mean) if bias is None else bias.astype(np.float64)
-        ctx.save_for_backward(x3, mean, invstd, scale)
+        ctx.save_for_backward(x3, mean, invstd, weight64 * invstd)
         ctx.batch_stats, ctx.shape = batch_stats, x.shape
-        return kernels.batch_norm_normalize(x3, mean, scale, shift).reshape(x.shape)
+        return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
@@ -161,7 +162,8 @@ def _channel_window_sum(a, before, after):
     """``out[:, c] = sum(a[:, c - before : c + after + 1])``, missing channels counting 0."""
     channels = a.shape[1]
     out = np.zeros_like(a)
-    for offset in range(-before, after + 1):  # out[:, c] += a[:, c + offset]
+    # out[:, c] += a[:, c + offset] for the c that have a channel c + offset
+    for offset in range(max(-before, 1 - channels), min(after, channels - 1) + 1):
         lo, hi = max(0, -offset), min(channels, channels - offset)
         out[:, lo:hi] += a[:, lo + offset:hi + offset]
     return out

@@ -1,4 +1,4 @@
-"""Batch-norm kernels: hand-computed statistics, fast == reference on drawn shapes (float64
+"""Batch-norm kernels: hand-computed cases, fast == reference on drawn shapes (float64
 tight, float32 with a tolerance; on one thread and in parallel), float32 accuracy with a
 large mean, gradient identities."""
 
@@ -60,24 +60,29 @@ def _kernel_inputs(data, shape, dtype):
 
 
 @pytest.mark.nojit
-@pytest.mark.parametrize("statistics", [K.batch_norm_statistics_reference,
-                                        K.batch_norm_statistics])
-def test_statistics_by_hand(statistics):
-    # channel 0 holds 1, 2, 3, 4 (mean 2.5, biased variance 1.25); channel 1 holds 10 x4.
+@pytest.mark.parametrize("forward", [K.batch_norm_forward_reference, K.batch_norm_forward])
+def test_forward_with_batch_statistics_by_hand(forward):
+    # channel 0 holds 1, 2, 3, 4 (mean 2.5, biased variance 1.25), channel 1 10, 10, 10, 14
+    # (mean 11, variance (1 + 1 + 1 + 9) / 4 = 3).
     x = np.array([[[1.0, 2.0], [10.0, 10.0]],
-                  [[3.0, 4.0], [10.0, 10.0]]])  # (N=2, C=2, L=2)
-    mean, var = statistics(x)
-    np.testing.assert_allclose(mean, [2.5, 10.0], rtol=1e-15)
-    np.testing.assert_allclose(var, [1.25, 0.0], rtol=1e-15, atol=1e-15)
+                  [[3.0, 4.0], [10.0, 14.0]]])  # (N=2, C=2, L=2)
+    mean, var = np.full(2, np.nan), np.full(2, np.nan)  # outputs
+    out = forward(x, mean, var, np.array([2.0, 1.0]), np.array([0.0, 5.0]), 0.0, True)
+    np.testing.assert_allclose(mean, [2.5, 11.0], rtol=1e-15)
+    np.testing.assert_allclose(var, [1.25, 3.0], rtol=1e-15)
+    np.testing.assert_allclose(out[:, 0], 2 * (x[:, 0] - 2.5) / np.sqrt(1.25), rtol=1e-15)
+    np.testing.assert_allclose(out[:, 1], (x[:, 1] - 11) / np.sqrt(3) + 5, rtol=1e-15)
 
 
 @pytest.mark.nojit
-@pytest.mark.parametrize("normalize", [K.batch_norm_normalize_reference,
-                                       K.batch_norm_normalize])
-def test_normalize_by_hand(normalize):
+@pytest.mark.parametrize("forward", [K.batch_norm_forward_reference, K.batch_norm_forward])
+def test_forward_with_given_statistics_by_hand(forward):
     x = np.array([[[1.0, 2.0], [3.0, 5.0]]])  # (1, 2, 2)
-    out = normalize(x, np.array([1.0, 3.0]), np.array([2.0, 0.5]), np.array([0.0, -1.0]))
+    mean, var = np.array([1.0, 3.0]), np.array([0.25, 16.0])  # std 0.5 and 4
+    out = forward(x, mean, var, np.array([1.0, 2.0]), np.array([0.0, -1.0]), 0.0, False)
     np.testing.assert_allclose(out, [[[0.0, 2.0], [-1.0, 0.0]]], rtol=1e-15)
+    np.testing.assert_array_equal(mean, [1.0, 3.0])  # inputs here, left alone
+    np.testing.assert_array_equal(var, [0.25, 16.0])
 
 
 @pytest.mark.nojit
@@ -101,25 +106,23 @@ def test_backward_by_hand(backward):
 # ----------------------------------------------------------------------------- fast == reference
 
 
-@given(shape=nlc_shapes(), data=st.data())
-def test_statistics_fast_equals_reference(shape, data):
-    x64 = data.draw(arrays(shape, -3.0, 3.0))
-    for x in (x64, x64.astype(np.float32)):
-        expected = K.batch_norm_statistics_reference(x)
-        for result in fast_both_ways(K.batch_norm_statistics, x):
-            for a, b in zip(expected, result):
-                assert b.dtype == np.float64  # statistics are float64 for any input
-                np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
-
-
-@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-14), (np.float32, 1e-6)])
-@given(shape=nlc_shapes(), data=st.data())
-def test_normalize_fast_equals_reference(dtype, rtol, shape, data):
-    x, _, mean, _, scale, shift = _kernel_inputs(data, shape, dtype)
-    expected = K.batch_norm_normalize_reference(x, mean, scale, shift)
-    for out in fast_both_ways(K.batch_norm_normalize, x, mean, scale, shift):
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-6)])
+@given(shape=nlc_shapes(), batch_stats=st.booleans(), data=st.data())
+def test_forward_fast_equals_reference(dtype, rtol, shape, batch_stats, data):
+    x, _, mean, invstd, weight, bias = _kernel_inputs(data, shape, dtype)
+    var = 1 / invstd ** 2
+    expected_stats = mean.copy(), var.copy()
+    expected = K.batch_norm_forward_reference(x, *expected_stats, weight, bias, 1e-5,
+                                              batch_stats)
+    for parallel in (False, True):
+        stats = mean.copy(), var.copy()
+        with parallel_from(0 if parallel else np.inf):
+            out = K.batch_norm_forward(x, *stats, weight, bias, 1e-5, batch_stats)
         assert out.dtype == dtype
         np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+        for a, b in zip(expected_stats, stats):
+            assert b.dtype == np.float64  # statistics are float64 for any input
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-5)])
@@ -145,7 +148,8 @@ def test_float32_statistics_accurate_with_a_large_mean(rng):
     # Large enough (3 * 2**15 elements) to take the parallel path by default.
     x = (1e4 + rng.standard_normal((32, 3, 1024))).astype(np.float32)
     assert x.size >= K.PARALLEL_MIN_SIZE
-    mean, var = K.batch_norm_statistics(x)
+    mean, var = np.empty(3), np.empty(3)
+    K.batch_norm_forward(x, mean, var, np.ones(3), np.zeros(3), 1e-5, True)
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(mean, x64.mean(axis=(0, 2)), rtol=1e-13)
     np.testing.assert_allclose(var, x64.var(axis=(0, 2)), rtol=1e-9)
@@ -157,7 +161,7 @@ def test_training_grad_x_is_orthogonal_to_the_normalisation(shape, data):
     # sums to zero per channel and is orthogonal to xhat.
     x = data.draw(distinct_arrays(shape, -2.0, 2.0))
     grad = data.draw(arrays(shape, -1.0, 1.0))
-    mean, var = K.batch_norm_statistics(x)
+    mean, var = x.mean(axis=(0, 2)), x.var(axis=(0, 2))
     invstd = 1 / np.sqrt(var)
     scale = invstd * data.draw(arrays((shape[1],), 0.5, 2.0))
     grad_x, _, _ = K.batch_norm_backward(grad, x, mean, invstd, scale, True, True)

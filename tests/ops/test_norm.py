@@ -243,6 +243,9 @@ def test_local_response_norm_by_hand():
     # size 2 (even): the window is [c - 1, c]; alpha / n = 1
     y = F.local_response_norm(x, 2, alpha=2.0, beta=1.0, k=1.0)
     np.testing.assert_allclose(y.data.ravel(), [1 / 2, 2 / 6, 3 / 14])
+    # size 7 > 3 channels: every window holds all of them (the divisor stays 7)
+    y = F.local_response_norm(x, 7, alpha=7.0, beta=1.0, k=1.0)
+    np.testing.assert_allclose(y.data.ravel(), [1 / 15, 2 / 15, 3 / 15])
     # size 1: only the channel itself: b = a / (k + alpha a^2)^beta
     y = F.local_response_norm(x, 1, alpha=1.0, beta=0.5, k=0.0)
     np.testing.assert_allclose(y.data.ravel(), [1.0, 1.0, 1.0])
