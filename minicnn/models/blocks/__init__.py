@@ -8,3 +8,5 @@ inverted-residual blocks).
 from .resnet import BasicBlock, Bottleneck, ZeroPadShortcut
 from .inception import (BasicConv2d, Inception, InceptionA, InceptionAux, InceptionAuxV1,
                         InceptionB, InceptionC, InceptionD, InceptionE)
+from .squeezenet import Fire
+from .mobilenet import DepthwiseSeparableConv, InvertedResidual, ReLU6
