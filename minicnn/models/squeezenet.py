@@ -18,7 +18,9 @@ into a logit.
 SqueezeNet 1.1 (from the authors' repository, not the paper) pools earlier and has a
 smaller stem: 2.4x less computation for the same accuracy. Max-pools are 3x3 stride 2 with
 ``ceil_mode=True`` (Caffe's rounding: a last, partial window is kept), as torchvision: for
-1.0 at 224 the grids are 109 -> 54 -> 27 -> 13, where floor rounding would give 26 and 12. The Fire modules (squeeze, expand1x1 = expand3x3):
+1.0 at 224 the grids are 109 -> 54 -> 27 -> 13, where floor rounding would give 26 and 12.
+
+The Fire modules (squeeze planes, expand1x1 planes = expand3x3 planes):
 
     1.0: features.3 (16, 64), 4 (16, 64), 5 (32, 128), 7 (32, 128), 8 (48, 192),
          9 (48, 192), 10 (64, 256), 12 (64, 256)
