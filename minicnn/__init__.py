@@ -12,6 +12,7 @@ from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from .rng import manual_seed
 from . import nn, optim
+from . import data
 from .serialization import load, save
 from .torch_checkpoint import load_torch_state_dict
 
