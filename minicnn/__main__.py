@@ -1,6 +1,7 @@
 """The command line: ``python -m minicnn <command>``.
 
-Commands: ``gradcheck`` (gradient-check every registered op and print a table).
+Commands: ``gradcheck`` (gradient-check every registered op and print a table),
+``summary MODEL`` (layers, output shapes, parameters and MACs of a model).
 Bad arguments give a one-line error naming the argument, not a traceback.
 """
 
@@ -44,6 +45,54 @@ def cmd_gradcheck(args):
     return 0 if not failures else 1
 
 
+# The input each model was designed for, (C, H, W); every other model takes ImageNet's.
+SUMMARY_INPUTS = {"lenet5": (1, 32, 32), "inception_v3": (3, 299, 299),
+                  "resnet20": (3, 32, 32), "resnet32": (3, 32, 32), "resnet44": (3, 32, 32),
+                  "resnet56": (3, 32, 32)}
+IMAGENET_INPUT = (3, 224, 224)
+
+
+def cmd_summary(args):
+    from . import models
+    from .summary import summary
+
+    prog = "python -m minicnn summary"
+    kwargs = {} if args.num_classes is None else {"num_classes": args.num_classes}
+    try:
+        model = models.get_model(args.model, **kwargs)
+    except ValueError as e:
+        print(f"{prog}: error: argument MODEL: {e}", file=sys.stderr)
+        return 2
+    input_shape = args.input or SUMMARY_INPUTS.get(args.model, IMAGENET_INPUT)
+    try:
+        summary(model, input_shape, depth=args.depth)
+    except ValueError as e:  # e.g. an input too small for the model's downsampling
+        print(f"{prog}: error: argument --input: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _image_shape(text):
+    """``'3x224x224'`` -> ``(3, 224, 224)``, for ``--input``."""
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(part.isdigit() and int(part) > 0 for part in parts):
+        raise argparse.ArgumentTypeError(f"expected CxHxW with three positive ints, e.g. "
+                                         f"3x224x224, got {text!r}")
+    return tuple(int(part) for part in parts)
+
+
+def _int_at_least(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}")
+        return value
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, no usage dump
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -56,6 +105,17 @@ def build_parser():
     p.add_argument("--filter", default="", help="only ops whose 'family.name' contains this")
     p.add_argument("--seed", type=int, default=0, help="seed of the random test inputs")
     p.set_defaults(run=cmd_gradcheck)
+    p = sub.add_parser("summary", help="print a model's layers, output shapes, parameters "
+                       "and multiply-accumulates")
+    p.add_argument("model", metavar="MODEL", help="a name in minicnn.models, e.g. resnet50")
+    p.add_argument("--input", type=_image_shape, default=None, metavar="CxHxW",
+                   help="input image shape (default: 1x32x32 for lenet5, 3x299x299 for "
+                   "inception_v3, 3x32x32 for the CIFAR resnets, else 3x224x224)")
+    p.add_argument("--num-classes", type=_int_at_least(1), default=None, metavar="N",
+                   help="number of classes (default: the model's)")
+    p.add_argument("--depth", type=_int_at_least(0), default=None, metavar="D",
+                   help="show layers at most D levels deep, folding deeper ones into them")
+    p.set_defaults(run=cmd_summary)
     return parser
 
 
