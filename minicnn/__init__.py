@@ -15,10 +15,11 @@ from . import nn, optim
 from . import data
 from .serialization import load, save
 from .torch_checkpoint import load_torch_state_dict
+from .summary import summary  # the function (``from minicnn.summary import Summary`` still works)
 
 __version__ = "0.1.0"
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "GradcheckError", "cat", "stack", "maximum", "minimum", "where",
            "manual_seed", "functional", "nn", "optim", "save", "load",
-           "load_torch_state_dict"]
+           "load_torch_state_dict", "summary"]
