@@ -221,7 +221,10 @@ class Tensor:
         return f"tensor({body}, dtype={self.dtype}{extra})"
 
     def requires_grad_(self, flag=True):
-        """Set ``requires_grad`` in place and return self (freezing: ``p.requires_grad_(False)``)."""
+        """Set ``requires_grad`` in place and return self.
+
+        Freezing a parameter is ``p.requires_grad_(False)``.
+        """
         if flag and not np.issubdtype(self.dtype, np.floating):
             raise TypeError(f"requires_grad=True needs a floating dtype, got {self.dtype}; "
                             "only floating point tensors can have gradients")

@@ -159,6 +159,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         Naming the input, its worst elements' indices, the analytic and numeric values and
         the relative error.
     """
+    __tracebackhide__ = True  # pytest shows the failure report, not this function's source
     report = gradcheck_report(fn, inputs, eps=eps, atol=atol, rtol=rtol)
     if not report.passed:
         raise GradcheckError(report.message())
