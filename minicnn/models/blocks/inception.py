@@ -361,6 +361,12 @@ class InceptionAux(nn.Module):
         self.fc.init_std = 0.001  # read by init_inception_weights
 
     def forward(self, x):
+        if x.ndim == 4 and min(x.shape[2:]) < 17:
+            raise ValueError(f"InceptionAux: input grid {x.shape[2]}x{x.shape[3]} (x shape "
+                             f"{x.shape}) is smaller than 17x17, which the 5x5 conv1 needs "
+                             f"after the 5x5 stride-3 pooling; in Inception3 that means "
+                             f"images of at least 299x299: for smaller ones build the model "
+                             f"with aux_logits=False, or run it in eval mode")
         x = F.avg_pool2d(x, kernel_size=5, stride=3)  # (N, 768, 17, 17) -> (N, 768, 5, 5)
         x = self.conv1(self.conv0(x))  # -> (N, 128, 5, 5) -> (N, 768, 1, 1)
         x = F.adaptive_avg_pool2d(x, (1, 1))
