@@ -38,6 +38,12 @@ __all__ = ["batch_norm_forward_reference", "batch_norm_forward",
 # on a quiet machine, up to a scheduler time slice, ~30 ms, on a busy one).
 PARALLEL_MIN_SIZE = 1 << 15
 
+# Each parallel task of the fast kernels takes a block of channels whose values in one
+# sample form a contiguous run of at least this many elements (the columns [lo, hi) of x
+# seen as (N, C*L)): one channel of an image (L = H * W), but many channels of an (N, C)
+# input (L = 1), which would otherwise be read one strided column at a time.
+CONTIGUOUS_RUN = 256
+
 
 def _run(kernel, size, *args):
     """Call a compiled kernel, on one thread when ``size`` is small."""
@@ -97,31 +103,47 @@ def _batch_norm_forward(x, mean, var, weight, bias, eps, batch_stats):
     n_samples, channels, length = x.shape
     count = n_samples * length
     out = np.empty_like(x)
-    for c in prange(channels):
+    x_rows = x.reshape(n_samples, channels * length)  # (N, C, L) -> (N, C*L)
+    out_rows = out.reshape(n_samples, channels * length)
+    block = max(1, CONTIGUOUS_RUN // length)  # channels per task
+    for task in prange((channels + block - 1) // block):
+        # This task's channels [first, stop) are the columns [lo, hi) of every row.
+        first, stop = task * block, min(task * block + block, channels)
+        lo, hi = first * length, stop * length
         if batch_stats:
             # One sweep: sum(d) and sum(d^2) of d = x - shift. Shifting by one of the
             # channel's own values keeps d small, so sum(d^2)/M - mean(d)^2 does not cancel
             # catastrophically when |mean| >> std (the "shifted data" algorithm).
-            shift = np.float64(x[0, c, 0])
-            # Accumulate per position i (a vector add over i, which the compiler vectorises;
-            # one scalar sum would be a serial chain of dependent float64 additions).
-            sums = np.zeros(length)
-            sums_of_squares = np.zeros(length)
+            # The sums are kept per column and added up at the end: a vector add, which the
+            # compiler vectorises (one scalar sum would be a serial chain of additions).
+            shift = np.empty(hi - lo)
+            for c in range(first, stop):
+                shift[(c - first) * length:(c - first + 1) * length] = x[0, c, 0]
+            sums = np.zeros(hi - lo)
+            sums_of_squares = np.zeros(hi - lo)
             for n in range(n_samples):
-                for i in range(length):
-                    d = x[n, c, i] - shift
-                    sums[i] += d
-                    sums_of_squares[i] += d * d
-            mean_d = sums.sum() / count
-            mean[c] = shift + mean_d
-            var[c] = max(sums_of_squares.sum() / count - mean_d * mean_d, 0.0)
-        # Normalise this channel while it is still in cache: (x - mean) * a + b.
-        m = mean[c]
-        a = weight[c] / np.sqrt(var[c] + eps)
-        b = bias[c]
+                row = x_rows[n, lo:hi]
+                for k in range(hi - lo):
+                    d = row[k] - shift[k]
+                    sums[k] += d
+                    sums_of_squares[k] += d * d
+            for c in range(first, stop):
+                start = (c - first) * length
+                mean_d = sums[start:start + length].sum() / count
+                mean[c] = shift[start] + mean_d
+                var[c] = max(sums_of_squares[start:start + length].sum() / count
+                             - mean_d * mean_d, 0.0)
+        # Normalise the block while it is still in cache: y = x * a + b per column.
+        a = np.empty(hi - lo)
+        b = np.empty(hi - lo)
+        for c in range(first, stop):
+            start = (c - first) * length
+            a[start:start + length] = weight[c] / np.sqrt(var[c] + eps)
+            b[start:start + length] = bias[c] - mean[c] * weight[c] / np.sqrt(var[c] + eps)
         for n in range(n_samples):
-            for i in range(length):
-                out[n, c, i] = (x[n, c, i] - m) * a + b
+            row, out_row = x_rows[n, lo:hi], out_rows[n, lo:hi]
+            for k in range(hi - lo):
+                out_row[k] = row[k] * a[k] + b[k]
     return out
 
 
@@ -193,31 +215,44 @@ def _batch_norm_backward(grad, x, mean, invstd, scale, batch_stats, want_grad_x)
     sum_grad = np.empty(channels)
     sum_grad_xhat = np.empty(channels)
     grad_x = np.empty_like(x) if want_grad_x else np.empty((0, 0, 0), dtype=x.dtype)
-    for c in prange(channels):
-        m = mean[c]
-        # Sweep 1: the two sums, accumulated per position i as in the statistics kernel.
-        sums = np.zeros(length)
-        sums_centred = np.zeros(length)
+    x_rows = x.reshape(n_samples, channels * length)  # (N, C, L) -> (N, C*L)
+    grad_rows = grad.reshape(n_samples, channels * length)
+    block = max(1, CONTIGUOUS_RUN // length)  # channels per task, as in the forward kernel
+    for task in prange((channels + block - 1) // block):
+        first, stop = task * block, min(task * block + block, channels)
+        lo, hi = first * length, stop * length
+        # Sweep 1: the two sums, kept per column as in the forward kernel.
+        mean_of_column = np.empty(hi - lo)
+        for c in range(first, stop):
+            mean_of_column[(c - first) * length:(c - first + 1) * length] = mean[c]
+        sums = np.zeros(hi - lo)
+        sums_centred = np.zeros(hi - lo)
         for n in range(n_samples):
-            for i in range(length):
-                g = np.float64(grad[n, c, i])
-                sums[i] += g
-                sums_centred[i] += g * (x[n, c, i] - m)
-        sum_g = sums.sum()
-        sum_gx = sums_centred.sum() * invstd[c]
-        sum_grad[c] = sum_g
-        sum_grad_xhat[c] = sum_gx
-        if want_grad_x:
-            # Sweep 2: dx = a * g + b * (x - mean) + offset, the closed form expanded.
-            a = scale[c]
-            b = 0.0
-            offset = 0.0
+            row, grad_row = x_rows[n, lo:hi], grad_rows[n, lo:hi]
+            for k in range(hi - lo):
+                g = np.float64(grad_row[k])
+                sums[k] += g
+                sums_centred[k] += g * (row[k] - mean_of_column[k])
+        # dx = a * g + b * x + offset per column: the closed form, expanded.
+        a = np.empty(hi - lo)
+        b = np.zeros(hi - lo)
+        offset = np.zeros(hi - lo)
+        for c in range(first, stop):
+            start = (c - first) * length
+            sum_grad[c] = sums[start:start + length].sum()
+            sum_grad_xhat[c] = sums_centred[start:start + length].sum() * invstd[c]
+            a[start:start + length] = scale[c]
             if batch_stats:
-                b = -a * invstd[c] * sum_gx / count
-                offset = -a * sum_g / count
+                slope = -scale[c] * invstd[c] * sum_grad_xhat[c] / count
+                b[start:start + length] = slope
+                offset[start:start + length] = -scale[c] * sum_grad[c] / count - slope * mean[c]
+        if want_grad_x:  # sweep 2, while the block is still in cache
+            grad_x_rows = grad_x.reshape(n_samples, channels * length)
             for n in range(n_samples):
-                for i in range(length):
-                    grad_x[n, c, i] = a * grad[n, c, i] + b * (x[n, c, i] - m) + offset
+                row, grad_row = x_rows[n, lo:hi], grad_rows[n, lo:hi]
+                grad_x_row = grad_x_rows[n, lo:hi]
+                for k in range(hi - lo):
+                    grad_x_row[k] = a[k] * grad_row[k] + b[k] * row[k] + offset[k]
     return grad_x, sum_grad_xhat, sum_grad
 
 

@@ -140,6 +140,37 @@ def test_backward_fast_equals_reference(dtype, rtol, shape, batch_stats, want_gr
             np.testing.assert_allclose(b, a, rtol=rtol, atol=rtol)
 
 
+@pytest.mark.parametrize("shape", [(3, 7, 100), (2, 300, 1), (2, 5, 300), (4, 130, 2)])
+@pytest.mark.parametrize("batch_stats", [True, False])
+def test_fast_equals_reference_across_channel_blocks(rng, shape, batch_stats):
+    # The fast kernels hand each task a block of channels spanning >= CONTIGUOUS_RUN values
+    # per sample; these shapes give several blocks (of one channel when L is long), the
+    # last one partial where the block size does not divide C.
+    channels, length = shape[1], shape[2]
+    assert channels > max(1, K.CONTIGUOUS_RUN // length)
+    x = rng.uniform(-2, 2, shape)
+    grad = rng.uniform(-1, 1, shape)
+    weight, bias = rng.uniform(0.5, 2, channels), rng.uniform(-1, 1, channels)
+    given_mean, given_var = rng.uniform(-1, 1, channels), rng.uniform(0.5, 2, channels)
+    expected_stats = given_mean.copy(), given_var.copy()
+    expected = K.batch_norm_forward_reference(x, *expected_stats, weight, bias, 1e-5,
+                                              batch_stats)
+    stats = given_mean.copy(), given_var.copy()
+    with parallel_from(0):
+        out = K.batch_norm_forward(x, *stats, weight, bias, 1e-5, batch_stats)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    for a, b in zip(expected_stats, stats):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    invstd = 1 / np.sqrt(stats[1] + 1e-5)
+    expected = K.batch_norm_backward_reference(grad, x, stats[0], invstd, weight * invstd,
+                                               batch_stats, True)
+    with parallel_from(0):
+        result = K.batch_norm_backward(grad, x, stats[0], invstd, weight * invstd,
+                                       batch_stats, True)
+    for a, b in zip(expected, result):
+        np.testing.assert_allclose(b, a, rtol=1e-11, atol=1e-12)
+
+
 # ----------------------------------------------------------------------------- properties
 
 
