@@ -280,3 +280,19 @@ def test_block_matches_torch(kind, inplanes, planes, stride, groups, shortcut):
     for name, value in reference.state_dict().items():
         np.testing.assert_allclose(block.state_dict()[name], value.numpy(), rtol=1e-12,
                                    err_msg=name)
+
+
+def test_block_loads_a_torch_save_file(tmp_path):
+    """The documented recipe: a checkpoint written by torch.save, read without PyTorch by
+    minicnn.load_torch_state_dict, loads strictly and computes what torch computes."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(1)
+    reference = _torch_block(torch, "bottleneck", 6, 3, 2).eval()
+    path = tmp_path / "bottleneck.pth"
+    torch.save(reference.state_dict(), path)
+    block = Bottleneck(6, 3, 2, _projection(6, 12, 2)).eval()
+    block.load_state_dict(minicnn.load_torch_state_dict(path))
+    x = np.random.default_rng(0).standard_normal((2, 6, 7, 7)).astype(np.float32)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(block(minicnn.tensor(x)).data, expected, rtol=1e-5, atol=1e-5)
