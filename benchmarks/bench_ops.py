@@ -140,7 +140,37 @@ def pool_workloads(rng):
 
 
 def norm_loss_workloads(rng):
-    return []
+    """Batch norm and the losses of issue 4: (name, GFLOP, minicnn step, torch step).
+
+    Both are bound by memory traffic, not arithmetic, so no GFLOP/s. Batch norm runs in
+    training mode with weight, bias and running statistics (updated on every step).
+    """
+    x = rand(rng, 32, 64, 32, 32)
+    weight, bias = 1 + 0.1 * rand(rng, 64), 0.1 * rand(rng, 64)
+    running_mean, running_var = np.zeros(64, np.float32), np.ones(64, np.float32)
+    features = rand(rng, 256, 1024)
+    weight2, bias2 = 1 + 0.1 * rand(rng, 1024), 0.1 * rand(rng, 1024)
+    logits = rand(rng, 256, 1000)
+    target = rng.integers(0, 1000, 256)
+    tf = torch.nn.functional if torch is not None else None
+    torch_stats = (torch.zeros(64), torch.ones(64)) if torch is not None else None
+    torch_target = torch.tensor(target) if torch is not None else None
+    workloads = [
+        ("batch_norm train N=32 C=64 32x32", [x, weight, bias],
+         lambda x, w, b: F.batch_norm(x, running_mean, running_var, w, b, training=True),
+         lambda x, w, b: tf.batch_norm(x, *torch_stats, w, b, training=True)),
+        ("batch_norm train (N, C) N=256 C=1024", [features, weight2, bias2],
+         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+         lambda x, w, b: tf.batch_norm(x, None, None, w, b, training=True)),
+        ("cross_entropy N=256 K=1000", [logits],
+         lambda z: F.cross_entropy(z, target),
+         lambda z: tf.cross_entropy(z, torch_target)),
+        ("cross_entropy smoothing 0.1 N=256 K=1000", [logits],
+         lambda z: F.cross_entropy(z, target, label_smoothing=0.1),
+         lambda z: tf.cross_entropy(z, torch_target, label_smoothing=0.1)),
+    ]
+    return [(name, None, minicnn_step(mini, *data), torch_step(ref, *data))
+            for name, data, mini, ref in workloads]
 
 
 FAMILIES = {"conv": conv_workloads, "pool": pool_workloads, "norm": norm_loss_workloads}
