@@ -27,9 +27,9 @@ Everything for pixel ``p`` is linear in the 3 + 16 numbers (p_x, p_y, 1, grid we
 whole block of images is mapped with one matrix product and rendered with array operations
 (no per-image Python loop). Images come in blocks of 1,000 (100 of each digit), each with
 its own generator seeded by ``(seed, split, block)``: the first ``n`` images of a larger set
-are the set of size ``n``, and blocks are drawn in parallel threads. Same seed, same images (on one
-machine: a BLAS library may round the last bit differently elsewhere, which can move a pixel
-by one grey level).
+are the set of size ``n``, and blocks are drawn in parallel threads. Same seed, same images
+(on one machine: a BLAS library may round the last bit differently elsewhere, which can
+move a pixel by one grey level).
 
 Difficulty, measured when the parameters were chosen (60,000 / 10,000 images): softmax
 regression on raw pixels about 90% test accuracy, LeNet-5 over 98% in a few epochs.
@@ -37,6 +37,7 @@ regression on raw pixels about 90% test accuracy, LeNet-5 over 98% in a few epoc
 
 import math
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -161,7 +162,8 @@ class _Renderer:
     def render(self, rng, labels):
         """Images of ``labels`` (B,) drawing every random choice from ``rng``: (B, 28, 28) uint8."""
         b = len(labels)
-        glyph = self.first_glyph[labels] + (rng.random(b) * self.glyph_count[labels]).astype(np.intp)
+        choice = (rng.random(b) * self.glyph_count[labels]).astype(np.intp)
+        glyph = self.first_glyph[labels] + choice
         rotation = np.radians(np.clip(rng.normal(0, ROTATION_STD_DEG, b),
                                       -2 * ROTATION_STD_DEG, 2 * ROTATION_STD_DEG))
         shear = rng.uniform(*SHEAR, b)
@@ -278,7 +280,8 @@ class BuiltinDigits(ArrayDataset):
         full = TRAIN_SIZE if train else TEST_SIZE
         if size is None:
             size = full
-        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or not 0 < size <= full:
+        if (not isinstance(size, (int, np.integer)) or isinstance(size, bool)
+                or not 0 < size <= full):
             raise ValueError(f"size must be an int in [1, {full}], got {size!r}")
         images, labels = _load_or_generate(int(size), seed, train, cache)
         super().__init__(images, labels, transform=transform, scale=1 / 255)
@@ -301,7 +304,6 @@ def _load_or_generate(n, seed, train, cache):
         try:
             save_arrays(path, images=images, labels=labels)
         except OSError as error:       # a read-only home still gets its data, just slower
-            import warnings
             warnings.warn(f"could not cache the built-in digits in {path.parent}: {error}",
                           stacklevel=3)
     return images, labels

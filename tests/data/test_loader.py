@@ -31,7 +31,8 @@ def test_batches_cover_the_dataset_in_order_without_shuffle(prefetch):
     assert len(loader) == 3 and len(batches) == 3
     assert [b[0].shape for b in batches] == [(4, 1, 4, 4), (4, 1, 4, 4), (2, 1, 4, 4)]
     assert all(b[0].dtype == np.float32 and b[1].dtype == np.int64 for b in batches)
-    np.testing.assert_array_equal(np.concatenate([b[0][:, 0, 0, 0] for b in batches]), np.arange(10))
+    firsts = np.concatenate([b[0][:, 0, 0, 0] for b in batches])
+    np.testing.assert_array_equal(firsts, np.arange(10))
     np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), np.arange(10) % 7)
 
 

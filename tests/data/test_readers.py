@@ -36,7 +36,9 @@ def write_mnist(folder, n_train=6, n_test=4, h=5, w=4, gz=False, seed=0):
         for name, array in ((f"{prefix}-images-idx3-ubyte", images),
                             (f"{prefix}-labels-idx1-ubyte", labels)):
             data = idx_bytes(array)
-            (folder / (name + ".gz" if gz else name)).write_bytes(gzip.compress(data) if gz else data)
+            if gz:
+                name, data = name + ".gz", gzip.compress(data)
+            (folder / name).write_bytes(data)
         arrays[prefix] = (images, labels)
     return arrays
 
