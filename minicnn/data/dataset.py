@@ -23,7 +23,7 @@ import numpy as np
 from ..rng import get_rng
 
 __all__ = ["Dataset", "ArrayDataset", "Subset", "random_split", "default_collate",
-           "apply_transform"]
+           "apply_transform", "get_sample", "get_batch"]
 
 
 def default_collate(samples):
@@ -49,6 +49,18 @@ def apply_transform(transform, x, rng):
     if _accepts_rng(transform):
         return transform(x, rng=rng)
     return transform(x)
+
+
+def get_sample(dataset, index, rng):
+    """``dataset.get(index, rng)``, or ``dataset[index]`` for a dataset without ``get``."""
+    return dataset.get(index, rng) if hasattr(dataset, "get") else dataset[index]
+
+
+def get_batch(dataset, indices, rng):
+    """``dataset.get_batch(indices, rng)``, or its samples collated by ``default_collate``."""
+    if hasattr(dataset, "get_batch"):
+        return dataset.get_batch(indices, rng)
+    return default_collate([get_sample(dataset, int(i), rng) for i in indices])
 
 
 class Dataset:
@@ -166,10 +178,10 @@ class Subset(Dataset):
         return self.dataset[int(self.indices[_check_index(index, len(self))])]
 
     def get(self, index, rng):
-        return self.dataset.get(int(self.indices[_check_index(index, len(self))]), rng)
+        return get_sample(self.dataset, int(self.indices[_check_index(index, len(self))]), rng)
 
     def get_batch(self, indices, rng):
-        return self.dataset.get_batch(self.indices[np.asarray(indices, dtype=np.intp)], rng)
+        return get_batch(self.dataset, self.indices[np.asarray(indices, dtype=np.intp)], rng)
 
 
 def random_split(dataset, lengths, generator=None):

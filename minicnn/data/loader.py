@@ -28,7 +28,7 @@ import threading
 import numpy as np
 
 from ..rng import get_rng
-from .dataset import default_collate
+from .dataset import get_batch, get_sample
 
 __all__ = ["DataLoader"]
 
@@ -109,14 +109,8 @@ class DataLoader:
     def _make_batch(self, epoch_seed, k, indices):
         rng = np.random.default_rng((epoch_seed, k))
         if self.collate_fn is not None:
-            return self.collate_fn([_get(self.dataset, int(i), rng) for i in indices])
-        if hasattr(self.dataset, "get_batch"):
-            return self.dataset.get_batch(indices, rng)
-        return default_collate([_get(self.dataset, int(i), rng) for i in indices])
-
-
-def _get(dataset, index, rng):
-    return dataset.get(index, rng) if hasattr(dataset, "get") else dataset[index]
+            return self.collate_fn([get_sample(self.dataset, int(i), rng) for i in indices])
+        return get_batch(self.dataset, indices, rng)
 
 
 def _prefetched(make_batch, epoch_seed, plan, depth):

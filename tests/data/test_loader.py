@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minicnn
-from minicnn.data import ArrayDataset, DataLoader, Dataset
+from minicnn.data import ArrayDataset, DataLoader, Dataset, Subset
 from minicnn.data import transforms as T
 
 
@@ -106,6 +106,8 @@ def test_collate_fn_and_plain_dataset():
 
     batches = _collect(DataLoader(Plain(), batch_size=2))
     np.testing.assert_array_equal(batches[-1][1], [4])
+    subset = _collect(DataLoader(Subset(Plain(), [4, 2]), batch_size=2))
+    np.testing.assert_array_equal(subset[0][1], [4, 2])
     sizes = list(DataLoader(Plain(), batch_size=2, collate_fn=lambda samples: len(samples)))
     assert sizes == [2, 2, 1]
 
