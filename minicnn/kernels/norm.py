@@ -138,8 +138,9 @@ def _batch_norm_forward(x, mean, var, weight, bias, eps, batch_stats):
         b = np.empty(hi - lo)
         for c in range(first, stop):
             start = (c - first) * length
-            a[start:start + length] = weight[c] / np.sqrt(var[c] + eps)
-            b[start:start + length] = bias[c] - mean[c] * weight[c] / np.sqrt(var[c] + eps)
+            scale = weight[c] / np.sqrt(var[c] + eps)
+            a[start:start + length] = scale
+            b[start:start + length] = bias[c] - mean[c] * scale
         for n in range(n_samples):
             row, out_row = x_rows[n, lo:hi], out_rows[n, lo:hi]
             for k in range(hi - lo):
