@@ -174,11 +174,31 @@ def test_chunked_equals_unchunked(groups, kernel):
         np.testing.assert_allclose(g_chunked, g_whole, rtol=1e-5, atol=1e-5)
 
 
+def test_im2col_buffer_stays_within_the_bound(monkeypatch):
+    sizes = []
+    real = K.im2col
+
+    def spy(x, *args):
+        cols = real(x, *args)
+        sizes.append(cols.nbytes)
+        return cols
+
+    monkeypatch.setattr(K, "im2col", spy)
+    rng = np.random.default_rng(0)
+    x, weight = rng.standard_normal((7, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    settings = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    one_sample = 3 * 9 * 6 * 6 * 8
+    K.conv2d_forward(x, weight, None, *settings, max_bytes=3 * one_sample)
+    K.conv2d_backward(x, weight, rng.standard_normal((7, 4, 6, 6)), *settings,
+                      max_bytes=3 * one_sample)
+    assert sizes == [3 * one_sample, 3 * one_sample, one_sample] * 2  # chunks of 3, 3, 1
+
+
 def test_batch_chunks_respect_the_bound():
     assert K._batch_chunks(10, 100, 1000) == [slice(0, 10)]
     assert K._batch_chunks(10, 100, 250) == [slice(i, min(i + 2, 10)) for i in range(0, 10, 2)]
     assert K._batch_chunks(3, 100, 50) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # >= 1 sample
-    assert K.IM2COL_MAX_BYTES == 256 * 2**20
+    assert K.IM2COL_MAX_BYTES == 32 * 2**20  # the documented bound
 
 
 @pytest.mark.parametrize("weight_shape", [(4, 2, 3, 3), (4, 1, 3, 3)], ids=["im2col", "direct"])
