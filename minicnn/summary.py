@@ -125,7 +125,7 @@ def _record_calls(model, x):
     def after(module, inputs, output):
         call = stack.pop()
         call.output_shape = _shape_of(output)
-        if not module._modules:
+        if next(module.children(), None) is None:  # leaves only: no double counting
             call.macs = layer_macs(module, output)
 
     handles = []
