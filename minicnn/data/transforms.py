@@ -253,17 +253,29 @@ class RandomCrop(Transform):
 
     def __call__(self, x, rng=None):
         x = _image(x)
-        if self.padding is not None:
-            x = _pad(x, self.padding, self.fill, self.padding_mode)
+        pad_left, pad_top, pad_right, pad_bottom = self.padding or (0, 0, 0, 0)
         height, width = self.size
         in_h, in_w = x.shape[-2:]
-        if height > in_h or width > in_w:
+        padded_h, padded_w = in_h + pad_top + pad_bottom, in_w + pad_left + pad_right
+        if height > padded_h or width > padded_w:
             raise ValueError(f"RandomCrop size {self.size} is larger than the (padded) image "
-                             f"{(in_h, in_w)}")
+                             f"{(padded_h, padded_w)}")
         rng = _rng(rng)
-        top = int(rng.integers(in_h - height + 1))
-        left = int(rng.integers(in_w - width + 1))
-        return _crop(x, top, left, height, width).copy()
+        top = int(rng.integers(padded_h - height + 1))
+        left = int(rng.integers(padded_w - width + 1))
+        if self.padding_mode != "constant":
+            return _crop(_pad(x, self.padding or (0, 0, 0, 0), self.fill, self.padding_mode),
+                         top, left, height, width).copy()
+        # Constant fill: copy only the part of the window that overlaps the image (the same
+        # result as padding first, without building the padded image).
+        out = np.full(x.shape[:-2] + (height, width), self.fill, dtype=x.dtype)
+        y0, x0 = top - pad_top, left - pad_left            # window origin in image coordinates
+        rows = slice(max(y0, 0), min(y0 + height, in_h))
+        cols = slice(max(x0, 0), min(x0 + width, in_w))
+        if rows.start < rows.stop and cols.start < cols.stop:
+            out[..., rows.start - y0:rows.stop - y0,
+                cols.start - x0:cols.stop - x0] = x[..., rows, cols]
+        return out
 
 
 class RandomHorizontalFlip(Transform):

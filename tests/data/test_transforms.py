@@ -78,6 +78,13 @@ def test_random_crop_matches_its_draws_and_reaches_every_position():
         np.testing.assert_array_equal(y, padded[:, top:top + 2, left:left + 2])
         seen.add((top, left))
     assert len(seen) == 25
+    for kwargs in (dict(padding=(3, 0, 1, 4), fill=7.0), dict(padding=2, padding_mode="reflect")):
+        crop = T.RandomCrop((3, 2), **kwargs)
+        rng, replay = np.random.default_rng(1), np.random.default_rng(1)
+        padded = T.Pad(**kwargs)(x)
+        for _ in range(50):              # including windows that hold only padding
+            top, left = replay.integers(padded.shape[1] - 2), replay.integers(padded.shape[2] - 1)
+            np.testing.assert_array_equal(crop(x, rng), padded[:, top:top + 3, left:left + 2])
     with pytest.raises(ValueError, match="larger than"):
         T.RandomCrop(7, padding=1)(x, rng)
 
