@@ -20,17 +20,25 @@ estimates used at evaluation are updated in place (PyTorch's convention)::
 Keras writes the same average with the weights swapped, ``moving = m * moving + (1 - m) *
 batch``: its ``momentum=0.99`` is PyTorch's ``momentum=0.01``. (Its default epsilon is 1e-3.)
 
-Backward (g = dL/dy), in closed form. The gradient reaches x directly and through the
-mean and the variance, which depend on every element of the channel; collecting the three
-paths gives::
+Backward (g = dL/dy), in closed form. In training, x reaches y directly and through the
+mean and the variance, which depend on every element of the channel::
+
+    dxhat = weight * g
+    dvar  = sum(dxhat * (x - mean)) * (-1/2) * invstd^3
+    dmean = -sum(dxhat) * invstd      (mean -> var adds dvar * sum(-2 (x - mean)) / M = 0)
+    dx    = dxhat * invstd + dvar * 2 (x - mean) / M + dmean / M
+
+and substituting ``x - mean = xhat / invstd`` collapses the three paths to::
 
     dbias   = sum(g)
     dweight = sum(g * xhat)
     dx      = weight * invstd / M * (M * g - sum(g) - xhat * sum(g * xhat))     (training)
     dx      = weight * invstd * g                                          (evaluation)
 
-(``sum(g)`` is the path through the mean, ``xhat * sum(g * xhat)`` the path through the
-variance.) In evaluation mode the statistics are constants, so the layer is an affine map.
+(``sum(g)`` comes from the mean, ``xhat * sum(g * xhat)`` from the variance.) In evaluation
+mode the statistics are constants, so the layer is an affine map. The kernels
+(``minicnn.kernels.norm``) make one sweep over the data for the statistics and one for the
+gradient's two sums, each followed by the elementwise pass while the data is in cache.
 
 Local response normalisation
 ----------------------------
