@@ -1,7 +1,8 @@
 """The command line: ``python -m minicnn <command>``.
 
 Commands: ``gradcheck`` (gradient-check every registered op and print a table),
-``summary MODEL`` (layers, output shapes, parameters and MACs of a model).
+``summary MODEL`` (layers, output shapes, parameters and MACs of a model),
+``train MODEL`` and ``evaluate CHECKPOINT`` (in ``minicnn/train/command.py``).
 Bad arguments give a one-line error naming the argument, not a traceback.
 """
 
@@ -9,6 +10,8 @@ import argparse
 import sys
 
 import numpy as np
+
+from .train.command import add_evaluate_parser, add_train_parser
 
 
 def cmd_gradcheck(args):
@@ -116,6 +119,8 @@ def build_parser():
     p.add_argument("--depth", type=_int_at_least(0), default=None, metavar="D",
                    help="show layers at most D levels deep, folding deeper ones into them")
     p.set_defaults(run=cmd_summary)
+    add_train_parser(sub)
+    add_evaluate_parser(sub)
     return parser
 
 

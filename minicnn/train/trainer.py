@@ -166,7 +166,7 @@ def _epoch_line(row, epochs):
 
 def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
         label_smoothing=0.0, aux_weight=0.3, checkpoint_dir=None, resume=False, progress=True,
-        verbose=True, eval_modules=(), meta=None):
+        verbose=True, eval_modules=(), meta=None, callback=None):
     """Train ``model`` for ``epochs`` epochs; return the ``History``.
 
     Parameters
@@ -204,6 +204,9 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
         batch-norm statistics must not move); ``model.train()`` covers the rest.
     meta : dict, optional
         Recorded in each checkpoint (e.g. the model's name and constructor arguments).
+    callback : callable, optional
+        ``callback(history)`` after each epoch, once its checkpoint is written (e.g. to
+        save the history and plots as the run goes).
 
     Returns
     -------
@@ -258,6 +261,8 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
                             loaders, meta)
         if verbose:
             log(_epoch_line(history.last, epochs))
+        if callback is not None:
+            callback(history)
     return history
 
 
