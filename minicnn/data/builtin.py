@@ -32,7 +32,9 @@ are the set of size ``n``, and blocks are drawn in parallel threads. Same seed, 
 move a pixel by one grey level).
 
 Difficulty, measured when the parameters were chosen (60,000 / 10,000 images): softmax
-regression on raw pixels about 90% test accuracy, LeNet-5 over 98% in a few epochs.
+regression on raw pixels reaches about 90% test accuracy (train and test alike: the limit
+of a linear model), LeNet-5 (PyTorch, batch 64) 99.0% after one epoch with Adam and 99.3%
+with SGD and momentum, 99.7% after two or three.
 """
 
 import math
@@ -243,6 +245,7 @@ def generate_digits(n, seed=0, train=True):
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     split = 0 if train else 1
     jobs = [(seed, split, k, min(BLOCK, n - start)) for k, start in enumerate(range(0, n, BLOCK))]
+    _get_renderer()                    # build the shared tables once, before the threads
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1) or 1) as pool:
         blocks = list(pool.map(lambda job: _block(*job), jobs))
     images = np.concatenate([im for im, _ in blocks]) if blocks else np.zeros((0, 28, 28), np.uint8)
