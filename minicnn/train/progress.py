@@ -60,7 +60,7 @@ class PassProgress:
         if accuracy is not None:
             postfix["acc"] = f"{100 * accuracy:.2f}%"
         postfix["img/s"] = f"{images / max(now - self.start, 1e-9):.0f}"
-        self.bar.set_postfix(postfix, refresh=False)
+        self.bar.set_postfix(postfix)          # redraws (at most every _REFRESH_SECONDS)
 
     def close(self):
         if self.bar is not None:
