@@ -238,8 +238,8 @@ class Summary:
                   "activations: 0).",
                   "One MAC (multiply-accumulate) = two FLOPs."]
         if any(row.output_shape is None for row in self.rows):
-            lines.append("Layers 'not run' were not called in eval mode (e.g. auxiliary "
-                         "heads): their parameters count, their MACs do not.")
+            lines.append("'not run': not called in eval mode (e.g. auxiliary heads); "
+                         "parameters counted, no MACs.")
         return "\n".join(lines)
 
     def __repr__(self):
