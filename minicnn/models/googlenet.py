@@ -1,11 +1,15 @@
 """GoogLeNet (Inception-v1): Szegedy et al., "Going Deeper with Convolutions", CVPR 2015
 (arXiv 1409.4842, 2014), the winner of ILSVRC 2014.
 
-Input 3x224x224 (any size of at least 15x15 runs: the head and the auxiliary heads use
-adaptive average pooling). Nine Inception modules (``blocks.inception.Inception``) in three
-stages separated by stride-2 max pooling, then global average pooling, dropout 0.2 and one
-fc layer, 22 layers deep with 6,624,904 parameters (torchvision's count; with the two
-auxiliary heads, 13,004,888).
+Nine Inception modules (``blocks.inception.Inception``) in three stages separated by
+stride-2 max pooling, then global average pooling, dropout 0.2 and one fc layer, 22 layers
+deep with 6,624,904 parameters (torchvision's count; with the two auxiliary heads,
+13,004,888).
+
+Input 3x224x224; any size of at least 31x31 runs (the head and the auxiliary heads pool
+adaptively). torchvision's model runs down to 15x15 because PyTorch's ceil-mode pooling
+accepts a window larger than its input (it hangs over the edge); minicnn's pooling refuses
+a kernel larger than the input (``kernels/geometry.py``).
 
 Auxiliary classifiers: during training, ``aux1`` (after inception4a) and ``aux2`` (after
 inception4d) predict the classes from intermediate features, to push gradient into the
