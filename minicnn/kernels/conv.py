@@ -24,21 +24,24 @@ and ``dx`` is ``dx_pad`` with the padding cut off. Input rows/columns that no wi
 The fast path
 -------------
 * **im2col + GEMM** (the general case). ``im2col`` copies every window into a column:
-  ``cols[n, (c, kh, kw), (oh, ow)] = x_pad[n, c, oh * sh + kh * dh, ow * sw + kw * dw]``, so the
-  convolution becomes one matrix product per sample (and per group)::
+  ``cols[(c, kh, kw), (n, oh, ow)] = x_pad[n, c, oh * sh + kh * dh, ow * sw + kw * dw]``, so the
+  convolution becomes one matrix product (per group) for a whole chunk of the batch::
 
-      out[n]   = W @ cols[n]        W = weight as (CO, C * KH * KW)
-      dW       = sum_n gy[n] @ cols[n]^T
-      dcols[n] = W^T @ gy[n],  then col2im adds each column entry back to its input cell
+      out   = W @ cols          W = weight as (CO, C * KH * KW), out as (CO, N * OH * OW)
+      dW    = gy @ cols^T       gy as (CO, N * OH * OW)
+      dcols = W^T @ gy,  then col2im adds each column entry back to its input cell
 
   The GEMMs go to NumPy's BLAS (``np.matmul``; groups are one more batch axis, never a
   Python loop), im2col and col2im are Numba kernels parallel over (sample, channel), so no
-  two threads ever add into the same element.
-* **Pointwise** (1x1, stride 1, no padding): ``cols[n]`` *is* ``x[n]`` viewed as
-  (C, H * W); no copy at all.
+  two threads ever add into the same element. Few large GEMMs beat one small GEMM per
+  sample: BLAS runs them faster, and its threads synchronise less often.
+* **Pointwise** (1x1, stride 1, no padding): the columns are the pixels; a transposing
+  copy of x replaces im2col, and of dcols col2im.
 * **One input channel per output channel** (``C // G == 1``: depthwise convolution, and
   any single-channel input): im2col would copy each pixel KH * KW times to feed tiny
-  matrix products, so direct Numba loops are used instead (parallel over N * CO or N * C).
+  matrix products, so direct Numba loops are used instead, parallel over what each thread
+  owns: (sample, output channel) for the output, (sample, input channel) for dx, output
+  channel for dweight.
 
 Memory bound
 ------------
@@ -242,9 +245,9 @@ _multiply_add_arrays = njit(cache=True)(_multiply_add_arrays_plain)
 
 
 def _im2col_plain(x, kernel_hw, stride, top_left, dilation, phase_hw, out_hw, cols):
-    """Fill ``cols`` (N, C * KH * KW, OH * OW) from ``x`` (N, C, H, W); padding reads as 0.
+    """Fill ``cols`` (C * KH * KW, N, OH * OW) from ``x`` (N, C, H, W); padding reads as 0.
 
-    Row (c, kh, kw) of a sample's columns holds, for every output pixel, the cell that tap
+    ``cols[(c, kh, kw), n]`` holds, for every output pixel of sample n, the cell that tap
     (kh, kw) reads; output row ``oh`` of it is one contiguous run of the phases (see above).
     """
     n_size, c_size = x.shape[:2]
@@ -255,7 +258,7 @@ def _im2col_plain(x, kernel_hw, stride, top_left, dilation, phase_hw, out_hw, co
         _copy_phases(x[n, c], phases, top_left, stride, phase_hw, True)
         for kh in range(kh_size):
             for kw in range(kw_size):
-                row = cols[n, (c * kh_size + kh) * kw_size + kw]
+                row = cols[(c * kh_size + kh) * kw_size + kw, n]
                 start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
                 for oh in range(oh_size):
                     _copy(row[oh * ow_size:(oh + 1) * ow_size],
@@ -263,8 +266,8 @@ def _im2col_plain(x, kernel_hw, stride, top_left, dilation, phase_hw, out_hw, co
 
 
 def _col2im_plain(cols, kernel_hw, stride, top_left, dilation, phase_hw, out_hw, dx):
-    """The adjoint of im2col: ``dx`` (N, C, H, W) = the sum of each column entry at the cell it
-    was copied from. Entries that fall on padding are dropped; cells no window covers get 0."""
+    """The adjoint of im2col: ``dx`` (N, C, H, W) = the sum of each entry of ``cols``
+    (C * KH * KW, N, OH * OW) at the cell it was copied from. Entries that fall on padding are dropped; cells no window covers get 0."""
     n_size, c_size = dx.shape[:2]
     (kh_size, kw_size), (oh_size, ow_size), pitch = kernel_hw, out_hw, phase_hw[1]
     for nc in prange(n_size * c_size):  # each (sample, channel) owns dx[n, c]: no races
@@ -272,7 +275,7 @@ def _col2im_plain(cols, kernel_hw, stride, top_left, dilation, phase_hw, out_hw,
         grad_phases = np.zeros(stride[0] * stride[1] * phase_hw[0] * pitch + pitch, dx.dtype)
         for kh in range(kh_size):
             for kw in range(kw_size):
-                row = cols[n, (c * kh_size + kh) * kw_size + kw]
+                row = cols[(c * kh_size + kh) * kw_size + kw, n]
                 start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
                 for oh in range(oh_size):
                     _add(grad_phases[start + oh * pitch:start + oh * pitch + ow_size],
@@ -369,10 +372,10 @@ def _threads_for(work):
 
 
 def im2col(x, kernel_hw, stride, padding, dilation):
-    """Columns of every receptive field: (N, C, H, W) -> (N, C * KH * KW, OH * OW)."""
+    """Every receptive field as a column: (N, C, H, W) -> (C * KH * KW, N, OH * OW)."""
     out_hw = _output_hw(x.shape, (0, 0) + tuple(kernel_hw), stride, padding, dilation)
     n_size, c_size = x.shape[:2]
-    cols = np.empty((n_size, c_size * kernel_hw[0] * kernel_hw[1], out_hw[0] * out_hw[1]),
+    cols = np.empty((c_size * kernel_hw[0] * kernel_hw[1], n_size, out_hw[0] * out_hw[1]),
                     dtype=x.dtype)
     with _threads_for(cols.size):
         _im2col(x, tuple(kernel_hw), tuple(stride), _top_left(padding), tuple(dilation),
@@ -381,7 +384,7 @@ def im2col(x, kernel_hw, stride, padding, dilation):
 
 
 def col2im(cols, x_shape, kernel_hw, stride, padding, dilation, out=None):
-    """The adjoint of ``im2col``: (N, C * KH * KW, OH * OW) -> (N, C, H, W), summing overlaps.
+    """The adjoint of ``im2col``: (C * KH * KW, N, OH * OW) -> (N, C, H, W), summing overlaps.
 
     Writes into ``out`` (C-contiguous, shape ``x_shape``) when given.
     """
@@ -397,10 +400,6 @@ def _top_left(padding):
     return padding[0][0], padding[1][0]
 
 
-def _is_pointwise(weight, stride, padding):
-    return weight.shape[2:] == (1, 1) and tuple(stride) == (1, 1) and not any(sum(padding, ()))
-
-
 def _batch_chunks(n_size, bytes_per_sample, max_bytes):
     """Slices of the batch whose im2col buffer stays within ``max_bytes`` (at least one sample)."""
     step = max(1, min(n_size, max_bytes // max(bytes_per_sample, 1)))
@@ -408,7 +407,7 @@ def _batch_chunks(n_size, bytes_per_sample, max_bytes):
 
 
 class _Plan:
-    """The fast path's view of one convolution: group-major matrices and the batch chunks."""
+    """The GEMM path's view of one convolution: group-major matrices and the batch chunks."""
 
     def __init__(self, x_shape, weight, stride, padding, dilation, groups, max_bytes):
         n_size, c_size = x_shape[:2]
@@ -417,53 +416,62 @@ class _Plan:
         self.out_hw = _output_hw(x_shape, weight.shape, stride, padding, dilation)
         self.groups, self.rows_per_group = groups, cg * kh * kw
         self.pixels = self.out_hw[0] * self.out_hw[1]
-        self.pointwise = _is_pointwise(weight, stride, padding)
+        self.pointwise = (kh, kw) == (1, 1) and tuple(stride) == (1, 1) and not any(
+            sum(padding, ()))
         # (CO, Cg, KH, KW) -> (G, CO // G, Cg * KH * KW)
         self.weight_matrix = weight.reshape(groups, co_size // groups, self.rows_per_group)
         bytes_per_sample = c_size * kh * kw * self.pixels * weight.itemsize
-        self.chunks = _batch_chunks(n_size, 0 if self.pointwise else bytes_per_sample, max_bytes)
+        self.chunks = _batch_chunks(n_size, bytes_per_sample, max_bytes)
 
     def columns(self, x):
-        """(B, C, H, W) -> (B, G, Cg * KH * KW, OH * OW), a view of x when pointwise."""
-        if self.pointwise:
-            cols = x.reshape(x.shape[0], x.shape[1], self.pixels)
+        """(B, C, H, W) -> (G, Cg * KH * KW, B * OH * OW): one column per output pixel."""
+        if self.pointwise:  # the columns of a 1x1 convolution are the pixels themselves
+            # (B, C, H, W) -> (C, B, H * W)
+            cols = np.ascontiguousarray(x.reshape(x.shape[0], x.shape[1], -1).transpose(1, 0, 2))
         else:
             cols = im2col(x, self.kernel_hw, self.stride, self.padding, self.dilation)
-        return cols.reshape(x.shape[0], self.groups, self.rows_per_group, self.pixels)
+        return cols.reshape(self.groups, self.rows_per_group, -1)
 
     def add_to_image(self, cols, dx):
-        """dx (B, C, H, W) <- cols (B, G, Cg * KH * KW, OH * OW), summing overlapping windows."""
-        # (B, G, Cg * KH * KW, OH * OW) -> (B, C * KH * KW, OH * OW)
-        cols = cols.reshape(dx.shape[0], -1, self.pixels)
-        col2im(cols, dx.shape, self.kernel_hw, self.stride, self.padding, self.dilation, out=dx)
+        """dx (B, C, H, W) <- cols (G, Cg * KH * KW, B * OH * OW), summing overlapping windows."""
+        # (G, Cg * KH * KW, B * OH * OW) -> (C * KH * KW, B, OH * OW)
+        cols = cols.reshape(-1, dx.shape[0], self.pixels)
+        if self.pointwise:
+            # (C, B, H * W) -> (B, C, H * W)
+            dx.reshape(cols.shape[1], cols.shape[0], -1)[...] = cols.transpose(1, 0, 2)
+        else:
+            col2im(cols, dx.shape, self.kernel_hw, self.stride, self.padding, self.dilation,
+                   out=dx)
 
 
 def conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
                    max_bytes=IM2COL_MAX_BYTES):
     """Fast forward; same arguments and result as ``conv2d_forward_reference``.
 
-    ``x`` and ``weight`` must be C-contiguous and of one dtype. ``max_bytes`` bounds the
-    im2col buffer (see the module docstring).
+    ``x``, ``weight`` and ``bias`` must be C-contiguous and of one dtype. ``max_bytes``
+    bounds the im2col buffer (see the module docstring).
     """
     n_size, c_size, _, _ = x.shape
     co_size = weight.shape[0]
-    bias_or_zero = np.zeros(co_size, x.dtype) if bias is None else bias
+    bias = np.zeros(co_size, x.dtype) if bias is None else bias
     if weight.shape[1] == 1:  # one input channel per output channel: direct loops
         out_hw = _output_hw(x.shape, weight.shape, stride, padding, dilation)
         out = np.empty((n_size, co_size) + out_hw, dtype=x.dtype)
         with _threads_for(out.size * weight.shape[2] * weight.shape[3]):
-            _depthwise_forward(x, weight, bias_or_zero, tuple(stride), _top_left(padding),
+            _depthwise_forward(x, weight, bias, tuple(stride), _top_left(padding),
                                tuple(dilation), _phase_hw(x.shape, stride, padding), out)
         return out
     plan = _Plan(x.shape, weight, stride, padding, dilation, groups, max_bytes)
     out = np.empty((n_size, co_size) + plan.out_hw, dtype=x.dtype)
-    # (N, CO, OH, OW) -> (N, G, CO // G, OH * OW): each group's product lands in place
+    # (N, CO, OH, OW) -> (N, G, CO // G, OH * OW)
     out_groups = out.reshape(n_size, groups, co_size // groups, plan.pixels)
+    bias_groups = bias.reshape(1, groups, co_size // groups, 1)
     for chunk in plan.chunks:
-        # (G, CO/G, Cg*KH*KW) @ (B, G, Cg*KH*KW, OH*OW) -> (B, G, CO/G, OH*OW)
-        np.matmul(plan.weight_matrix, plan.columns(x[chunk]), out=out_groups[chunk])
-    if bias is not None:
-        out += bias[:, None, None]
+        # (G, CO/G, Cg*KH*KW) @ (G, Cg*KH*KW, B*OH*OW) -> (G, CO/G, B*OH*OW): one GEMM per group
+        product = np.matmul(plan.weight_matrix, plan.columns(x[chunk]))
+        # (G, CO/G, B, OH*OW) -> (B, G, CO/G, OH*OW), adding the bias on the way
+        product = product.reshape(groups, co_size // groups, -1, plan.pixels).transpose(2, 0, 1, 3)
+        np.add(product, bias_groups, out=out_groups[chunk])
     return out
 
 
@@ -479,27 +487,25 @@ def conv2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
     if weight.shape[1] == 1:
         return _depthwise_backward(x, weight, grad_out, stride, padding, dilation,
                                    need_x, need_weight) + (dbias,)
+    if not (need_x or need_weight):
+        return None, None, dbias
     n_size, co_size = grad_out.shape[:2]
     plan = _Plan(x.shape, weight, stride, padding, dilation, groups, max_bytes)
     # (N, CO, OH, OW) -> (N, G, CO // G, OH * OW)
     grad_groups = grad_out.reshape(n_size, groups, co_size // groups, plan.pixels)
     dx = np.empty_like(x) if need_x else None
     dweight_matrix = np.zeros_like(plan.weight_matrix) if need_weight else None
-    # (G, CO/G, Cg*KH*KW) -> (G, Cg*KH*KW, CO/G), contiguous for the GEMM
-    weight_matrix_t = np.ascontiguousarray(plan.weight_matrix.transpose(0, 2, 1))
     for chunk in plan.chunks:
+        # (B, G, CO/G, OH*OW) -> (G, CO/G, B*OH*OW), the layout of the GEMMs' columns
+        grad_matrix = grad_groups[chunk].transpose(1, 2, 0, 3).reshape(groups, co_size // groups, -1)
         if need_weight:
             cols = plan.columns(x[chunk])  # recomputed, not kept from the forward pass
-            for n, sample_cols in enumerate(cols, start=chunk.start):
-                # (G, CO/G, OH*OW) @ (G, OH*OW, Cg*KH*KW) -> (G, CO/G, Cg*KH*KW)
-                dweight_matrix += np.matmul(grad_groups[n], sample_cols.transpose(0, 2, 1))
+            # (G, CO/G, B*OH*OW) @ (G, B*OH*OW, Cg*KH*KW) -> (G, CO/G, Cg*KH*KW)
+            dweight_matrix += np.matmul(grad_matrix, cols.transpose(0, 2, 1))
         if need_x:
-            # (G, Cg*KH*KW, CO/G) @ (B, G, CO/G, OH*OW) -> (B, G, Cg*KH*KW, OH*OW)
-            if plan.pointwise:  # the columns are dx itself
-                np.matmul(weight_matrix_t, grad_groups[chunk],
-                          out=dx[chunk].reshape(grad_groups[chunk].shape[:2] + (-1, plan.pixels)))
-            else:
-                plan.add_to_image(np.matmul(weight_matrix_t, grad_groups[chunk]), dx[chunk])
+            # (G, Cg*KH*KW, CO/G) @ (G, CO/G, B*OH*OW) -> (G, Cg*KH*KW, B*OH*OW)
+            plan.add_to_image(np.matmul(plan.weight_matrix.transpose(0, 2, 1), grad_matrix),
+                              dx[chunk])
     dweight = dweight_matrix.reshape(weight.shape) if need_weight else None
     return dx, dweight, dbias
 

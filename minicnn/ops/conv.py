@@ -42,7 +42,9 @@ __all__ = ["conv2d"]
 class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+        # the kernels take C-contiguous arrays (one compiled version each)
         x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+        bias = None if bias is None else np.ascontiguousarray(bias)
         ctx.save_for_backward(x, weight)
         ctx.settings = stride, padding, dilation, groups
         return kernels.conv2d_forward(x, weight, bias, stride, padding, dilation, groups)

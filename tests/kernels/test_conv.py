@@ -145,12 +145,15 @@ def test_col2im_is_the_adjoint_of_im2col(geometry, seed):
 
 
 def test_im2col_layout():
-    # cols[n, (c, kh, kw), (oh, ow)] = x_pad[n, c, oh + kh, ow + kw]; padding reads as 0
+    # cols[(c, kh, kw), n, (oh, ow)] = x_pad[n, c, oh + kh, ow + kw]; padding reads as 0
     cols = K.im2col(X4, (2, 2), (1, 1), ((1, 0), (0, 0)), (1, 1))
-    assert cols.shape == (1, 4, 4 * 3)
+    assert cols.shape == (4, 1, 4 * 3)
     np.testing.assert_array_equal(cols[0, 0, :3], 0)  # tap (0, 0), output row 0: the padded row
-    np.testing.assert_array_equal(cols[0, 3, :3], [1, 2, 3])  # tap (1, 1), row 0: x[0, 1:4]
+    np.testing.assert_array_equal(cols[3, 0, :3], [1, 2, 3])  # tap (1, 1), row 0: x[0, 1:4]
     np.testing.assert_array_equal(cols[0, 0, 3:6], [0, 1, 2])  # tap (0, 0), row 1: x[0, 0:3]
+    # two samples: each sample's pixels are a contiguous block of every row
+    two = K.im2col(np.concatenate([X4, -X4]), (2, 2), (1, 1), ((1, 0), (0, 0)), (1, 1))
+    np.testing.assert_array_equal(two[:, 1], -cols[:, 0])
 
 
 # ----------------------------------------------------------------------------- chunks and needs

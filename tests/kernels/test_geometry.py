@@ -1,5 +1,6 @@
 """Output sizes and padding rules (kernels/geometry.py), the one place that computes them."""
 
+import doctest
 import math
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minicnn import functional as F
+from minicnn.kernels import geometry
 from minicnn.kernels.geometry import (conv_output_size, output_size, pair, resolve_padding,
                                       same_padding)
 
@@ -103,3 +105,7 @@ def test_conv_output_size_is_exported_and_documented():
     assert "conv_output_size(224, 7, stride=2, padding='same')" in conv_output_size.__doc__
     with pytest.raises(ValueError, match="larger than the padded input"):
         conv_output_size(4, 5)
+
+
+def test_docstring_examples():
+    assert doctest.testmod(geometry).failed == 0
