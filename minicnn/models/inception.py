@@ -16,9 +16,9 @@ with ``aux_logits=False`` (or use eval mode, where the head is skipped). The hea
 convolution ends on a 1x1 grid, so its batch norm needs a batch of at least 2 in training.
 
 Outputs: in training mode with ``aux_logits``, ``InceptionOutputs(logits, aux_logits)``;
-otherwise the logits. torchvision's reference training script (and TF-slim) weights the
-auxiliary loss by 0.4: ``loss = CE(logits) + 0.4 * CE(aux_logits)`` (the trainer's
-``aux_weight``).
+otherwise the logits. The paper gives no weight for the auxiliary loss; TF-slim's training
+script and PyTorch's fine-tuning tutorial use 0.4: ``loss = CE(logits) + 0.4 *
+CE(aux_logits)`` (the trainer's ``aux_weight``).
 
 ``transform_input``: torchvision's pretrained weights come from TensorFlow, which scaled
 pixels to [-1, 1]; with ``transform_input=True`` an input normalised with ImageNet's

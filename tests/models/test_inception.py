@@ -194,7 +194,7 @@ def test_training_mode_with_the_head_returns_named_tuple_at_299():
     assert type(out) is InceptionOutputs and out._fields == ("logits", "aux_logits")
     assert out.logits.shape == (2, 5) and out.aux_logits.shape == (2, 5)
     target = np.array([0, 4])
-    # torchvision's reference recipe weights the auxiliary loss 0.4
+    # TF-slim and PyTorch's fine-tuning tutorial weight the auxiliary loss 0.4
     loss = F.cross_entropy(out.logits, target) + 0.4 * F.cross_entropy(out.aux_logits, target)
     loss.backward()
     for name in ("AuxLogits.fc.weight", "AuxLogits.conv0.conv.weight",
