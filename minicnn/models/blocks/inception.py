@@ -155,8 +155,8 @@ class InceptionA(nn.Module):
     - ``branch_pool``: 3x3 average pooling (stride 1, padding 1, padding counted in the
       divisor, as torchvision), then 1x1 to ``pool_features``.
 
-    torchvision keeps a plain 5x5 branch beside the factorised one (as TensorFlow's
-    Inception-v3 did), although the paper's figure 5 has only the factorised one.
+    The paper's figure 5 has 1x1 -> 3x3 where the second branch is; TensorFlow's released
+    Inception-v3, and torchvision after it, has 1x1 -> 5x5 there (``branch5x5_*``).
 
     Shapes: ``(N, in_channels, H, W) -> (N, ch1x1 + ch5x5 + ch3x3dbl + pool_features, H, W)``
     (256, 288, 288 channels in Inception3).
