@@ -161,7 +161,7 @@ def test_dropout_acts_in_training_only(small_model):
     np.testing.assert_array_equal(first.logits.data, again.logits.data)
 
 
-def test_transform_input_rescales_imagenet_normalised_images():
+def test_transform_input_rescales_imagenet_normalised_images(default_model):
     x = _images((2, 3, 31, 32), seed=5)  # 31: the smallest side the pooling stages take
     mean = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
     std = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
@@ -176,7 +176,7 @@ def test_transform_input_rescales_imagenet_normalised_images():
     np.testing.assert_allclose(seen[0], x.data * (std / 0.5) + (mean - 0.5) / 0.5, rtol=1e-6,
                                atol=1e-6)
     np.testing.assert_array_equal(seen[1], x.data)
-    assert not googlenet(num_classes=2, aux_logits=False).transform_input  # the default
+    assert not default_model.transform_input  # the default
 
 
 def test_paper_5x5_option_builds_5x5_kernels():

@@ -148,7 +148,7 @@ def _first_conv_input(model, x):
     return seen[0]
 
 
-def test_transform_input_rescales_imagenet_normalised_images():
+def test_transform_input_rescales_imagenet_normalised_images(headless):
     x = _images((2, 3, 80, 81), seed=3)
     mean = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
     std = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
@@ -159,7 +159,7 @@ def test_transform_input_rescales_imagenet_normalised_images():
                                atol=1e-6)
     model.transform_input = False
     np.testing.assert_array_equal(_first_conv_input(model, x), x.data)
-    assert not inception_v3(num_classes=2, aux_logits=False).transform_input  # the default
+    assert not headless.transform_input  # the default
 
 
 def test_initialisation_is_torchvisions_and_repeatable(default_model):
