@@ -1,9 +1,9 @@
 """Inception-v3: torchvision's keys, shapes and parameter counts; outputs in training and eval
 mode; the input sizes it takes; transform_input; initialisation.
 
-The main path runs on inputs of at least 75x75 (fast tests use 75 and 107, batch 2, without
-the auxiliary head); the head needs 299x299, so the training-mode ``InceptionOutputs`` and
-the ImageNet-size forward and backward are slow tests.
+The main path runs on inputs of at least 75x75 (fast tests, batch 2: training at 75x75
+without the auxiliary head, eval at 107x91); the head needs 299x299, so the training-mode
+``InceptionOutputs`` and the ImageNet-size forward and backward are slow tests.
 """
 
 import numpy as np
