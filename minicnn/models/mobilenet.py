@@ -3,9 +3,10 @@
 MobileNet-v1: Howard, Zhu, Chen, Kalenichenko, Wang, Weyand, Andreetto & Adam,
 "MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications",
 arXiv:1704.04861, 2017. Input 3x224x224; 4,231,976 parameters at width 1.0 and 1000 classes
-(the paper's 4.2 million; Keras' ``MobileNet`` reports the same trainable count). A 3x3
-stride-2 convolution, then 13 depthwise-separable blocks (``blocks.mobilenet.
-DepthwiseSeparableConv``, the paper's table 1), global average pooling and one fc layer:
+(the paper's 4.2 million; Keras' ``MobileNet`` reports the same trainable count) and 569
+million multiply-accumulates per image (the paper's 569 million mult-adds). A 3x3 stride-2
+convolution, then 13 depthwise-separable blocks (``blocks.mobilenet.DepthwiseSeparableConv``,
+the paper's table 1), global average pooling and one fc layer:
 
     features.0       conv_bn_act 3x3/2, 3 -> 32 (ReLU)              224 -> 112
     features.1       32 -> 64                                        112
@@ -30,13 +31,14 @@ network's.
 MobileNet-v2: Sandler, Howard, Zhu, Zhmoginov & Chen, "MobileNetV2: Inverted Residuals and
 Linear Bottlenecks", CVPR 2018 (arXiv:1801.04381), exactly torchvision's ``mobilenet_v2``
 (keys, shapes, initialisation): input 3x224x224, 3,504,872 parameters at width 1.0 and 1000
-classes. A 3x3 stride-2 stem (32 channels), 17 ``InvertedResidual`` blocks in the stages of
-``INVERTED_RESIDUAL_SETTING`` (expansion t, channels c, repeats n, first stride s), a 1x1
-convolution to 1280 channels, global average pooling, Dropout(0.2), Linear. Keys:
-``features.0.0.weight`` (stem), ``features.1.conv.0.0.weight`` (the first block has t = 1:
-depthwise first), ``features.2.conv.0.0.weight`` (an expansion), ``features.18.0.weight``
-(the 1x1 to 1280), ``classifier.1.weight``. ``width_mult`` scales the channels, rounded to
-multiples of 8 (``make_divisible``); the last layer keeps 1280 unless ``width_mult > 1``.
+classes, 301 million multiply-accumulates (the paper's 300 million). A 3x3 stride-2 stem
+(32 channels), 17 ``InvertedResidual`` blocks in the stages of ``INVERTED_RESIDUAL_SETTING``
+(expansion t, channels c, repeats n, first stride s), a 1x1 convolution to 1280 channels,
+global average pooling, Dropout(0.2), Linear. Keys: ``features.0.0.weight`` (stem),
+``features.1.conv.0.0.weight`` (the first block has t = 1: depthwise first),
+``features.2.conv.0.0.weight`` (an expansion), ``features.18.0.weight`` (the 1x1 to 1280),
+``classifier.1.weight``. ``width_mult`` scales the channels, rounded to multiples of 8
+(``make_divisible``); the last layer keeps 1280 unless ``width_mult > 1``.
 
 Initialisation (torchvision's MobileNet-v2, used for both): convolutions
 ``kaiming_normal_(mode='fan_out')``, batch norms weight 1 and bias 0, linear layers
