@@ -9,15 +9,18 @@ parameters at 10 classes:
     S2 pool 2x2    6 x 14 x 14
     C3 conv 5x5   16 x 10 x 10      2,416   (16 * 6 * 25 + 16)
     S4 pool 2x2   16 x  5 x  5
-    F5 fc                120       48,120   (120 * 400 + 120)
+    C5 fc                120       48,120   (120 * 400 + 120)
     F6 fc                 84       10,164   (84 * 120 + 84)
     output fc             10          850   (10 * 84 + 10)
+
+(The paper's C5 is a 5x5 convolution with 120 maps over S4's 5x5 maps: a 1x1 output, the
+same as a fully connected layer on the 400 flattened values, which is how it is built here.)
 
 Two flavours (``variant``):
 
 - ``'modern'`` (default): ReLU and 2x2 max pooling, what courses usually mean by LeNet-5
   today; it trains faster.
-- ``'1998'``: tanh and 2x2 average pooling, the paper's network simplified in three ways
+- ``'1998'``: tanh and 2x2 average pooling, the paper's network simplified in four ways
   (all common in textbooks): the paper's squashing function is the scaled
   ``1.7159 tanh(2x/3)``, here plain tanh; its subsampling layers S2/S4 multiply each
   average by a trainable coefficient and add a trainable bias before the squashing, here
@@ -29,7 +32,7 @@ Two flavours (``variant``):
 
 Keys (there is no torchvision LeNet; the names follow torchvision's AlexNet/VGG style)::
 
-    features.0   C1 Conv2d(1, 6, 5)          classifier.0  F5 Linear(400, 120)
+    features.0   C1 Conv2d(1, 6, 5)          classifier.0  C5 Linear(400, 120)
     features.1   ReLU / Tanh                 classifier.1  ReLU / Tanh
     features.2   S2 MaxPool2d / AvgPool2d    classifier.2  F6 Linear(120, 84)
     features.3   C3 Conv2d(6, 16, 5)         classifier.3  ReLU / Tanh
