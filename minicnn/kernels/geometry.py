@@ -38,12 +38,13 @@ def output_size(n, kernel, stride=1, pad_before=0, pad_after=0, dilation=1, ceil
     """Output size along one axis (see the module docstring for the formula)."""
     span = dilation * (kernel - 1) + 1
     room = n + pad_before + pad_after - span
-    if room < 0:
-        raise ValueError(f"kernel size {kernel} (dilation {dilation}, spanning {span}) is larger "
-                         f"than the padded input size {n + pad_before + pad_after}")
     out = (-(-room // stride) if ceil_mode else room // stride) + 1
     if ceil_mode and (out - 1) * stride >= n + pad_before:
         out -= 1
+    # ceil_mode lets one window overhang the padded input (PyTorch's rule: out >= 1)
+    if out < 1:
+        raise ValueError(f"kernel size {kernel} (dilation {dilation}, spanning {span}) is larger "
+                         f"than the padded input size {n + pad_before + pad_after}")
     return out
 
 

@@ -345,3 +345,15 @@ def test_pool_errors(op, x, kwargs, error, match):
 def test_adaptive_avg_pool_errors(x, output_size, error, match):
     with pytest.raises(error, match=match):
         F.adaptive_avg_pool2d(minicnn.tensor(x), output_size)
+
+
+def test_ceil_mode_window_may_overhang_an_input_smaller_than_the_kernel():
+    # PyTorch: max_pool2d of a 2x2 input with a 3x3 window, stride 2, ceil_mode -> 1x1
+    x = np.array([[[[1.0, 4.0], [3.0, 2.0]]]])
+    assert F.max_pool2d(minicnn.tensor(x), 3, 2, ceil_mode=True).data.item() == 4.0
+    assert F.avg_pool2d(minicnn.tensor(x), 3, 2, ceil_mode=True).data.item() == 2.5
+    # ... but not when even the ceil leaves no window (PyTorch refuses it too)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.max_pool2d(minicnn.tensor(np.ones((1, 1, 1, 1))), 3, 2, ceil_mode=True)
+    with pytest.raises(ValueError, match="larger than the padded input"):
+        F.max_pool2d(minicnn.tensor(np.ones((1, 1, 2, 2))), 3, 1, ceil_mode=True)
