@@ -114,7 +114,35 @@ def torch_step(forward, *arrays):
 
 
 def conv_workloads(rng):
-    return []
+    """The convolutions of issue 3: (name, GFLOP, minicnn step, torch step) per workload."""
+    from minicnn.kernels.geometry import resolve_padding
+
+    def conv(n, c_in, c_out, size, kernel, stride, padding, groups=1):
+        x = rand(rng, n, c_in, size, size)
+        weight = rand(rng, c_out, c_in // groups, kernel, kernel) * 0.1
+        bias = rand(rng, c_out)
+        out_hw = F.conv_output_size(size, kernel, stride, padding)
+        macs = n * c_out * out_hw[0] * out_hw[1] * (c_in // groups) * kernel * kernel
+        pads = resolve_padding(padding, (size, size), (kernel, kernel), (stride, stride))
+        torch_pad = (pads[1][0], pads[1][1], pads[0][0], pads[0][1])  # (left, right, top, bottom)
+
+        def minicnn_forward(x, w, b):
+            return F.conv2d(x, w, b, stride=stride, padding=padding, groups=groups)
+
+        def torch_forward(x, w, b):  # explicit padding: torch refuses 'same' with stride > 1
+            return torch.nn.functional.conv2d(torch.nn.functional.pad(x, torch_pad), w, b,
+                                              stride=stride, groups=groups)
+        return (3 * 2 * macs / 1e9, minicnn_step(minicnn_forward, x, weight, bias),
+                torch_step(torch_forward, x, weight, bias))
+
+    workloads = [
+        ("conv 64->64 3x3 s1 'same' N=32 32x32", conv(32, 64, 64, 32, 3, 1, "same")),
+        ("conv 64->128 3x3 s2 'same' N=32 32x32", conv(32, 64, 128, 32, 3, 2, "same")),
+        ("conv 1x1 256->64 N=32 16x16", conv(32, 256, 64, 16, 1, 1, 0)),
+        ("depthwise 3x3 C=128 N=32 32x32", conv(32, 128, 128, 32, 3, 1, "same", groups=128)),
+        ("conv 1->6 5x5 'valid' N=64 32x32", conv(64, 1, 6, 32, 5, 1, "valid")),
+    ]
+    return [(name, *entry) for name, entry in workloads]
 
 
 def pool_workloads(rng):
