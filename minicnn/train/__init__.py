@@ -15,6 +15,7 @@ only when used, matplotlib is the optional extra ``minicnn[plots]``).
 from .checkpoint import load_checkpoint, load_model, restore_checkpoint, save_checkpoint
 from .metrics import confusion_matrix, topk_accuracy, topk_correct
 from .trainer import CHECKPOINT_NAME, Evaluation, History, evaluate, evaluate_ensemble, fit
+from . import transfer  # freeze, replace_head, split_head, cache_features
 
 __all__ = ["fit", "evaluate", "evaluate_ensemble", "History", "Evaluation", "CHECKPOINT_NAME",
            "save_checkpoint", "load_checkpoint", "restore_checkpoint", "load_model",
