@@ -52,7 +52,8 @@ which case one sample is processed at a time. The columns are recomputed in the 
 pass rather than kept, so a training step never holds more than one chunk of them. The
 bound is also a speed setting: a chunk that stays in the CPU's last-level cache between
 im2col and the GEMM, and that the memory allocator can reuse instead of mapping fresh
-pages, made a 3x3 convolution's forward + backward ~25% faster than 256 MiB chunks.
+pages, made a 3x3 convolution's forward + backward (64 channels, 32x32, batch 32) about
+twice as fast as 256 MiB chunks here; 8-32 MiB chunks performed alike.
 """
 
 from contextlib import contextmanager
