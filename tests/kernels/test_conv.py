@@ -131,6 +131,29 @@ def test_fast_backward_equals_reference(geometry, dtype, seed):
         np.testing.assert_allclose(g, e, **_tolerance(dtype), err_msg=name)
 
 
+@pytest.mark.parametrize("geometry", [
+    dict(x_shape=(3, 4, 9, 8), weight_shape=(6, 4, 3, 3), stride=(1, 1), padding="same",
+         dilation=(1, 1), groups=1),
+    dict(x_shape=(3, 4, 9, 8), weight_shape=(6, 2, 2, 3), stride=(2, 3), padding=1,
+         dilation=(2, 1), groups=2),
+    dict(x_shape=(3, 4, 9, 8), weight_shape=(8, 1, 3, 3), stride=(1, 1), padding="same",
+         dilation=(1, 1), groups=4),
+    dict(x_shape=(3, 4, 9, 8), weight_shape=(8, 1, 3, 2), stride=(2, 2), padding="same",
+         dilation=(1, 2), groups=4),
+], ids=["3x3", "grouped strided dilated", "depthwise x2", "depthwise strided"])
+def test_parallel_kernels_equal_reference(geometry, monkeypatch):
+    # Small problems run on one thread; force every thread on so that the parallel loops
+    # (each thread owning its rows, planes or channels) are what is compared.
+    monkeypatch.setattr(K, "PARALLEL_MIN_WORK", 0)
+    x, weight, bias, grad_out, settings = _arrays(geometry, np.float64, 0)
+    np.testing.assert_allclose(K.conv2d_forward(x, weight, bias, *settings),
+                               K.conv2d_forward_reference(x, weight, bias, *settings),
+                               rtol=1e-10, atol=1e-10)
+    for fast, reference in zip(K.conv2d_backward(x, weight, grad_out, *settings),
+                               K.conv2d_backward_reference(x, weight, grad_out, *settings)):
+        np.testing.assert_allclose(fast, reference, rtol=1e-10, atol=1e-10)
+
+
 @given(geometry=conv_geometries(), seed=st.integers(0, 2**16))
 def test_col2im_is_the_adjoint_of_im2col(geometry, seed):
     # <im2col(x), c> == <x, col2im(c)> for all x, c: col2im is exactly im2col's transpose,
