@@ -11,6 +11,11 @@ The notebooks are written without outputs (run them to see the figures). Each ce
 taken from a hash of its content, so re-running this script changes nothing unless a cell
 changed. ``tests/tutorials`` checks that every notebook matches its script and runs top to
 bottom.
+
+Adding a tutorial: write ``tutorials/NN_short_name.py`` (two digits, then a name) starting
+with a ``# %% [markdown]`` title cell; check its claims with ``assert``; use the built-in data
+and keep it well under a minute; run it (``python tutorials/NN_short_name.py`` runs it as a
+script), then this file, and commit both files. The tests find it by its name.
 """
 
 import argparse
