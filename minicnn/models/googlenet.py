@@ -6,10 +6,8 @@ stride-2 max pooling, then global average pooling, dropout 0.2 and one fc layer,
 deep with 6,624,904 parameters (torchvision's count; with the two auxiliary heads,
 13,004,888).
 
-Input 3x224x224; any size of at least 31x31 runs (the head and the auxiliary heads pool
-adaptively). torchvision's model runs down to 15x15 because PyTorch's ceil-mode pooling
-accepts a window larger than its input (it hangs over the edge); minicnn's pooling refuses
-a kernel larger than the input (``kernels/geometry.py``).
+Input 3x224x224; any size of at least 15x15 runs, as in torchvision (the head and the
+auxiliary heads pool adaptively, and ceil-mode pooling lets a window hang over the edge).
 
 Auxiliary classifiers: during training, ``aux1`` (after inception4a) and ``aux2`` (after
 inception4d) predict the classes from intermediate features, to push gradient into the

@@ -1,9 +1,8 @@
 """SqueezeNet: Iandola, Han, Moskewicz, Ashraf, Dally & Keutzer, "SqueezeNet: AlexNet-level
 accuracy with 50x fewer parameters and <0.5MB model size", arXiv:1602.07360, 2016.
 
-Input 3x224x224 (smaller sizes run down to 29x29 for 1.0 and 25x25 for 1.1; torchvision's
-minimum, 21x21 and 17x17, relies on PyTorch's ceil-mode pooling accepting a window larger
-than its whole input, which minicnn's ``max_pool2d`` refuses). A stem convolution, eight
+Input 3x224x224 (smaller sizes run down to 21x21 for 1.0 and 17x17 for 1.1, as in
+torchvision: ceil-mode pooling lets the last window hang over the edge). A stem convolution, eight
 Fire modules (``blocks.squeezenet.Fire``: a 1x1 squeeze, then 1x1 and 3x3 expands
 concatenated) with three max-pools between them, and no fully connected layer at all: a
 final 1x1 convolution gives one map per class, and global average pooling turns each map

@@ -1,8 +1,7 @@
 """GoogLeNet: torchvision's keys, shapes and parameter counts; training-mode outputs (a named
 tuple with the auxiliary heads) against eval-mode logits; transform_input; initialisation.
 
-Fast tests run at 31x31 to 64x64 (the heads pool adaptively; 31 is the smallest side the
-pooling stages take); the ImageNet-size forward and backward is a slow test.
+Fast tests run at 31x31 to 64x64 (the heads pool adaptively); the ImageNet-size forward and backward is a slow test.
 """
 
 import numpy as np
@@ -162,7 +161,7 @@ def test_dropout_acts_in_training_only(small_model):
 
 
 def test_transform_input_rescales_imagenet_normalised_images(default_model):
-    x = _images((2, 3, 31, 32), seed=5)  # 31: the smallest side the pooling stages take
+    x = _images((2, 3, 31, 32), seed=5)  # small and non-square
     mean = np.array([0.485, 0.456, 0.406], dtype=np.float32).reshape(1, 3, 1, 1)
     std = np.array([0.229, 0.224, 0.225], dtype=np.float32).reshape(1, 3, 1, 1)
     model = googlenet(num_classes=2, aux_logits=False, transform_input=True)

@@ -181,3 +181,13 @@ def test_imagenet_size_forward_backward(name, rng):
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
     assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
     assert all(p.grad is not None for p in model.parameters())
+
+
+@pytest.mark.parametrize("name, smallest", [("squeezenet1_0", 21), ("squeezenet1_1", 17)])
+def test_smallest_input_equals_torchvisions(name, smallest):
+    # ceil-mode pooling lets the last window overhang the edge, as in PyTorch
+    model = getattr(models, name)(num_classes=3).eval()
+    with minicnn.no_grad():
+        assert model(minicnn.tensor(np.zeros((1, 3, smallest, smallest), np.float32))).shape == (1, 3)
+        with pytest.raises(ValueError, match="max_pool2d"):
+            model(minicnn.tensor(np.zeros((1, 3, smallest - 1, smallest - 1), np.float32)))
