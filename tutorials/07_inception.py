@@ -278,9 +278,9 @@ assert Fraction(s["1x7 + 7x1"].total_macs, s["7x7"].total_macs) == Fraction(2, 7
 assert Fraction(s["1x7 + 7x1"].total_params, s["7x7"].total_params) == Fraction(2, 7)
 
 # %% [markdown]
-# The saving is not free. Without a nonlinearity in between, a 1x7 then a 7x1 can only
-# express kernels that are sums of $C$ outer products (a low-rank 7x7), not every 7x7 kernel.
-# The paper reports that this works well on medium grids (12 to 20 pixels) and poorly on
+# The saving is not free. Without a nonlinearity in between, a 1x7 then a 7x1 is itself one
+# 7x7 convolution, but one whose weights are tied together (2/7 of the free numbers), so it
+# cannot express every 7x7 convolution. The paper reports that this works well on medium grids (12 to 20 pixels) and poorly on
 # early, large ones, which is why Inception-v3 uses it only in the middle of the network.
 #
 # The measured times follow the MAC counts only roughly: small convolutions have fixed costs
