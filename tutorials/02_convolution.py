@@ -132,10 +132,9 @@ print("im2col matrix:", cols.shape, "= (C*KH*KW, N*OH*OW) =", (8 * 3 * 3, 4 * 28
 assert cols.shape == (8 * 3 * 3, 4 * 28 * 28)
 out_im2col = conv2d_im2col(x64, w64, b64, stride, padding)
 
-# minicnn's own im2col (a Numba kernel) builds the same matrix for an image (its layout of
-# the batch axis is its own business)
-kernel_cols = conv_kernels.im2col(x64[:1], (3, 3), stride, padding, dilation)
-assert np.array_equal(im2col(x64[:1], (3, 3), stride, padding), kernel_cols.reshape(72, 784))
+# minicnn's own im2col (a Numba kernel) builds the same matrix, shaped (C*KH*KW, N, OH*OW)
+kernel_cols = conv_kernels.im2col(x64, (3, 3), stride, padding, dilation)
+assert np.array_equal(cols, kernel_cols.reshape(cols.shape))
 
 # %% [markdown]
 # Here is the im2col matrix of one digit (one channel, 3x3 windows): 9 rows, one per kernel
