@@ -79,6 +79,11 @@ class Module:
     as attributes, and define ``forward``. Calling the module runs ``forward``.
     """
 
+    # State-dict keys (local names) that ``load_state_dict`` may find missing without error:
+    # the module keeps its current value (PyTorch: BatchNorm's ``num_batches_tracked``,
+    # absent from checkpoints written before it existed).
+    _optional_state_keys = ()
+
     def __init__(self):
         # Set through object.__setattr__: our own __setattr__ needs these to exist.
         object.__setattr__(self, "training", True)
@@ -378,6 +383,8 @@ class Module:
             of the parameter or buffer they fill.
         strict : bool
             Whether missing and unexpected keys are errors. Mis-shaped values always are.
+            Keys a layer declares optional (BatchNorm's ``num_batches_tracked``) are never
+            missing: when absent, the current value is kept, as in PyTorch.
 
         Returns
         -------
@@ -393,7 +400,10 @@ class Module:
             raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
                             f"{type(state_dict).__name__}")
         targets = OrderedDict(self._state_items())
-        missing = [key for key in targets if key not in state_dict]
+        optional = {f"{module_name}.{name}" if module_name else name
+                    for module_name, module in self._named_modules_with_duplicates()
+                    for name in module._optional_state_keys}
+        missing = [key for key in targets if key not in state_dict and key not in optional]
         unexpected = [key for key in state_dict if key not in targets]
         mismatched, converted = [], []
         for key, target in targets.items():

@@ -24,6 +24,8 @@ class _BatchNorm(Module):
     """Shared by ``BatchNorm1d`` and ``BatchNorm2d``; they differ in the input ranks allowed."""
 
     expected_ndims = ()
+    # Older checkpoints (and other frameworks' exports) lack the counter: keep ours.
+    _optional_state_keys = ("num_batches_tracked",)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, *, bias=True):

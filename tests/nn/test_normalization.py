@@ -89,6 +89,27 @@ def test_a_failed_forward_counts_no_batch():
     assert int(bn.num_batches_tracked) == 0
 
 
+def test_state_dict_without_num_batches_tracked_loads_strictly_keeping_the_count():
+    # PyTorch's rule: checkpoints from before the counter existed still load strictly.
+    source = nn.BatchNorm2d(4)
+    source.running_mean[...] = 0.5
+    sd = source.state_dict()
+    del sd["num_batches_tracked"]
+    target = nn.BatchNorm2d(4)
+    target.num_batches_tracked[...] = 7
+    assert target.load_state_dict(sd) == ([], [])
+    assert int(target.num_batches_tracked) == 7
+    np.testing.assert_array_equal(target.running_mean, source.running_mean)
+    assert nn.BatchNorm2d(4).load_state_dict(sd, strict=False).missing_keys == []
+    # nested too, and only that key is optional
+    net = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4))
+    sd = {k: v for k, v in net.state_dict().items() if k != "1.num_batches_tracked"}
+    net.load_state_dict(sd)
+    del sd["1.running_var"]
+    with pytest.raises(nn.StateDictError, match=r"Missing key\(s\): '1.running_var'$"):
+        net.load_state_dict(sd)
+
+
 def test_repr():
     assert repr(nn.BatchNorm2d(64)) == \
         "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, bias=True, " \
