@@ -32,11 +32,13 @@ Adaptive average pooling to ``(OH, OW)``
 
 Each ``*_reference`` function is the plain-loop spec; the function of the same name without
 ``_reference`` computes the same thing fast (Numba, parallel over the N*C independent
-planes, so no two threads ever write to one element).
+planes, so no two threads ever write to one element); inputs with less than
+``PARALLEL_MIN_WORK`` inner-loop steps run on one thread.
 """
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -46,7 +48,31 @@ __all__ = ["max_pool2d_forward_reference", "max_pool2d_forward",
            "avg_pool2d_backward_reference", "avg_pool2d_backward",
            "adaptive_pool_bins", "adaptive_avg_pool2d_forward_reference",
            "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward_reference",
-           "adaptive_avg_pool2d_backward"]
+           "adaptive_avg_pool2d_backward", "PARALLEL_MIN_WORK"]
+
+# Below this many inner-loop steps (window cells visited) a kernel runs on the calling
+# thread alone. Pooling does one comparison or addition per cell and is bound by memory
+# traffic, so a second thread saves little: at most ~0.4 ms per call at LeNet-5's sizes
+# (batch 64; 0.3-1 M cells), while on a busy machine each parallel launch can wait 5-30 ms,
+# a scheduler time slice, for a worker to be scheduled (measured: 24 ms median for a 0.3 ms
+# kernel at load 10 on 2 cores). Hence a higher bar than the convolution kernels' 2**16.
+PARALLEL_MIN_WORK = 2**20
+
+
+def _launch(kernel, work, *args):
+    """Call a compiled kernel, on one thread when ``work`` steps would not pay for more.
+
+    (One compilation, its thread count set per call: a second, serial compilation of the
+    same function would share its on-disk cache entry, numba issue #6845.)
+    """
+    threads = numba.get_num_threads()
+    if work >= PARALLEL_MIN_WORK or threads == 1:
+        return kernel(*args)
+    numba.set_num_threads(1)
+    try:
+        return kernel(*args)
+    finally:
+        numba.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------- max pooling
@@ -168,7 +194,8 @@ def max_pool2d_forward(x, kernel_hw, stride_hw, padding, out_hw):
     planes = np.ascontiguousarray(x).reshape(N * C, H, W)  # (N, C, H, W) -> (N*C, H, W)
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N * C, OH, OW), dtype=np.int64)
-    _max_pool_planes_fast(planes, out, argmax, KH, KW, SH, SW, top, left)
+    _launch(_max_pool_planes_fast, out.size * KH * KW, planes, out, argmax, KH, KW, SH, SW,
+            top, left)
     return out.reshape(N, C, OH, OW), argmax.reshape(N, C, OH, OW)
 
 
@@ -177,8 +204,9 @@ def max_pool2d_backward(grad_out, argmax, in_hw):
     N, C, OH, OW = grad_out.shape
     H, W = in_hw
     grad_x = np.empty((N * C, H * W), dtype=grad_out.dtype)
-    _max_unpool_planes_fast(np.ascontiguousarray(grad_out).reshape(N * C, OH * OW),
-                            np.ascontiguousarray(argmax).reshape(N * C, OH * OW), grad_x)
+    _launch(_max_unpool_planes_fast, grad_x.size + grad_out.size,
+            np.ascontiguousarray(grad_out).reshape(N * C, OH * OW),
+            np.ascontiguousarray(argmax).reshape(N * C, OH * OW), grad_x)
     return grad_x.reshape(N, C, H, W)  # (N*C, H*W) -> (N, C, H, W)
 
 
@@ -315,8 +343,8 @@ def avg_pool2d_forward(x, kernel_hw, stride_hw, padding, out_hw, count_include_p
                                                                     padding, out_hw)
     planes = np.ascontiguousarray(x).reshape(N * C, H, W)  # (N, C, H, W) -> (N*C, H, W)
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
-    _avg_pool_planes_fast(planes, out, KH, KW, SH, SW, top, bottom, left, right,
-                          bool(count_include_pad))
+    _launch(_avg_pool_planes_fast, out.size * KH * KW, planes, out, KH, KW, SH, SW, top,
+            bottom, left, right, bool(count_include_pad))
     return out.reshape(N, C, OH, OW)
 
 
@@ -326,8 +354,9 @@ def avg_pool2d_backward(grad_out, in_hw, kernel_hw, stride_hw, padding, count_in
     (H, W), (KH, KW), (SH, SW), ((top, bottom), (left, right)) = (in_hw, kernel_hw, stride_hw,
                                                                   padding)
     grad_x = np.empty((N * C, H, W), dtype=grad_out.dtype)
-    _avg_unpool_planes_fast(np.ascontiguousarray(grad_out).reshape(N * C, OH, OW), grad_x,
-                            KH, KW, SH, SW, top, bottom, left, right, bool(count_include_pad))
+    _launch(_avg_unpool_planes_fast, grad_out.size * KH * KW + grad_x.size,
+            np.ascontiguousarray(grad_out).reshape(N * C, OH, OW), grad_x, KH, KW, SH, SW, top,
+            bottom, left, right, bool(count_include_pad))
     return grad_x.reshape(N, C, H, W)  # (N*C, H, W) -> (N, C, H, W)
 
 

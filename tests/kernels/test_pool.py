@@ -126,6 +126,29 @@ def test_fast_kernels_equal_reference_small(shape, kernel, stride, padding, ceil
             K.avg_pool2d_backward_reference(g, shape[2:], *geo[:3], include), rtol=1e-12)
 
 
+@pytest.mark.parametrize("min_work", [0, 2**62], ids=["all threads", "one thread"])
+@pytest.mark.parametrize("shape, kernel, stride, padding, ceil_mode", SMALL_CASES[:2])
+def test_all_threads_and_one_thread_equal_reference(shape, kernel, stride, padding, ceil_mode,
+                                                    min_work, monkeypatch):
+    # The work decides how many threads a kernel gets: force each way in turn (small inputs
+    # would otherwise never run the parallel loops).
+    monkeypatch.setattr(K, "PARALLEL_MIN_WORK", min_work)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3,) + shape[1:])
+    geo = geometry(x.shape, kernel, stride, padding, ceil_mode)
+    out, argmax = K.max_pool2d_forward(x, *geo)
+    out_ref, argmax_ref = K.max_pool2d_forward_reference(x, *geo)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    g = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(K.max_pool2d_backward(g, argmax, shape[2:]),
+                                  K.max_pool2d_backward_reference(g, argmax_ref, shape[2:]))
+    np.testing.assert_allclose(K.avg_pool2d_forward(x, *geo, True),
+                               K.avg_pool2d_forward_reference(x, *geo, True), rtol=1e-12)
+    np.testing.assert_allclose(K.avg_pool2d_backward(g, shape[2:], *geo[:3], False),
+                               K.avg_pool2d_backward_reference(g, shape[2:], *geo[:3], False),
+                               rtol=1e-12)
+
+
 @pytest.mark.nojit
 @pytest.mark.parametrize("forward", [K.max_pool2d_forward, K.max_pool2d_forward_reference])
 def test_max_pool_ties_pick_first_in_scan_order(forward):
