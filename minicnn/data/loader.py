@@ -21,24 +21,18 @@ prepares each batch on demand in the calling thread (easiest to debug). This is 
 """
 
 import math
-import numbers
 import queue
 import threading
 
 import numpy as np
 
+from .._checks import check_positive_int
 from ..rng import get_rng
 from .dataset import get_batch, get_sample
 
 __all__ = ["DataLoader"]
 
 _POLL_SECONDS = 0.05
-
-
-def _positive_int(value, name, minimum=1):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
 
 
 class DataLoader:
@@ -77,10 +71,10 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, seed=None,
                  generator=None, prefetch=2, collate_fn=None):
         self.dataset = dataset
-        self.batch_size = _positive_int(batch_size, "batch_size")
+        self.batch_size = check_positive_int(batch_size, "batch_size")
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self.prefetch = _positive_int(prefetch, "prefetch", minimum=0)
+        self.prefetch = check_positive_int(prefetch, "prefetch", minimum=0)
         if seed is not None and generator is not None:
             raise ValueError("give DataLoader a seed or a generator, not both")
         if generator is not None and not isinstance(generator, np.random.Generator):

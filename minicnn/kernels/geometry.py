@@ -19,19 +19,21 @@ e.g. n=224, k=7, s=2 -> out 112, padding (2, 3). For stride 1 this equals PyTorc
 
 import math
 
+from .._checks import is_int
+
 __all__ = ["pair", "output_size", "same_padding", "resolve_padding", "conv_output_size"]
 
 
 def pair(value, name):
-    """An int or a pair of ints as an ``(h, w)`` tuple of positive ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    """An int or a pair of ints (Python or NumPy) as an ``(h, w)`` tuple of positive ints."""
+    if is_int(value):
         value = (value, value)
     if (not isinstance(value, (tuple, list)) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            or not all(is_int(v) for v in value)):
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
     if min(value) < 1:
         raise ValueError(f"{name} must be positive, got {value!r}")
-    return tuple(value)
+    return int(value[0]), int(value[1])
 
 
 def output_size(n, kernel, stride=1, pad_before=0, pad_after=0, dilation=1, ceil_mode=False):
@@ -68,11 +70,11 @@ def resolve_padding(padding, in_hw, kernel_hw, stride_hw=(1, 1), dilation_hw=(1,
                          for n, k, s, d in zip(in_hw, kernel_hw, stride_hw, dilation_hw))
         raise ValueError(f"padding must be an int, a pair, a pair of pairs, 'valid' or 'same'; "
                          f"got the string {padding!r}")
-    if isinstance(padding, int) and not isinstance(padding, bool):
+    if is_int(padding):
         padding = (padding, padding)
     try:
-        pads = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
-        ok = len(pads) == 2 and all(len(p) == 2 and all(isinstance(v, int) for v in p)
+        pads = tuple((p, p) if is_int(p) else tuple(p) for p in padding)
+        ok = len(pads) == 2 and all(len(p) == 2 and all(is_int(v) for v in p)
                                     for p in pads)
     except TypeError:
         ok = False
@@ -81,7 +83,7 @@ def resolve_padding(padding, in_hw, kernel_hw, stride_hw=(1, 1), dilation_hw=(1,
                         f"'valid' or 'same'; got {padding!r}")
     if min(min(p) for p in pads) < 0:
         raise ValueError(f"padding must be non-negative, got {padding!r}")
-    return pads
+    return tuple((int(before), int(after)) for before, after in pads)
 
 
 def conv_output_size(in_size, kernel_size, stride=1, padding=0, dilation=1, ceil_mode=False):

@@ -5,17 +5,12 @@ import math
 import numpy as np
 
 from .. import functional as F
+from .._checks import check_positive_int
 from ..kernels.geometry import pair, resolve_padding
 from . import init
 from .module import Module, Parameter
 
 __all__ = ["Conv2d"]
-
-
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"Conv2d: {name} must be a positive int, got {value!r}")
-    return value
 
 
 class Conv2d(Module):
@@ -49,9 +44,10 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True):
         super().__init__()
-        self.in_channels = _positive_int(in_channels, "in_channels")
-        self.out_channels = _positive_int(out_channels, "out_channels")
-        self.groups = _positive_int(groups, "groups")
+        self.in_channels = in_channels = check_positive_int(in_channels, "Conv2d: in_channels")
+        self.out_channels = out_channels = check_positive_int(out_channels,
+                                                              "Conv2d: out_channels")
+        self.groups = groups = check_positive_int(groups, "Conv2d: groups")
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide both in_channels="
                              f"{in_channels} and out_channels={out_channels}")

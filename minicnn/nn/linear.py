@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from .. import functional as F
+from .._checks import check_positive_int
 from . import init
 from .module import Module, Parameter
 
@@ -33,9 +34,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
+        in_features = check_positive_int(in_features, "Linear: in_features")
+        out_features = check_positive_int(out_features, "Linear: out_features")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=np.float32))
         if bias:

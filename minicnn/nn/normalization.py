@@ -15,6 +15,7 @@ unless ``track_running_stats=False`` (then batch statistics are always used).
 import numpy as np
 
 from .. import functional as F
+from .._checks import check_positive_int
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LocalResponseNorm"]
@@ -30,10 +31,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, *, bias=True):
         super().__init__()
-        if isinstance(num_features, bool) or not isinstance(num_features, int) \
-                or num_features < 1:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, "
-                             f"got {num_features!r}")
+        num_features = check_positive_int(num_features, f"{type(self).__name__}: num_features")
         if momentum is not None and not 0 <= momentum <= 1:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got "
                              f"{momentum!r}")
@@ -136,8 +134,7 @@ class LocalResponseNorm(Module):
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"LocalResponseNorm: size must be a positive int, got {size!r}")
+        size = check_positive_int(size, "LocalResponseNorm: size")
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x):

@@ -59,6 +59,7 @@ import numbers
 
 import numpy as np
 
+from .._checks import check_positive_int
 from ..autograd import Function, Tensor
 from ..kernels import norm as kernels
 
@@ -229,6 +230,5 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
     if x.ndim < 3:
         raise ValueError(f"local_response_norm: input must have at least 3 dimensions "
                          f"(N, C, H, W), got shape {x.shape}")
-    if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
-        raise ValueError(f"local_response_norm: size must be a positive int, got {size!r}")
-    return LocalResponseNorm.apply(x, size=int(size), alpha=alpha, beta=beta, k=k)
+    size = check_positive_int(size, "local_response_norm: size")
+    return LocalResponseNorm.apply(x, size=size, alpha=alpha, beta=beta, k=k)

@@ -41,6 +41,7 @@ matrices ``P`` (see ``minicnn/kernels/pool.py``).
 
 import numpy as np
 
+from .._checks import is_int
 from ..autograd import Function
 from ..kernels import pool as kernels
 from ..kernels.geometry import output_size, pair, resolve_padding
@@ -185,11 +186,10 @@ def _adaptive_output_size(output_size, in_hw):
     """``output_size`` (int, or pair whose None entries keep the input size) as ``(OH, OW)``."""
     sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) \
         else tuple(output_size)
-    if len(sizes) != 2 or not all(s is None or (isinstance(s, int) and not isinstance(s, bool))
-                                  for s in sizes):
+    if len(sizes) != 2 or not all(s is None or is_int(s) for s in sizes):
         raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints "
                         f"(or None), got {output_size!r}")
-    out_hw = tuple(n if s is None else s for s, n in zip(sizes, in_hw))
+    out_hw = tuple(n if s is None else int(s) for s, n in zip(sizes, in_hw))
     if min(out_hw) < 1:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got "
                          f"{output_size!r}")

@@ -20,6 +20,7 @@ interfering the two agree (the tests check it).
 import bisect
 import math
 
+from .._checks import check_positive_int
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR"]
@@ -104,9 +105,8 @@ class StepLR(LRScheduler):
     _settings = ("step_size", "gamma")
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size = check_positive_int(step_size, "StepLR: step_size")
+        self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def _next_lr(self, group_lr, base_lr):
@@ -170,9 +170,8 @@ class CosineAnnealingLR(LRScheduler):
     _settings = ("T_max", "eta_min")
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max = check_positive_int(T_max, "CosineAnnealingLR: T_max")
+        self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)
 
     def _next_lr(self, group_lr, base_lr):

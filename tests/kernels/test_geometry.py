@@ -3,6 +3,7 @@
 import doctest
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -93,6 +94,19 @@ def test_pair():
         pair(True, "stride")
     with pytest.raises(ValueError, match=r"dilation must be positive, got \(0, 1\)"):
         pair((0, 1), "dilation")
+
+
+def test_numpy_integers_are_accepted_and_stored_as_plain_ints():
+    kernel = pair(np.int64(3), "kernel_size")
+    assert kernel == (3, 3) and all(type(v) is int for v in kernel)
+    assert pair((np.int32(1), 7), "stride") == (1, 7)
+    pads = resolve_padding(np.int64(2), (8, 8), (3, 3))
+    assert pads == ((2, 2), (2, 2)) and all(type(v) is int for p in pads for v in p)
+    assert resolve_padding(((np.int64(0), 1), (2, np.uint8(0))), (8, 8), (3, 3)) == \
+        ((0, 1), (2, 0))
+    assert conv_output_size(np.int64(32), np.int64(5)) == (28, 28)
+    with pytest.raises(TypeError, match="padding must be"):
+        resolve_padding(((True, 1), (0, 0)), (8, 8), (3, 3))
 
 
 def test_conv_output_size_is_exported_and_documented():

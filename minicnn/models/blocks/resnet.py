@@ -39,6 +39,7 @@ Shapes (``s`` = stride): ``(N, inplanes, H, W) -> (N, planes * expansion, ceil(H
 
 from ... import functional as F
 from ... import nn
+from ..._checks import check_positive_int
 
 __all__ = ["conv3x3", "conv1x1", "BasicBlock", "Bottleneck", "ZeroPadShortcut"]
 
@@ -172,11 +173,9 @@ class ZeroPadShortcut(nn.Module):
 
     def __init__(self, in_channels, out_channels, stride=2):
         super().__init__()
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels),
-                            ("stride", stride)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"ZeroPadShortcut: {name} must be a positive int, got "
-                                 f"{value!r}")
+        in_channels = check_positive_int(in_channels, "ZeroPadShortcut: in_channels")
+        out_channels = check_positive_int(out_channels, "ZeroPadShortcut: out_channels")
+        stride = check_positive_int(stride, "ZeroPadShortcut: stride")
         if out_channels < in_channels:
             raise ValueError(f"ZeroPadShortcut: out_channels={out_channels} < in_channels="
                              f"{in_channels}; zero padding can only add channels")
