@@ -22,5 +22,11 @@ def test_dropout_train_and_eval():
 
 
 def test_dropout_validates_p():
-    with pytest.raises(ValueError, match="p must be a probability in \\[0, 1\\], got 1.5"):
+    with pytest.raises(ValueError, match="p must be a probability in \\[0, 1\\), got 1.5"):
         nn.Dropout(1.5)
+    # the layer and F.dropout agree: p = 1 (zero everything, scale by 1 / 0) is refused by both
+    for p in (1, 1.0):
+        with pytest.raises(ValueError, match=f"Dropout: p must be a probability in \\[0, 1\\), "
+                                             f"got {p!r}"):
+            nn.Dropout(p)
+    assert nn.Dropout(np.float32(0.5)).p == 0.5
