@@ -32,6 +32,7 @@ Input rows and columns that no window covers (when the stride does not divide
 
 import numpy as np
 
+from .._checks import check_positive_int
 from ..autograd import Function
 from ..kernels import conv as kernels
 from ..kernels.geometry import output_size, pair, resolve_padding
@@ -98,8 +99,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if t is not None and t.dtype != x.dtype:
             raise TypeError(f"conv2d: {name} has dtype {t.dtype} but x has dtype {x.dtype}; "
                             "convert one of them (e.g. model.double() or x.astype)")
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    groups = check_positive_int(groups, "conv2d: groups")
     (_, c_in, h, w), (c_out, c_per_group, kh, kw) = x.shape, weight.shape
     if c_out % groups:
         raise ValueError(f"conv2d: groups={groups} must divide the output channels "

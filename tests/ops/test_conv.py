@@ -87,6 +87,12 @@ def test_float32_stays_float32_with_gradients():
     assert x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32
 
 
+def test_numpy_integer_settings():
+    x, w = minicnn.tensor(np.ones((1, 4, 6, 6))), minicnn.tensor(np.ones((4, 2, 3, 3)))
+    out = F.conv2d(x, w, stride=np.int64(2), padding=np.int64(1), groups=np.int64(2))
+    np.testing.assert_array_equal(out.data, F.conv2d(x, w, stride=2, padding=1, groups=2).data)
+
+
 def test_non_contiguous_inputs():
     rng = np.random.default_rng(0)
     x_data, w = rng.standard_normal((2, 3, 6, 5)), minicnn.tensor(rng.standard_normal((4, 3, 3, 2)))
