@@ -19,7 +19,9 @@ Gradients (g is the upstream gradient dL/dout):
     out = where(c,a,b) da = g * c                   db = g * (1 - c)
     out = clip(a,lo,hi) da = g * [lo <= a <= hi]
 
-Python scalars are "weak": ``x * 2.0`` keeps a float32 tensor float32.
+Scalars are "weak" (PyTorch's rule): ``x * 2.0``, ``x * np.float64(2)`` and
+``x * np.array(2.0)`` (a 0-d array) all keep a float32 tensor float32. An integer tensor
+combined with a Python float gives float32, PyTorch's default dtype (not NumPy's float64).
 """
 
 import numbers
@@ -44,13 +46,23 @@ def unbroadcast(grad, shape):
 
 
 def _operands(a, b, op):
-    """Turn Python/NumPy scalars into arrays of the tensor operand's dtype (no upcasting),
-    and check that the two shapes broadcast (naming both, rather than numpy's error)."""
+    """Turn scalars (Python, NumPy, 0-d arrays) into arrays of the tensor operand's dtype
+    (no upcasting), and check that the two shapes broadcast (naming both, rather than
+    numpy's error)."""
     def coerce(x, like):
-        if isinstance(x, (numbers.Number, np.generic)) and isinstance(like, Tensor):
-            dtype = like.dtype if np.issubdtype(like.dtype, np.floating) else None
-            return np.asarray(x, dtype=dtype)
-        return x
+        if isinstance(x, Tensor):
+            if isinstance(like, float) and not np.issubdtype(x.dtype, np.floating):
+                # an integer tensor beside a Python float computes in the default float32
+                # (it carries no gradient, so its array stands in for it)
+                return x.data.astype(np.float32)
+            return x
+        scalar = isinstance(x, (numbers.Number, np.generic)) or \
+            (isinstance(x, np.ndarray) and x.ndim == 0)
+        if not scalar or not isinstance(like, Tensor):
+            return x
+        if np.issubdtype(like.dtype, np.floating):
+            return np.asarray(x, dtype=like.dtype)
+        return np.asarray(x, dtype=np.float32 if isinstance(x, float) else None)
     a, b = coerce(a, b), coerce(b, a)
     _check_broadcast(op, np.shape(a), np.shape(b))
     return a, b

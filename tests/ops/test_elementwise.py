@@ -276,10 +276,10 @@ def test_float32_in_float32_out_and_float32_gradients(name, rng):
         assert y.grad.dtype == np.float32
 
 
-SCALARS = [2, 2.0, np.float64(2.0), np.float32(2.0), np.int64(2)]
+SCALARS = [2, 2.0, np.float64(2.0), np.float32(2.0), np.int64(2), np.array(2.0), np.array(2)]
 
 
-@pytest.mark.parametrize("scalar", SCALARS, ids=lambda s: type(s).__name__)
+@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
 @pytest.mark.parametrize("op", [
     lambda x, s: x + s, lambda x, s: s + x, lambda x, s: x - s, lambda x, s: s - x,
     lambda x, s: x * s, lambda x, s: s * x, lambda x, s: x / s, lambda x, s: s / x,
@@ -293,6 +293,18 @@ def test_scalars_do_not_upcast_float32(op, scalar):
     assert isinstance(out, minicnn.Tensor) and out.dtype == np.float32
     out.backward(np.ones(2, dtype=np.float32))
     assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("op", [
+    lambda t, s: t + s, lambda t, s: s + t, lambda t, s: t - s, lambda t, s: s - t,
+    lambda t, s: t * s, lambda t, s: s * t,
+])
+def test_integer_tensor_and_python_float_give_the_default_float32(op):
+    t = minicnn.tensor(np.array([1, 2, 3]))
+    out = op(t, 0.5)
+    assert out.dtype == np.float32  # PyTorch's default dtype, not NumPy's float64
+    np.testing.assert_array_equal(out.data, op(t.data, 0.5).astype(np.float32))
+    assert op(t, 2).dtype == np.int64  # an int scalar keeps an integer tensor integral
 
 
 @pytest.mark.parametrize("op, reference", [
