@@ -5,7 +5,7 @@ live there, one op family per file.
 """
 
 from .kernels.geometry import conv_output_size
-from .ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .ops.activation import leaky_relu, log_softmax, relu, relu6, sigmoid, softmax, tanh
 from .ops.conv import conv2d
 from .ops.dropout import dropout
 from .ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
@@ -16,7 +16,7 @@ from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .ops.reduce import max, mean, sum
 from .ops.shape import cat, flatten, pad, permute, reshape, stack, transpose
 
-__all__ = ["conv_output_size", "conv2d", "relu", "leaky_relu", "sigmoid", "tanh", "softmax",
+__all__ = ["conv_output_size", "conv2d", "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax",
            "log_softmax", "abs", "clip", "exp", "log", "maximum", "minimum", "sqrt", "where",
            "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",
            "reshape", "stack", "transpose",

@@ -31,6 +31,9 @@ def cases(rng):
     yield "clip", lambda x: F.clip(x, -0.5, 0.5), [minicnn.tensor(inside_and_outside,
                                                                   requires_grad=True)]
     yield "relu", F.relu, [away_from_zero(rng, 3, 4)]
+    # below, inside and above (0, 6), at least 0.5 from both kinks
+    bands = rng.choice([-2.0, 3.0, 8.0], size=(3, 4)) + rng.uniform(-1.5, 1.5, size=(3, 4))
+    yield "relu6", F.relu6, [minicnn.tensor(bands, requires_grad=True)]
     yield "leaky_relu", lambda x: F.leaky_relu(x, 0.1), [away_from_zero(rng, 3, 4)]
     yield "sigmoid", F.sigmoid, [rand(rng, 3, 4, low=-4, high=4)]
     yield "tanh", F.tanh, [rand(rng, 3, 4, low=-2, high=2)]

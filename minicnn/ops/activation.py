@@ -1,6 +1,7 @@
 """Activation functions: forward and backward of each, side by side.
 
     relu(x)        = max(x, 0)                     dx = g * [x > 0]        (0 at x = 0)
+    relu6(x)       = min(max(x, 0), 6)             dx = g * [0 < x < 6]    (0 at 0 and 6)
     leaky_relu(x)  = x if x > 0 else s * x         dx = g * (1 if x > 0 else s)
     sigmoid(x)     = 1 / (1 + e^-x)                dx = g * y * (1 - y)
     tanh(x)                                        dx = g * (1 - y^2)
@@ -19,7 +20,7 @@ import numpy as np
 from ..autograd import Function
 from .reduce import normalize_axis
 
-__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+__all__ = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
 
 
 class ReLU(Function):
@@ -37,6 +38,34 @@ class ReLU(Function):
 def relu(x):
     """Rectified linear unit, ``max(x, 0)``."""
     return ReLU.apply(x)
+
+
+class ReLU6(Function):
+    @staticmethod
+    def forward(ctx, x):
+        # PyTorch's gradient: 0 at both kinks (strict inequalities), unlike clip's 1
+        ctx.save_for_backward((x > 0) & (x < 6))
+        return np.clip(x, 0, 6).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (inside,) = ctx.saved_tensors
+        return grad * inside
+
+
+def relu6(x):
+    """``min(max(x, 0), 6)``: ReLU capped at 6 (MobileNet's activation).
+
+    Parameters
+    ----------
+    x : Tensor, any shape, floating point
+
+    Returns
+    -------
+    Tensor, the shape and dtype of ``x``. The gradient is 1 strictly inside (0, 6), else 0
+    (at exactly 0 and 6 too, as in PyTorch).
+    """
+    return ReLU6.apply(x)
 
 
 class LeakyReLU(Function):

@@ -33,6 +33,14 @@ def test_relu_by_hand():
     np.testing.assert_array_equal(x.grad, [0.0, 0.0, 7.0])  # 0 at the kink, as PyTorch
 
 
+def test_relu6_by_hand_with_pytorchs_zero_gradient_at_both_kinks():
+    x = leaf([-2.0, 0.0, 0.5, 6.0, 7.0])
+    y = F.relu6(x)
+    np.testing.assert_array_equal(y.data, [0.0, 0.0, 0.5, 6.0, 6.0])
+    y.backward(np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 3.0, 0.0, 0.0])
+
+
 def test_leaky_relu_default_slope_by_hand():
     x = leaf([-2.0, 3.0])
     y = F.leaky_relu(x)
@@ -79,6 +87,15 @@ def test_pointwise_forward_and_gradcheck(name, shape, data):
     x = leaf(data.draw(distinct_arrays(shape, -3.0, 3.0)))  # distinct: none at 0
     np.testing.assert_allclose(op(x).data, reference(x.data), rtol=1e-14, atol=1e-16)
     assert minicnn.gradcheck(op, [x])
+
+
+@given(shape=shapes(min_dims=0), data=st.data())
+def test_relu6_forward_and_gradcheck_on_all_three_pieces(shape, data):
+    v = data.draw(distinct_arrays(shape, -3.0, 3.0))  # none within 1e-3 of 0
+    # (0, 1.5] -> (0, 3], (1.5, 3] -> (9, 12]: below, inside and above, none near 0 or 6
+    x = leaf(2 * v + 6 * (v > 1.5))
+    np.testing.assert_array_equal(F.relu6(x).data, np.minimum(np.maximum(x.data, 0), 6))
+    assert minicnn.gradcheck(F.relu6, [x])
 
 
 @given(shape=shapes(), slope=st.floats(0.0, 0.5), data=st.data())
@@ -149,7 +166,7 @@ def test_sigmoid_is_stable_at_plus_minus_1e4(dtype):
 # ----------------------------------------------------------------------------- dtype
 
 
-@pytest.mark.parametrize("op", [F.relu, F.leaky_relu, F.sigmoid, F.tanh, F.softmax,
+@pytest.mark.parametrize("op", [F.relu, F.relu6, F.leaky_relu, F.sigmoid, F.tanh, F.softmax,
                                 F.log_softmax, lambda x: F.leaky_relu(x, np.float64(0.3))])
 def test_float32_in_float32_out_and_float32_gradients(op, rng):
     x = leaf(rng.standard_normal((3, 4)), dtype=np.float32)
@@ -172,7 +189,9 @@ def test_against_pytorch(rng):
     torch = pytest.importorskip("torch")
     values = rng.standard_normal((3, 5)) * 4
     upstream = rng.standard_normal((3, 5))
-    for ours, theirs in [(F.relu, torch.relu), (F.sigmoid, torch.sigmoid),
+    values[0, :2] = [0.0, 6.0]  # relu6's kinks: PyTorch's gradient there is 0
+    for ours, theirs in [(F.relu, torch.relu), (F.relu6, torch.nn.functional.relu6),
+                         (F.sigmoid, torch.sigmoid),
                          (F.tanh, torch.tanh),
                          (lambda t: F.leaky_relu(t, 0.1),
                           lambda t: torch.nn.functional.leaky_relu(t, 0.1)),
