@@ -6,17 +6,18 @@ the layers, one family per file, mirroring ``minicnn.ops``.
 """
 
 from . import init
-from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from .activation import LeakyReLU, ReLU, ReLU6, Sigmoid, Tanh
 from .conv import Conv2d
 from .dropout import Dropout
 from .linear import Linear
-from .loss import CrossEntropyLoss
+from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential, StateDictError
 from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .shape import Flatten
+from .shape import Flatten, Identity
 
 __all__ = ["init", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
            "StateDictError", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
-           "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "LeakyReLU", "Sigmoid",
-           "Tanh", "Dropout", "Flatten", "CrossEntropyLoss"]
+           "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",
+           "Sigmoid", "Tanh", "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss",
+           "MSELoss"]

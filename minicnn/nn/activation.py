@@ -8,7 +8,7 @@ input, so overwriting it would corrupt the backward pass.
 from .. import functional as F
 from .module import Module
 
-__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh"]
+__all__ = ["ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh"]
 
 
 class ReLU(Module):
@@ -20,6 +20,21 @@ class ReLU(Module):
 
     def forward(self, x):
         return F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU6(Module):
+    """``min(max(x, 0), 6)``, element-wise (MobileNet's activation). Any shape in, the same
+    shape out; the gradient is 0 at exactly 0 and 6, as in PyTorch (``F.relu6``)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x):
+        return F.relu6(x)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""

@@ -1,8 +1,21 @@
-"""Layers that only reshape: ``Flatten``."""
+"""Layers that only pass data on, reshaped or not: ``Flatten`` and ``Identity``."""
 
 from .module import Module
 
-__all__ = ["Flatten"]
+__all__ = ["Flatten", "Identity"]
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder, e.g. to drop a model's head).
+
+    Any arguments are accepted and ignored, as in PyTorch.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
 
 
 class Flatten(Module):

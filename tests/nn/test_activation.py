@@ -12,7 +12,7 @@ X = minicnn.tensor(np.array([[-2.0, -0.5, 0.5, 3.0]], dtype=np.float32))
 
 
 @pytest.mark.parametrize("module, fn", [
-    (nn.ReLU(), F.relu), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh),
+    (nn.ReLU(), F.relu), (nn.ReLU6(), F.relu6), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh),
     (nn.LeakyReLU(0.2), lambda x: F.leaky_relu(x, 0.2)),
 ])
 def test_activation_equals_functional(module, fn):
@@ -22,13 +22,21 @@ def test_activation_equals_functional(module, fn):
 
 
 def test_reprs_match_torch():
-    modules = ["ReLU()", "ReLU(inplace=True)", "LeakyReLU(negative_slope=0.2)", "Sigmoid()",
-               "Tanh()", "Dropout(p=0.3, inplace=False)", "Flatten(start_dim=1, end_dim=-1)"]
+    modules = ["ReLU()", "ReLU(inplace=True)", "ReLU6()", "ReLU6(inplace=True)",
+               "LeakyReLU(negative_slope=0.2)", "Sigmoid()", "Tanh()",
+               "Dropout(p=0.3, inplace=False)", "Flatten(start_dim=1, end_dim=-1)", "Identity()",
+               "MSELoss()", "NLLLoss()"]
     for text in modules:
         assert repr(eval("nn." + text)) == text
     torch = pytest.importorskip("torch")
     for text in modules:
         assert repr(eval("torch.nn." + text)) == text
+
+
+def test_relu6_matches_torch_at_and_between_its_kinks():
+    torch = pytest.importorskip("torch")
+    x = np.array([[-1.0, 0.0, 0.5, 3.0], [5.9, 6.0, 6.5, 9.0]])
+    assert_same_as_torch(torch, nn.ReLU6(), torch.nn.ReLU6(), x)
 
 
 def test_leaky_relu_matches_torch():

@@ -1,4 +1,4 @@
-"""CrossEntropyLoss: equals F.cross_entropy and torch.nn.CrossEntropyLoss."""
+"""CrossEntropyLoss, NLLLoss and MSELoss: equal their functions and torch.nn's modules."""
 
 import numpy as np
 import pytest
@@ -41,3 +41,29 @@ def test_validation_and_repr():
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
     assert repr(nn.CrossEntropyLoss(label_smoothing=0.1)) == \
         "CrossEntropyLoss(label_smoothing=0.1)"
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_and_mse_losses_equal_functional_and_torch(reduction):
+    log_probs = F.log_softmax(minicnn.tensor(LOGITS), axis=1)
+    np.testing.assert_array_equal(nn.NLLLoss(reduction=reduction)(log_probs, TARGET).data,
+                                  F.nll_loss(log_probs, TARGET, reduction=reduction).data)
+    prediction = minicnn.tensor(LOGITS)
+    goal = np.arange(LOGITS.size, dtype=np.float64).reshape(LOGITS.shape) / 10
+    np.testing.assert_array_equal(nn.MSELoss(reduction=reduction)(prediction, goal).data,
+                                  F.mse_loss(prediction, goal, reduction=reduction).data)
+    torch = pytest.importorskip("torch")
+    assert_same_as_torch(torch, nn.NLLLoss(reduction=reduction),
+                         torch.nn.NLLLoss(reduction=reduction), log_probs.data, target=TARGET)
+    assert_same_as_torch(torch, nn.MSELoss(reduction=reduction),
+                         torch.nn.MSELoss(reduction=reduction), LOGITS, target=goal)
+
+
+@pytest.mark.parametrize("make", [nn.NLLLoss, nn.MSELoss])
+def test_nll_and_mse_loss_validation(make):
+    with pytest.raises(ValueError, match=f"{make.__name__}: reduction must be 'mean', 'sum' or "
+                                         f"'none', got 'avg'"):
+        make(reduction="avg")
+    with pytest.raises(TypeError):
+        make(None)  # PyTorch's positional weight / size_average is not silently misread
+    assert repr(make(reduction="sum")) == f"{make.__name__}(reduction='sum')"

@@ -1,4 +1,4 @@
-"""Flatten."""
+"""Flatten and Identity."""
 
 import numpy as np
 
@@ -16,3 +16,10 @@ def test_flatten_keeps_the_batch_axis():
     assert nn.Flatten(1, 2)(x).shape == (2, 12, 5)
     out.backward(np.arange(120.0).reshape(2, 60))
     np.testing.assert_array_equal(x.grad, np.arange(120.0).reshape(2, 3, 4, 5))
+
+
+def test_identity_returns_its_input_and_ignores_arguments():
+    x = minicnn.tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    identity = nn.Identity(54, unused_argument=0.1)
+    assert identity(x) is x
+    assert list(identity.parameters()) == [] and repr(identity) == "Identity()"
