@@ -50,14 +50,15 @@ def _kink_distances(block, x):
 # --------------------------------------------------------------------------- ReLU6
 
 
-def test_relu6_golden_forward_and_backward():
-    x = minicnn.tensor(np.array([-3.0, -0.5, 0.25, 2.0, 5.5, 6.5, 100.0], dtype=np.float32),
+def test_relu6_is_nn_relu6_with_pytorchs_gradient_at_the_kinks():
+    assert ReLU6 is nn.ReLU6
+    x = minicnn.tensor(np.array([-3.0, 0.0, 0.25, 2.0, 5.5, 6.0, 100.0], dtype=np.float32),
                        requires_grad=True)
     out = ReLU6()(x)
     np.testing.assert_array_equal(out.data, [0.0, 0.0, 0.25, 2.0, 5.5, 6.0, 6.0])
     assert out.dtype == np.float32
     out.backward(np.arange(1, 8, dtype=np.float32))
-    np.testing.assert_array_equal(x.grad, [0, 0, 3, 4, 5, 0, 0])
+    np.testing.assert_array_equal(x.grad, [0, 0, 3, 4, 5, 0, 0])  # 0 at exactly 0 and 6
     assert x.grad.dtype == np.float32
     assert repr(ReLU6(inplace=True)) == "ReLU6(inplace=True)" and repr(ReLU6()) == "ReLU6()"
 
@@ -72,8 +73,13 @@ def test_relu6_gradcheck(rng):
 def test_relu6_matches_torch(rng):
     torch = pytest.importorskip("torch")
     x = rng.uniform(-3, 9, (4, 5)).astype(np.float32)
-    np.testing.assert_array_equal(ReLU6()(minicnn.tensor(x)).data,
-                                  torch.nn.ReLU6()(torch.from_numpy(x)).numpy())
+    x[0, :2] = [0.0, 6.0]
+    ours, theirs = minicnn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, expected = ReLU6()(ours), torch.nn.ReLU6()(theirs)
+    np.testing.assert_array_equal(out.data, expected.detach().numpy())
+    out.backward(np.ones_like(x))
+    expected.sum().backward()
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
 
 
 # --------------------------------------------------------------------------- gradient checks

@@ -9,4 +9,5 @@ from .resnet import BasicBlock, Bottleneck, ZeroPadShortcut
 from .inception import (BasicConv2d, Inception, InceptionA, InceptionAux, InceptionAuxV1,
                         InceptionB, InceptionC, InceptionD, InceptionE)
 from .squeezenet import Fire
-from .mobilenet import DepthwiseSeparableConv, InvertedResidual, ReLU6
+from .mobilenet import DepthwiseSeparableConv, InvertedResidual
+from ...nn import ReLU6  # defined here before nn had it: still importable from here

@@ -23,7 +23,8 @@ connection:
     out = x + project(depthwise(expand(x)))       (stride 1 and inp == oup)
     out =     project(depthwise(expand(x)))       (otherwise)
 
-The activations are ReLU6, ``min(max(x, 0), 6)``, chosen for low-precision arithmetic.
+The activations are ReLU6 (``nn.ReLU6``), ``min(max(x, 0), 6)``, chosen for low-precision
+arithmetic; like PyTorch's, its gradient is 0 at exactly 0 and 6.
 Attribute names follow torchvision's ``InvertedResidual``: ``conv`` is a Sequential of
 ``[expand (conv_bn_act, 1x1),] depthwise (conv_bn_act, 3x3), Conv2d 1x1, BatchNorm2d``, so
 the keys are ``conv.0.0.weight`` (expand conv), ``conv.0.1.running_mean`` (its batch norm),
@@ -33,35 +34,13 @@ norm); with ``expand_ratio == 1`` there is no expansion and the depthwise is ``c
 Shapes (``s`` = stride): ``(N, C, H, W) -> (N, C', ceil(H/s), ceil(W/s))``.
 """
 
-from ... import functional as F
 from ... import nn
 
-__all__ = ["ReLU6", "conv_bn_act", "DepthwiseSeparableConv", "InvertedResidual"]
-
-
-class ReLU6(nn.Module):
-    """``min(max(x, 0), 6)``, element-wise (``F.clip``); any shape in, the same shape out.
-
-    The gradient is 1 inside ``[0, 6]`` and 0 outside. At exactly 0 or 6 (where the function
-    has a kink) it is 1, ``clip``'s convention; PyTorch's ``ReLU6`` gives 0 there. Only
-    inputs that hit those two values exactly differ.
-
-    ``inplace`` is accepted for PyTorch compatibility; minicnn computes out of place.
-    """
-
-    def __init__(self, inplace=False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, x):
-        return F.clip(x, 0.0, 6.0)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
+__all__ = ["conv_bn_act", "DepthwiseSeparableConv", "InvertedResidual"]
 
 
 def conv_bn_act(in_channels, out_channels, kernel_size=3, stride=1, groups=1,
-                norm_layer=nn.BatchNorm2d, activation=ReLU6):
+                norm_layer=nn.BatchNorm2d, activation=nn.ReLU6):
     """``Sequential(Conv2d (no bias), norm_layer, activation)``, padded to keep the size at
     stride 1 (torchvision's ``Conv2dNormActivation``: keys ``0.weight``, ``1.weight``,
     ``1.running_mean``, ...)."""
