@@ -28,6 +28,8 @@ def test_weight_shape_and_defaults():
      "Conv2d(32, 32, kernel_size=(3, 3), stride=(1, 1), dilation=(2, 2), groups=32)"),
     (dict(in_channels=4, out_channels=8, kernel_size=(1, 7), padding="same"),
      "Conv2d(4, 8, kernel_size=(1, 7), stride=(1, 1), padding=same)"),
+    (dict(in_channels=4, out_channels=8, kernel_size=3, padding="valid"),  # unquoted too
+     "Conv2d(4, 8, kernel_size=(3, 3), stride=(1, 1), padding=valid)"),
 ])
 def test_repr_is_pytorchs(kwargs, expected):
     assert repr(nn.Conv2d(**kwargs)) == expected
