@@ -109,7 +109,7 @@ def torch_step(forward, *arrays):
 
 
 # ----------------------------------------------------------------------------- workloads
-# Each workload: (family, name, GFLOP of forward + backward or None, minicnn step, torch step).
+# Each workload: (name, GFLOP of forward + backward or None, minicnn step, torch step or None).
 # The three conv GEMMs (forward, grad-input, grad-weight) each cost 2 * MACs FLOPs.
 
 
