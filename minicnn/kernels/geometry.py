@@ -26,13 +26,14 @@ __all__ = ["pair", "output_size", "same_padding", "resolve_padding", "conv_outpu
 
 def pair(value, name):
     """An int or a pair of ints (Python or NumPy) as an ``(h, w)`` tuple of positive ints."""
+    given = value  # what the messages show
     if is_int(value):
         value = (value, value)
     if (not isinstance(value, (tuple, list)) or len(value) != 2
             or not all(is_int(v) for v in value)):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+        raise TypeError(f"{name} must be an int or a pair of ints, got {given!r}")
     if min(value) < 1:
-        raise ValueError(f"{name} must be positive, got {value!r}")
+        raise ValueError(f"{name} must be positive, got {given!r}")
     return int(value[0]), int(value[1])
 
 

@@ -1,6 +1,7 @@
 """Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` (``F.*_pool2d``)."""
 
 from .. import functional as F
+from ..ops.pool import check_pool_settings
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
@@ -19,10 +20,13 @@ class MaxPool2d(Module):
     ceil_mode : bool
         Round the output size up (a last window may hang over the edge, but never starts
         in the right padding).
+
+    The settings are checked when the layer is built (like ``Conv2d``), not at its first call.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
         super().__init__()
+        check_pool_settings("MaxPool2d", kernel_size, stride, padding)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode
@@ -41,7 +45,7 @@ class AvgPool2d(Module):
     Parameters
     ----------
     kernel_size, stride, padding, ceil_mode
-        As ``MaxPool2d``.
+        As ``MaxPool2d`` (and checked when built, too).
     count_include_pad : bool
         Whether explicit zero padding counts in the divisor (PyTorch's default, True).
         ``False`` divides by the number of real cells: TensorFlow's 'same' average pooling.
@@ -50,6 +54,7 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True):
         super().__init__()
+        check_pool_settings("AvgPool2d", kernel_size, stride, padding)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.ceil_mode = padding, ceil_mode

@@ -59,18 +59,27 @@ def _check_input(name, x):
     return (1,) * (4 - x.ndim) + tuple(x.shape)
 
 
-def _pool_geometry(name, x, kernel_size, stride, padding, ceil_mode):
-    """Validate the settings: ``(kernel_hw, stride_hw, ((top, bottom), (left, right)), out_hw)``."""
-    in_hw = _check_input(name, x)[2:]
+def check_pool_settings(name, kernel_size, stride, padding):
+    """Validate pooling settings without an input (``nn.MaxPool2d`` checks them when built):
+    ``(kernel_hw, stride_hw)``; ``stride=None`` means ``kernel_size``. A padding string must
+    be known, explicit padding at most half the kernel on each side (PyTorch's rule)."""
     kernel_hw = pair(kernel_size, "kernel_size")
     stride_hw = kernel_hw if stride is None else pair(stride, "stride")
-    pads = resolve_padding(padding, in_hw, kernel_hw, stride_hw)
+    pads = resolve_padding(padding, (1, 1), kernel_hw, stride_hw)  # the form, not the sizes
     if not isinstance(padding, str):
         for axis_pads, k, axis in zip(pads, kernel_hw, ("height", "width")):
             if 2 * max(axis_pads) > k:
                 raise ValueError(f"{name}: padding={padding!r} is more than half the kernel "
                                  f"{axis} {k}; pooling padding must be at most kernel_size / 2 "
                                  f"on each side")
+    return kernel_hw, stride_hw
+
+
+def _pool_geometry(name, x, kernel_size, stride, padding, ceil_mode):
+    """Validate the settings: ``(kernel_hw, stride_hw, ((top, bottom), (left, right)), out_hw)``."""
+    in_hw = _check_input(name, x)[2:]
+    kernel_hw, stride_hw = check_pool_settings(name, kernel_size, stride, padding)
+    pads = resolve_padding(padding, in_hw, kernel_hw, stride_hw)
     try:
         out_hw = tuple(output_size(n, k, s, before, after, ceil_mode=ceil_mode)
                        for n, k, s, (before, after) in zip(in_hw, kernel_hw, stride_hw, pads))

@@ -23,6 +23,20 @@ def test_repr():
     assert list(nn.MaxPool2d(2).state_dict()) == []
 
 
+@pytest.mark.parametrize("make", [nn.MaxPool2d, nn.AvgPool2d])
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    ((0,), {}, ValueError, "kernel_size must be positive, got 0"),
+    ((2.0,), {}, TypeError, "kernel_size must be an int or a pair"),
+    ((2,), dict(stride=(1, 0)), ValueError, r"stride must be positive, got \(1, 0\)"),
+    ((2,), dict(padding="full"), ValueError, "'full'"),
+    ((2,), dict(padding=-1), ValueError, "padding must be non-negative"),
+    ((3,), dict(padding=2), ValueError, "Pool2d: padding=2 is more than half the kernel"),
+])
+def test_settings_are_checked_when_built_like_conv2d(make, args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make(*args, **kwargs)
+
+
 def test_shapes():
     x = minicnn.tensor(np.random.default_rng(0).standard_normal((2, 3, 13, 13)).astype(
         np.float32))
