@@ -15,19 +15,22 @@ dict of arrays, ready for ``model.load_state_dict``.
 
 Saving is atomic: the archive is written to a temporary file in the same folder, flushed to
 disk (``fsync``), then renamed over the destination (``os.replace``), so a crash or an error
-mid-save leaves the previous checkpoint intact, never a truncated one.
+mid-save leaves the previous checkpoint intact, never a truncated one. The file gets the
+permissions of any new file (``0o666`` less the umask, as ``numpy.savez`` or ``torch.save``
+give), not the owner-only ``0o600`` of ``tempfile.mkstemp``. ``write_npz`` does this for any
+dict of arrays (the data cache uses it too).
 """
 
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 
 import numpy as np
 
 from .autograd import Tensor
 
-__all__ = ["save", "load"]
+__all__ = ["save", "load", "write_npz"]
 
 _TREE_KEY = "__minicnn_tree__"
 
@@ -91,10 +94,19 @@ def save(obj, path):
     arrays = {}
     tree = _encode(obj, [], arrays)
     arrays[_TREE_KEY] = np.array(json.dumps(tree))
+    write_npz(path, arrays)
+
+
+def write_npz(path, arrays):
+    """Write ``arrays`` (a dict of name -> ndarray) to the ``.npz`` file ``path`` atomically.
+
+    The archive goes to a temporary file in the destination's folder (which must exist),
+    is flushed to disk, then renamed over ``path``: readers see the old file or the new one,
+    never a part. The new file's mode is ``0o666`` less the umask, like any new file.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, temp_path = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.",
-                                     suffix=".tmp")
+    temp_path, fd = _create_temporary(folder, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -106,6 +118,19 @@ def save(obj, path):
             os.remove(temp_path)
         raise
     _fsync_folder(folder)
+
+
+def _create_temporary(folder, name):
+    """``(path, fd)`` of a new hidden file ``.<name>.<random>.tmp`` in ``folder``, opened for
+    writing. Created with mode 0o666 so that the OS applies the umask, as for any new file
+    (``tempfile.mkstemp`` makes it 0o600; reading the umask to chmod would race threads)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temp_path = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return temp_path, os.open(temp_path, flags, 0o666)
+        except FileExistsError:  # a name already taken (practically never): draw another
+            continue
 
 
 def _fsync_folder(folder):

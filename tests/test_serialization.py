@@ -109,6 +109,22 @@ def test_save_writes_exactly_the_given_path(tmp_path):
     assert minicnn.load(str(tmp_path / "checkpoint")) == {"a": 1}
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_saved_file_gets_the_mode_of_any_new_file(tmp_path, umask):
+    """0o666 less the umask (as numpy.savez gives), not mkstemp's owner-only 0o600; also when
+    replacing a file."""
+    previous = os.umask(umask)
+    try:
+        for _ in range(2):
+            minicnn.save({"a": np.ones(2)}, tmp_path / "c.npz")
+            np.save(tmp_path / "reference.npy", np.ones(2))
+            mode = os.stat(tmp_path / "c.npz").st_mode & 0o777
+            assert mode == 0o666 & ~umask == os.stat(tmp_path / "reference.npy").st_mode & 0o777
+    finally:
+        os.umask(previous)
+
+
 def test_truncated_or_missing_file_gives_a_clear_error(tmp_path):
     path = tmp_path / "c.npz"
     minicnn.save(small_model().state_dict(), path)

@@ -6,11 +6,12 @@ half-written file, and a file that fails to load is treated as missing.
 """
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..serialization import write_npz
 
 __all__ = ["cache_dir", "save_arrays", "load_arrays"]
 
@@ -21,19 +22,11 @@ def cache_dir():
 
 
 def save_arrays(path, **arrays):
-    """Write ``arrays`` to the ``.npz`` file ``path`` atomically, creating its folder."""
+    """Write ``arrays`` to the ``.npz`` file ``path`` atomically (``minicnn.serialization.
+    write_npz``), creating its folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_npz(path, arrays)
 
 
 def load_arrays(path):
