@@ -247,7 +247,7 @@ class Summary:
                 f"{self.total_macs:,} MACs>")
 
 
-def summary(model, input_shape, *, dtype=np.float32, print_table=True, depth=None):
+def summary(model, input_shape, *, dtype=None, print_table=True, depth=None):
     """Print and return a table of ``model``'s layers, output shapes, parameters and MACs.
 
     Parameters
@@ -255,8 +255,9 @@ def summary(model, input_shape, *, dtype=np.float32, print_table=True, depth=Non
     model : minicnn.nn.Module
     input_shape : (int, int, int)
         ``(C, H, W)`` of one image; the forward pass uses a batch of one, ``(1, C, H, W)``.
-    dtype : numpy dtype
-        Of the (random) input image; match the model's parameters.
+    dtype : numpy dtype, optional
+        Of the (random) input image. By default the dtype of the model's first floating
+        point parameter (float64 after ``model.double()``), float32 if it has none.
     print_table : bool
         Print the table (it is also ``str()`` of the result).
     depth : int or None
@@ -283,6 +284,9 @@ def summary(model, input_shape, *, dtype=np.float32, print_table=True, depth=Non
     if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
                               or depth < 0):
         raise ValueError(f"summary: depth must be None or an int >= 0, got {depth!r}")
+    if dtype is None:
+        dtype = next((p.dtype for p in model.parameters()
+                      if np.issubdtype(p.dtype, np.floating)), np.float32)
     x_shape = (1,) + tuple(int(d) for d in input_shape)
     # A private generator: summarising a model must not move minicnn's global random state.
     x = Tensor(np.random.default_rng(0).standard_normal(x_shape).astype(dtype))

@@ -289,6 +289,9 @@ def test_does_not_draw_from_minicnns_random_generator():
 def test_float64_models():
     s = run(small_net().double(), (3, 10, 10), dtype=np.float64)
     assert s.total_macs == run(small_net(), (3, 10, 10)).total_macs
+    # the input dtype follows the model's parameters when not given
+    assert run(small_net().double(), (3, 10, 10)).total_macs == s.total_macs
+    assert run(nn.Sequential(nn.ReLU()), (3, 4, 4)).total_params == 0  # none: float32
 
 
 # --- the printed table ----------------------------------------------------------------------
