@@ -158,6 +158,15 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     GradcheckError
         Naming the input, its worst elements' indices, the analytic and numeric values and
         the relative error.
+
+    Notes
+    -----
+    ``fn`` is called ``2 * n + 2`` times, ``n`` being the total number of elements of the
+    checked inputs: once with recording for the analytic gradient, once more to check it is
+    deterministic, then twice per element (``x + eps`` and ``x - eps``). Any state ``fn``
+    updates changes with every call: a BatchNorm in training mode moves its running
+    statistics and counts ``2 * n + 2`` batches. Check a copy (``copy.deepcopy(model)``) to
+    keep the model's buffers as they were, or check in eval mode.
     """
     __tracebackhide__ = True  # pytest shows the failure report, not this function's source
     report = gradcheck_report(fn, inputs, eps=eps, atol=atol, rtol=rtol)

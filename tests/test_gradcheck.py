@@ -1,6 +1,7 @@
 """minicnn.gradcheck itself: it passes correct ops and catches wrong ones with a message a
 student can act on; it refuses float32, nothing-to-check and non-deterministic functions."""
 
+import copy
 import re
 
 import numpy as np
@@ -193,6 +194,22 @@ def test_data_and_existing_grads_are_restored(rng):
 
 
 # ----------------------------------------------------------------------------- refuses
+
+
+def test_fn_is_called_2n_plus_2_times_and_its_buffers_move_as_documented(rng):
+    """The docstring's warning: a BatchNorm in training mode counts every call, so its
+    running statistics change; a deep copy keeps the original's."""
+    bn = minicnn.nn.BatchNorm1d(2).double()
+    original = copy.deepcopy(bn)
+    x = Tensor(rng.standard_normal((4, 2)), requires_grad=True)
+    assert gradcheck(bn, [x])
+    n = x.size
+    assert int(bn.num_batches_tracked) == 2 * n + 2
+    assert not np.array_equal(bn.running_mean, original.running_mean)
+    assert "2 * n + 2" in gradcheck.__doc__ and "deepcopy" in gradcheck.__doc__
+    checked = copy.deepcopy(original)
+    assert gradcheck(checked, [x])
+    assert int(original.num_batches_tracked) == 0
 
 
 def test_float32_inputs_are_refused_with_guidance():
