@@ -311,7 +311,7 @@ def _train_epoch(model, loader, optimizer, label_smoothing, aux_weight, eval_mod
 # ----------------------------------------------------------------------------- evaluate
 
 
-@dataclass
+@dataclass(eq=False)       # (array fields: == would be ambiguous)
 class Evaluation:
     """What ``evaluate`` measures. Unpacks as ``loss, top1, top5 = evaluate(...)``.
 
