@@ -98,9 +98,10 @@ class Context:
     positional input ``i`` needs a gradient, so backward can skip work nobody will use.
     """
 
+    saved_tensors = ()  # until save_for_backward is called
+
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
-        self.saved_tensors = ()
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -131,16 +132,25 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the arrays inside ``args`` and record the call if needed."""
-        arrays = [a.data if isinstance(a, Tensor) else a for a in args]
-        needs_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        record = _grad_enabled and any(needs_grad)
-        ctx = Context(needs_grad)
+        # One pass over the arguments (this runs for every op of every step: it is the
+        # framework's per-op overhead, so it avoids repeated isinstance work).
+        arrays, needs_grad, inputs = [], [], []
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a.data)
+                needs_grad.append(a.requires_grad)
+                inputs.append(a)
+            else:
+                arrays.append(a)
+                needs_grad.append(False)
+                inputs.append(None)
+        record = _grad_enabled and True in needs_grad
+        ctx = Context(tuple(needs_grad))
         out = cls.forward(ctx, *arrays, **kwargs)
-        result = Tensor(out)
+        result = _new_tensor(out if type(out) is np.ndarray else _as_array(out, None))
         if record:
             result.requires_grad = True
-            result._node = _Node(cls, ctx, tuple(a if isinstance(a, Tensor) else None
-                                                 for a in args))
+            result._node = _Node(cls, ctx, tuple(inputs))
         return result
 
 
@@ -170,6 +180,9 @@ class Tensor:
         Whether gradients with respect to this tensor are wanted (floating dtypes only).
     dtype : numpy dtype, optional
     """
+
+    # Fixed attributes: less memory and faster access for the many tensors of a step.
+    __slots__ = ("data", "grad", "_node", "requires_grad", "__weakref__")
 
     # Make NumPy defer to Tensor in ``ndarray + Tensor`` (so that Tensor.__radd__ runs).
     __array_ufunc__ = None
@@ -393,6 +406,19 @@ def tensor(data, requires_grad=False, dtype=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
+def _new_tensor(array):
+    """``Tensor(array)`` for an op's output ndarray, without ``__init__``'s conversions."""
+    t = _tensor_new(Tensor)
+    t.data = array
+    t.grad = None
+    t._node = None
+    t.requires_grad = False
+    return t
+
+
+_tensor_new = object.__new__
+
+
 # ----------------------------------------------------------------------------- the engine
 
 
@@ -400,29 +426,34 @@ def _topological_order(root):
     """Every recorded tensor that ``root`` depends on, each after all tensors it feeds.
 
     Iterative depth-first search: a node is emitted when all of its inputs have been, then
-    the list is reversed, so consumers come before producers.
+    the list is reversed, so consumers come before producers. A node is marked visited when
+    it is expanded (popped), not when it is pushed: a tensor reached first from a consumer
+    near the root and again from one deeper down must be emitted before the deeper one.
     """
     order, visited = [], set()
     stack = [(root, False)]
+    push, pop, emit, visit = stack.append, stack.pop, order.append, visited.add
     while stack:
-        t, inputs_done = stack.pop()
+        t, inputs_done = pop()
         if inputs_done:
-            order.append(t)
+            emit(t)
             continue
-        if id(t) in visited:
+        if id(t) in visited:  # marked when expanded, not when pushed: see the docstring
             continue
-        visited.add(id(t))
-        stack.append((t, True))
-        if t._node is not None:
-            for parent in t._node.inputs:
+        visit(id(t))
+        push((t, True))
+        node = t._node
+        if node is not None:
+            for parent in node.inputs:
                 if parent is not None and parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+                    push((parent, False))
     order.reverse()
     return order
 
 
 def _run_backward(root, grad, retain_graph):
     grads = {id(root): grad}
+    ndarray = np.ndarray
     for t in _topological_order(root):
         g = grads.pop(id(t), None)
         if g is None:
@@ -430,7 +461,7 @@ def _run_backward(root, grad, retain_graph):
         node = t._node
         if node is None:  # a leaf: accumulate into .grad
             if t.grad is None:
-                t.grad = np.array(g, dtype=t.dtype)  # an owned copy, never a view
+                t.grad = np.array(g, dtype=t.data.dtype)  # an owned copy, never a view
             else:
                 t.grad += g
             continue
@@ -445,16 +476,17 @@ def _run_backward(root, grad, retain_graph):
             raise RuntimeError(f"{node.function.__name__}.backward returned "
                                f"{len(input_grads)} gradients for {len(node.inputs)} inputs")
         for parent, pg in zip(node.inputs, input_grads):
-            if parent is None or not parent.requires_grad or pg is None:
+            if pg is None or parent is None or not parent.requires_grad:
                 continue
-            pg = np.asarray(pg, dtype=parent.dtype)  # also a NumPy scalar, a list, a Tensor
-            if pg.shape != parent.shape:
+            data = parent.data
+            if type(pg) is not ndarray or pg.dtype != data.dtype:
+                pg = np.asarray(pg, dtype=data.dtype)  # a NumPy scalar, a list, a Tensor
+            if pg.shape != data.shape:
                 raise RuntimeError(f"{node.function.__name__}.backward returned a gradient "
-                                   f"of shape {pg.shape} for an input of shape {parent.shape}")
-            if id(parent) in grads:
-                grads[id(parent)] = grads[id(parent)] + pg
-            else:
-                grads[id(parent)] = pg
+                                   f"of shape {pg.shape} for an input of shape {data.shape}")
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = pg if previous is None else previous + pg
         if not retain_graph:  # release the saved arrays and the links to the inputs
             node.ctx = None
             t._node = _FREED
