@@ -55,19 +55,24 @@ def is_grad_enabled():
 
 
 class _GradMode:
-    """Context manager (and decorator) that sets whether operations are recorded."""
+    """Context manager (and decorator) that sets whether operations are recorded.
+
+    One object may be entered again while already inside it (``ctx = no_grad()``, then
+    ``with ctx:`` nested), so the states to restore are kept as a stack, not one value.
+    """
 
     def __init__(self, enabled):
         self.enabled = enabled
+        self.previous = []
 
     def __enter__(self):
         global _grad_enabled
-        self.previous = _grad_enabled
+        self.previous.append(_grad_enabled)
         _grad_enabled = self.enabled
 
     def __exit__(self, *exc_info):
         global _grad_enabled
-        _grad_enabled = self.previous
+        _grad_enabled = self.previous.pop()
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):

@@ -336,6 +336,22 @@ def test_no_grad_as_a_decorator_and_after_an_exception():
     assert minicnn.is_grad_enabled()
 
 
+def test_one_grad_mode_object_entered_twice_restores_each_state():
+    no_grad, enable_grad = minicnn.no_grad(), minicnn.enable_grad()
+    with no_grad:
+        with no_grad:
+            assert not minicnn.is_grad_enabled()
+        assert not minicnn.is_grad_enabled()
+    assert minicnn.is_grad_enabled()  # the outer exit restores the state before it
+    with no_grad:
+        with enable_grad:
+            with no_grad:  # the same object again, inside itself
+                assert not minicnn.is_grad_enabled()
+            assert minicnn.is_grad_enabled()  # back to enable_grad's state, not no_grad's
+        assert not minicnn.is_grad_enabled()
+    assert minicnn.is_grad_enabled()
+
+
 def test_detach_shares_data_and_cuts_the_graph():
     x = leaf([1.0, 2.0])
     d = x.detach()
