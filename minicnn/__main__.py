@@ -2,7 +2,8 @@
 
 Commands: ``gradcheck`` (gradient-check every registered op and print a table),
 ``summary MODEL`` (layers, output shapes, parameters and MACs of a model),
-``train MODEL`` and ``evaluate CHECKPOINT`` (in ``minicnn/train/command.py``).
+``train MODEL`` and ``evaluate CHECKPOINT`` (in ``minicnn/train/command.py``),
+``bench ops|train|models`` (the scripts in the checkout's ``benchmarks/`` folder).
 Bad arguments give a one-line error naming the argument, not a traceback.
 """
 
@@ -75,6 +76,26 @@ def cmd_summary(args):
     return 0
 
 
+BENCHMARKS = {"ops": "bench_ops.py", "train": "bench_train.py", "models": "bench_models.py"}
+
+
+def cmd_bench(args):
+    import os
+    import runpy
+
+    # The benchmarks are scripts beside the package in a source checkout, not installed code.
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks")
+    script = os.path.join(folder, BENCHMARKS[args.suite])
+    if not os.path.isfile(script):
+        print(f"python -m minicnn bench: error: {script} not found; the benchmarks live in the "
+              "source checkout (install it with pip install -e .)", file=sys.stderr)
+        return 2
+    sys.argv = [script] + args.options
+    runpy.run_path(script, run_name="__main__")
+    return 0
+
+
 def _image_shape(text):
     """``'3x224x224'`` -> ``(3, 224, 224)``, for ``--input``."""
     parts = text.lower().split("x")
@@ -121,6 +142,13 @@ def build_parser():
     p.set_defaults(run=cmd_summary)
     add_train_parser(sub)
     add_evaluate_parser(sub)
+    p = sub.add_parser("bench", help="time ops, training steps or models (and PyTorch, if "
+                       "installed) with the scripts in benchmarks/")
+    p.add_argument("suite", choices=sorted(BENCHMARKS), help="ops: convolution, pooling, "
+                   "norm and loss kernels; train: a full training step; models: forward time")
+    p.add_argument("options", nargs=argparse.REMAINDER,
+                   help="passed to the script, e.g. --repeats 5 or --only conv")
+    p.set_defaults(run=cmd_bench)
     return parser
 
 

@@ -1,5 +1,6 @@
 """``python -m minicnn gradcheck``: the table, --filter, exit codes, one-line errors."""
 
+import pathlib
 import os
 import subprocess
 import sys
@@ -103,3 +104,19 @@ def test_runs_as_a_module_in_a_fresh_interpreter():
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+def test_bench_suites_name_scripts_that_exist():
+    from minicnn.__main__ import BENCHMARKS
+    root = pathlib.Path(__file__).resolve().parents[1]
+    for script in BENCHMARKS.values():
+        assert (root / "benchmarks" / script).is_file(), script
+
+
+def test_bench_unknown_suite_is_a_one_line_error(capsys):
+    from minicnn.__main__ import main
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "nope"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'nope'" in err and "Traceback" not in err and len(err.splitlines()) == 1
