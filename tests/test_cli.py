@@ -1,7 +1,7 @@
 """``python -m minicnn gradcheck``: the table, --filter, exit codes, one-line errors."""
 
-import pathlib
 import os
+import pathlib
 import subprocess
 import sys
 
