@@ -328,7 +328,7 @@ def _write_outputs(run_dir, history, title):
     history.save_csv(run_dir / "history.csv")
     from .plots import matplotlib_available, plot_history
     if matplotlib_available():
-        plot_history(history, run_dir / "curves.png", title=title)
+        plot_history(history, run_dir / "curves.png", title=title, val_name="test")
 
 
 def cmd_train(args):

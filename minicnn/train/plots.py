@@ -42,7 +42,7 @@ def _save(fig, path):
     return path
 
 
-def plot_history(history, path, title=None):
+def plot_history(history, path, title=None, val_name="validation"):
     """Training and validation loss (left) and accuracy (right) per epoch.
 
     Parameters
@@ -51,6 +51,8 @@ def plot_history(history, path, title=None):
     path : str or Path
         Where the PNG goes.
     title : str, optional
+    val_name : str
+        What the validation data is called in the legends (e.g. 'test').
     """
     epochs = history["epoch"]
     fig = _figure(10, 4)
@@ -60,20 +62,19 @@ def plot_history(history, path, title=None):
     val_epochs = [e for e, v in zip(epochs, history["val_loss"]) if v is not None]
     if val_epochs:
         loss_ax.plot(val_epochs, [v for v in history["val_loss"] if v is not None],
-                     marker=marker, label="validation")
+                     marker=marker, label=val_name)
     loss_ax.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     acc_ax.plot(epochs, [100 * a for a in history["train_top1"]], marker=marker,
                 label="train top-1")
-    for column, label in (("val_top1", "validation top-1"), ("val_top5", "validation top-5")):
+    for column, label in (("val_top1", f"{val_name} top-1"), ("val_top5", f"{val_name} top-5")):
         values = [(e, v) for e, v in zip(epochs, history[column]) if v is not None]
         if values:
             acc_ax.plot([e for e, _ in values], [100 * v for _, v in values], marker=marker,
                         label=label)
-    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     best = max((v for v in history["val_top1"] if v is not None), default=None)
-    if best is not None:
-        acc_ax.annotate(f"best validation top-1 {100 * best:.2f}%", xy=(0.02, 0.02),
-                        xycoords="axes fraction")
+    acc_title = ("accuracy" if best is None
+                 else f"accuracy (best {val_name} top-1 {100 * best:.2f}%)")
+    acc_ax.set(xlabel="epoch", ylabel="accuracy (%)", title=acc_title)
     for ax in (loss_ax, acc_ax):
         ax.grid(True, alpha=0.3)
         ax.legend()
