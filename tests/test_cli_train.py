@@ -61,7 +61,8 @@ def test_train_writes_the_run_folder(lenet_run):
     assert state["epoch"] == 2 and state["scheduler"]["last_epoch"] == 2
 
 
-def test_train_prints_a_line_per_epoch_when_not_a_terminal(tmp_path, capsys):
+def test_train_prints_a_line_per_epoch_when_not_a_terminal(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("minicnn.train.progress.LOG_SECONDS", float("inf"))
     code, out, err = run(TRAIN + ["--epochs", "1", "--limit", "32", "--out",
                                   str(tmp_path / "r")], capsys)
     assert code == 0, err

@@ -198,7 +198,8 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
     progress : bool
         Draw a tqdm bar while training, when standard output is a terminal.
     verbose : bool
-        Print one line per epoch (also when no bar is drawn); False prints nothing.
+        Print one line per epoch (also when no bar is drawn, and then also a line a minute
+        during a long epoch: ``minicnn.train.progress.LOG_SECONDS``); False prints nothing.
     eval_modules : sequence of str
         Names of submodules kept in eval mode while training (e.g. a frozen backbone whose
         batch-norm statistics must not move); ``model.train()`` covers the rest.
@@ -241,7 +242,8 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
         started = time.perf_counter()
         train_loss, train_top1, images, train_seconds = _train_epoch(
             model, train_loader, optimizer, label_smoothing, aux_weight, eval_modules,
-            PassProgress(_length(train_loader), f"epoch {epoch + 1}/{epochs}", show_bar),
+            PassProgress(_length(train_loader), f"epoch {epoch + 1}/{epochs}", show_bar,
+                         lines=verbose),
             epoch + 1)
         val = None
         if val_loader is not None:

@@ -23,7 +23,13 @@ def _loaders(train_size=48, val_size=24, batch_size=8, transform=None, seed=None
     return train, val
 
 
-def test_fit_learns_a_toy_problem_and_returns_the_history(capsys):
+@pytest.fixture
+def epoch_lines_only(monkeypatch):
+    """No lines within an epoch, however slow the machine (the first epoch compiles)."""
+    monkeypatch.setattr("minicnn.train.progress.LOG_SECONDS", float("inf"))
+
+
+def test_fit_learns_a_toy_problem_and_returns_the_history(capsys, epoch_lines_only):
     minicnn.manual_seed(0)
     model = tiny_cnn()
     optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
@@ -88,13 +94,25 @@ def test_a_terminal_gets_a_progress_bar_with_loss_accuracy_and_images_per_second
     assert "epoch 1/1 | train loss" in out                     # and the epoch's line
 
 
-def test_progress_false_in_a_terminal_prints_lines_only(monkeypatch):
+def test_progress_false_in_a_terminal_prints_lines_only(monkeypatch, epoch_lines_only):
     terminal = _Terminal()
     monkeypatch.setattr("sys.stdout", terminal)
     minicnn.manual_seed(0)
     model = tiny_cnn()
     fit(model, *_loaders(), optim.SGD(model.parameters(), lr=0.1), 1, progress=False)
     assert "\r" not in terminal.getvalue() and "epoch 1/1 | train loss" in terminal.getvalue()
+
+
+def test_a_slow_epoch_without_a_bar_logs_lines_as_it_goes(capsys, monkeypatch):
+    monkeypatch.setattr("minicnn.train.progress.LOG_SECONDS", 0.0)
+    minicnn.manual_seed(0)
+    model = tiny_cnn()
+    fit(model, *_loaders(), optim.SGD(model.parameters(), lr=0.1), 1, progress=False)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split(" | ")[0] for line in lines[:6]] == [
+        f"epoch 1/1: batch {k}/6" for k in range(1, 7)]
+    assert "loss " in lines[0] and "acc " in lines[0] and "img/s" in lines[0]
+    assert lines[-1].startswith("epoch 1/1 | train loss") and len(lines) == 7
 
 
 def test_inputs_are_cast_to_the_model_dtype_so_float64_training_works():
