@@ -123,6 +123,7 @@ display(Image(plot_history(history, RUN / "curves.png", title="LeNet-5 on the bu
 losses = history["train_loss"]
 assert all(later < earlier for earlier, later in zip(losses, losses[1:]))   # falls every epoch
 assert history["val_loss"][-1] < history["val_loss"][0]
+assert history["val_loss"][-1] < 1.2 * history["train_loss"][-1]          # no overfitting yet
 
 # %% [markdown]
 # The training loss of an epoch is the mean over its batches *while the weights were still

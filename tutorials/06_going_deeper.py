@@ -16,8 +16,8 @@
 # 2. how fast the training loss falls,
 # 3. the gradients again after training.
 #
-# To keep it to a few seconds, the networks are narrow (8 channels) and the digits are shrunk
-# to 14 x 14.
+# To keep it short, the networks are narrow (8 channels) and the digits are shrunk to
+# 14 x 14.
 
 # %%
 import numpy as np
@@ -234,9 +234,9 @@ assert final["residual"] < 0.6 * final["plain"]
 # %% [markdown]
 # Same data, same batches, same initial weights, same optimiser: the residual network's loss
 # falls much faster. The plain network is not stuck, it learns, but at this depth it is
-# already clearly harder to optimise, and the gap grows with depth: in
-# the ResNet paper a plain 56-layer network ends *above* a plain 20-layer one in training
-# error, while residual networks keep improving up to 110 layers.
+# already clearly harder to optimise, and the gap grows with depth: in the ResNet paper a
+# plain 56-layer network ends *above* a plain 20-layer one in training error, while residual
+# networks keep improving up to 110 layers.
 #
 # ## Gradients after training
 #
@@ -262,8 +262,8 @@ for name, norms in trained_norms.items():
 
 # %% [markdown]
 # After training the plain network's gradients have evened out (its growth per layer is now
-# close to 1): its weights have moved to where every layer gets a similar share. But it spent
-# its first hundred steps getting there while its loss fell slowly, whereas the residual
+# close to 1): training has moved its weights to where every layer gets a similar share.
+# But it started far from there, and its loss fell slowly on the way, whereas the residual
 # network was well conditioned from the first step. The deeper the plain network, the more
 # uneven its start (the growth compounds over more layers), which is one way to see the
 # degradation the ResNet paper reported.
@@ -274,8 +274,8 @@ for name, norms in trained_norms.items():
 #   differ only in `out + x`; at 20 layers that is enough to make the residual one train much
 #   faster.
 # * With batch norm, a deep plain network's gradients do not vanish: they grow towards the
-#   input, by ten times or more over 19 layers, so its layers learn at very different rates.
+#   input, by about ten times over 19 layers, so its layers learn at very different rates.
 # * The identity shortcut passes the backward signal unchanged to every block, which keeps
-#   the gradient norms even across depth. This is what let ResNets go to 152 layers on
+#   the gradient norms far more even across depth. This is what let ResNets go to 152 layers on
 #   ImageNet (and 1,202 on CIFAR, in the same paper) where plain networks had stopped at
 #   about 20 (VGG-19).

@@ -43,10 +43,11 @@ train_digits = BuiltinDigits(train=True, size=12_000)
 test_digits = BuiltinDigits(train=False)
 
 
-def task(digits, classes, transform=None, per_class=None):
-    """The images of ``digits`` whose class is in ``classes``, relabelled 0, 1, ...;
-    the first ``per_class`` of each class if given."""
-    keep = np.concatenate([np.flatnonzero(digits.labels == c)[:per_class] for c in classes])
+def task(digits, classes, transform=None, per_class=None, first=None):
+    """The images of ``digits`` (of its ``first`` images if given) whose class is in
+    ``classes``, relabelled 0, 1, ...; only the first ``per_class`` of each class if given."""
+    labels = digits.labels[:first]
+    keep = np.concatenate([np.flatnonzero(labels == c)[:per_class] for c in classes])
     keep.sort()
     return ArrayDataset(digits.images[keep], digits.labels[keep] - classes[0],
                         transform=transform, scale=1 / 255)
@@ -94,7 +95,7 @@ for image in shifted:
 # %% [markdown]
 # ## 2. Two networks for task A
 #
-# Two LeNet-5s, differing only in their seed (initial weights and order of the batches), each
+# Two LeNet-5s, differing only in their seed (initial weights, order of the batches, shifts), each
 # trained for two epochs on task A with the random shifts, Adam, batches of 64. They are the
 # members of an ensemble below, and the first one is the backbone for task B.
 
@@ -128,8 +129,8 @@ print(f"trained both in {time.perf_counter() - start:.0f} s")
 # test images (about 2,500).
 
 # %%
-test_a = task(BuiltinDigits(train=False, size=5000), A, transform=T.Pad(2))
-test_a_36 = task(BuiltinDigits(train=False, size=5000), A, transform=T.Pad(4))
+test_a = task(test_digits, A, transform=T.Pad(2), first=5000)
+test_a_36 = task(test_digits, A, transform=T.Pad(4), first=5000)
 loader_a = DataLoader(test_a, batch_size=500)
 loader_a_36 = DataLoader(test_a_36, batch_size=500)
 
@@ -182,9 +183,9 @@ plt.show()
 #   right when the classes are mirror-symmetric (photographs), not for digits or letters.
 # * **Five-crop changes little** here: the accuracy moves by a tenth or two of a percent
 #   (down for both networks with this seed, up for some networks trained from other seeds),
-#   and the loss rises (an average of probabilities is less peaked than the best of them). TTA pays when a single crop loses part of the image,
-#   as a 224 x 224 crop of a 256 x 256 ImageNet photograph does; a centred digit is already
-#   whole in one crop.
+#   and the loss rises (an average of probabilities is less peaked than the best of them).
+#   TTA pays when a single crop loses part of the image, as a 224 x 224 crop of a
+#   256 x 256 ImageNet photograph does; a centred digit is already whole in one crop.
 # * **The ensemble is the best**: two networks trained from different seeds make partly
 #   different mistakes, and averaging their probabilities fixes some of them. Its loss is
 #   guaranteed to be no more than the mean of its members' losses: $-\log$ is convex, so
@@ -347,17 +348,18 @@ assert accuracy["convolutions, task A"] > accuracy["last layer, task A"] + 0.05
 #
 # * Task A's features beat random ones: training on digits 0-4 taught the network something
 #   about digits 5-9.
-# * Where to cut matters more than anything else here: task A's convolutional features are
-#   far better for task B than its last hidden layer, which had specialised on 0-4.
-# * On these digits, 100 images and random shifts are enough for a small network trained
-#   from scratch to do about as well: a LeNet trained on 6,000 images of five digits is a
-#   small "pretrained" model, and the task is easy. Transfer learning pays most when the
-#   pretrained network saw far more, and more varied, data than the new task has: the
-#   everyday case is a network pretrained on ImageNet's 1.2 million photographs (minicnn
-#   loads torchvision's weights with `minicnn.load_torch_state_dict`) adapted to a few
-#   hundred images of your own. Even here, training a head on cached features costs a
-#   fraction of a second against seconds for a whole network, and the frozen features are
-#   computed once however many heads or settings you try.
+# * Where to cut matters a lot: task A's convolutional features are far better for task B
+#   than its last hidden layer, which had specialised on 0-4.
+# * On these digits, 100 images and random shifts (which cached features cannot have) are
+#   enough for a small network trained from scratch to do about as well: a LeNet trained on
+#   6,000 images of five digits is a small "pretrained" model, and the task is easy.
+#   Transfer learning pays most when the pretrained network saw far more, and more varied,
+#   data than the new task has: the everyday case is a network pretrained on ImageNet's
+#   1.2 million photographs (minicnn loads torchvision's weights with
+#   `minicnn.load_torch_state_dict`) adapted to a few hundred images of your own. Even
+#   here, training a head on cached features costs a fraction of a second against seconds
+#   for a whole network, and the frozen features are computed once however many heads or
+#   settings you try.
 #
 # ## Summary
 #
