@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import matplotlib.pyplot as plt
-from IPython.display import Image, display
 
 import minicnn
 from minicnn import functional as F
@@ -36,6 +35,16 @@ from minicnn.train.plots import (plot_confusion_matrix, plot_feature_maps, plot_
 RUN = Path("runs/tutorial05-lenet5")        # figures and checkpoint go here
 RUN.mkdir(parents=True, exist_ok=True)
 minicnn.manual_seed(0)                      # weights, shuffling: the same run every time
+
+
+def show_png(path):
+    """Show a PNG file written by ``minicnn.train.plots``, at its own size."""
+    image = plt.imread(path)
+    fig = plt.figure(figsize=(image.shape[1] / 100, image.shape[0] / 100), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))                    # one axes filling the figure
+    ax.imshow(image)
+    ax.set_axis_off()
+    plt.show()
 
 # %% [markdown]
 # ## 1. The data
@@ -118,7 +127,7 @@ print(f"trained in {time.perf_counter() - start:.0f} s")
 # draws the curves:
 
 # %%
-display(Image(plot_history(history, RUN / "curves.png", title="LeNet-5 on the built-in digits")))
+show_png(plot_history(history, RUN / "curves.png", title="LeNet-5 on the built-in digits"))
 
 losses = history["train_loss"]
 assert all(later < earlier for earlier, later in zip(losses, losses[1:]))   # falls every epoch
@@ -169,8 +178,8 @@ print("reloaded from", RUN / CHECKPOINT_NAME)
 # orientation.
 
 # %%
-display(Image(plot_filters(initial_filters, RUN / "filters_initial.png")))
-display(Image(plot_filters(model, RUN / "filters.png")))
+show_png(plot_filters(initial_filters, RUN / "filters_initial.png"))
+show_png(plot_filters(model, RUN / "filters.png"))
 
 # %% [markdown]
 # "Neighbouring weights have become alike" can be measured: the mean squared difference of
@@ -212,7 +221,7 @@ with minicnn.no_grad():
 assert np.allclose(by_hand, by_layer, atol=1e-5)
 
 layers = ["features.0", "features.2", "features.3", "features.5"]   # C1, S2, C3, S4
-display(Image(plot_feature_maps(model, digit, RUN / "feature_maps.png", layers=layers)))
+show_png(plot_feature_maps(model, digit, RUN / "feature_maps.png", layers=layers))
 
 # %% [markdown]
 # C1 (6 x 28 x 28) still looks like the digit, each map highlighting the strokes of one
@@ -228,7 +237,7 @@ display(Image(plot_feature_maps(model, digit, RUN / "feature_maps.png", layers=l
 
 # %%
 matrix = confusion_matrix(result.labels, result.predictions, num_classes=10)
-display(Image(plot_confusion_matrix(matrix, RUN / "confusion.png")))
+show_png(plot_confusion_matrix(matrix, RUN / "confusion.png"))
 
 assert matrix.sum() == len(test_set)
 assert np.array_equal(matrix.sum(axis=1), np.bincount(test_set.labels, minlength=10))
