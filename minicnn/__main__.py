@@ -92,6 +92,7 @@ def cmd_bench(args):
               "source checkout (install it with pip install -e .)", file=sys.stderr)
         return 2
     sys.argv = [script] + args.options
+    sys.path.insert(0, folder)      # as `python benchmarks/X.py` would: they import each other
     runpy.run_path(script, run_name="__main__")
     return 0
 

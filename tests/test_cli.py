@@ -113,6 +113,15 @@ def test_bench_suites_name_scripts_that_exist():
         assert (root / "benchmarks" / script).is_file(), script
 
 
+@pytest.mark.parametrize("suite", ["ops", "train", "models"])
+def test_bench_suite_starts_through_the_cli(suite):
+    # --help parses after every import of the script, its sibling benchmarks included
+    done = subprocess.run([sys.executable, "-m", "minicnn", "bench", suite, "--help"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage:")
+
+
 def test_bench_unknown_suite_is_a_one_line_error(capsys):
     from minicnn.__main__ import main
     with pytest.raises(SystemExit) as exit_info:
