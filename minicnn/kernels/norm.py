@@ -27,15 +27,15 @@ inputs keep float32 accuracy. Inputs smaller than ``PARALLEL_MIN_SIZE`` elements
 thread: waking the others would cost more than the work.
 """
 
-import numba
 import numpy as np
 from numba import njit, prange
+
+from .threads import launch
 
 __all__ = ["batch_norm_forward_reference", "batch_norm_forward",
            "batch_norm_backward_reference", "batch_norm_backward", "PARALLEL_MIN_SIZE"]
 
-# Below this many elements a parallel launch costs more than it saves (tens of microseconds
-# on a quiet machine, up to a scheduler time slice, ~30 ms, on a busy one).
+# Below this many elements a kernel runs on one thread (see ``threads.py``).
 PARALLEL_MIN_SIZE = 1 << 15
 
 # Each parallel task of the fast kernels takes a block of channels whose values in one
@@ -43,18 +43,6 @@ PARALLEL_MIN_SIZE = 1 << 15
 # seen as (N, C*L)): one channel of an image (L = H * W), but many channels of an (N, C)
 # input (L = 1), which would otherwise be read one strided column at a time.
 CONTIGUOUS_RUN = 256
-
-
-def _run(kernel, size, *args):
-    """Call a compiled kernel, on one thread when ``size`` is small."""
-    threads = numba.get_num_threads()
-    if size >= PARALLEL_MIN_SIZE or threads == 1:
-        return kernel(*args)
-    numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        numba.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------- forward
@@ -153,7 +141,8 @@ _batch_norm_forward_fast = njit(cache=True, parallel=True)(_batch_norm_forward)
 
 def batch_norm_forward(x, mean, var, weight, bias, eps, batch_stats):
     """Same as ``batch_norm_forward_reference``, with the statistics in one sweep."""
-    return _run(_batch_norm_forward_fast, x.size, x, mean, var, weight, bias, eps, batch_stats)
+    return launch(_batch_norm_forward_fast, x.size >= PARALLEL_MIN_SIZE,
+                  x, mean, var, weight, bias, eps, batch_stats)
 
 
 # ----------------------------------------------------------------------------- backward
@@ -262,5 +251,5 @@ _batch_norm_backward_fast = njit(cache=True, parallel=True)(_batch_norm_backward
 
 def batch_norm_backward(grad, x, mean, invstd, scale, batch_stats, want_grad_x):
     """Same as ``batch_norm_backward_reference``, one sweep for the sums, one for dx."""
-    return _run(_batch_norm_backward_fast, x.size, grad, x, mean, invstd, scale, batch_stats,
-                want_grad_x)
+    return launch(_batch_norm_backward_fast, x.size >= PARALLEL_MIN_SIZE,
+                  grad, x, mean, invstd, scale, batch_stats, want_grad_x)

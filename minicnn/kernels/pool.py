@@ -38,9 +38,10 @@ planes, so no two threads ever write to one element); inputs with less than
 
 import math
 
-import numba
 import numpy as np
 from numba import njit, prange
+
+from .threads import launch
 
 __all__ = ["max_pool2d_forward_reference", "max_pool2d_forward",
            "max_pool2d_backward_reference", "max_pool2d_backward",
@@ -57,22 +58,6 @@ __all__ = ["max_pool2d_forward_reference", "max_pool2d_forward",
 # a scheduler time slice, for a worker to be scheduled (measured: 24 ms median for a 0.3 ms
 # kernel at load 10 on 2 cores). Hence a higher bar than the convolution kernels' 2**16.
 PARALLEL_MIN_WORK = 2**20
-
-
-def _launch(kernel, work, *args):
-    """Call a compiled kernel, on one thread when ``work`` steps would not pay for more.
-
-    (One compilation, its thread count set per call: a second, serial compilation of the
-    same function would share its on-disk cache entry, numba issue #6845.)
-    """
-    threads = numba.get_num_threads()
-    if work >= PARALLEL_MIN_WORK or threads == 1:
-        return kernel(*args)
-    numba.set_num_threads(1)
-    try:
-        return kernel(*args)
-    finally:
-        numba.set_num_threads(threads)
 
 
 # ----------------------------------------------------------------------------- max pooling
@@ -194,8 +179,8 @@ def max_pool2d_forward(x, kernel_hw, stride_hw, padding, out_hw):
     planes = np.ascontiguousarray(x).reshape(N * C, H, W)  # (N, C, H, W) -> (N*C, H, W)
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N * C, OH, OW), dtype=np.int64)
-    _launch(_max_pool_planes_fast, out.size * KH * KW, planes, out, argmax, KH, KW, SH, SW,
-            top, left)
+    launch(_max_pool_planes_fast, out.size * KH * KW >= PARALLEL_MIN_WORK,
+           planes, out, argmax, KH, KW, SH, SW, top, left)
     return out.reshape(N, C, OH, OW), argmax.reshape(N, C, OH, OW)
 
 
@@ -204,9 +189,9 @@ def max_pool2d_backward(grad_out, argmax, in_hw):
     N, C, OH, OW = grad_out.shape
     H, W = in_hw
     grad_x = np.empty((N * C, H * W), dtype=grad_out.dtype)
-    _launch(_max_unpool_planes_fast, grad_x.size + grad_out.size,
-            np.ascontiguousarray(grad_out).reshape(N * C, OH * OW),
-            np.ascontiguousarray(argmax).reshape(N * C, OH * OW), grad_x)
+    launch(_max_unpool_planes_fast, grad_x.size + grad_out.size >= PARALLEL_MIN_WORK,
+           np.ascontiguousarray(grad_out).reshape(N * C, OH * OW),
+           np.ascontiguousarray(argmax).reshape(N * C, OH * OW), grad_x)
     return grad_x.reshape(N, C, H, W)  # (N*C, H*W) -> (N, C, H, W)
 
 
@@ -343,8 +328,8 @@ def avg_pool2d_forward(x, kernel_hw, stride_hw, padding, out_hw, count_include_p
                                                                     padding, out_hw)
     planes = np.ascontiguousarray(x).reshape(N * C, H, W)  # (N, C, H, W) -> (N*C, H, W)
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
-    _launch(_avg_pool_planes_fast, out.size * KH * KW, planes, out, KH, KW, SH, SW, top,
-            bottom, left, right, bool(count_include_pad))
+    launch(_avg_pool_planes_fast, out.size * KH * KW >= PARALLEL_MIN_WORK,
+           planes, out, KH, KW, SH, SW, top, bottom, left, right, bool(count_include_pad))
     return out.reshape(N, C, OH, OW)
 
 
@@ -354,9 +339,9 @@ def avg_pool2d_backward(grad_out, in_hw, kernel_hw, stride_hw, padding, count_in
     (H, W), (KH, KW), (SH, SW), ((top, bottom), (left, right)) = (in_hw, kernel_hw, stride_hw,
                                                                   padding)
     grad_x = np.empty((N * C, H, W), dtype=grad_out.dtype)
-    _launch(_avg_unpool_planes_fast, grad_out.size * KH * KW + grad_x.size,
-            np.ascontiguousarray(grad_out).reshape(N * C, OH, OW), grad_x, KH, KW, SH, SW, top,
-            bottom, left, right, bool(count_include_pad))
+    launch(_avg_unpool_planes_fast, grad_out.size * KH * KW + grad_x.size >= PARALLEL_MIN_WORK,
+           np.ascontiguousarray(grad_out).reshape(N * C, OH, OW), grad_x, KH, KW, SH, SW, top,
+           bottom, left, right, bool(count_include_pad))
     return grad_x.reshape(N, C, H, W)  # (N*C, H, W) -> (N, C, H, W)
 
 
