@@ -150,7 +150,8 @@ class Function:
                 needs_grad.append(False)
                 inputs.append(None)
         record = _grad_enabled and True in needs_grad
-        ctx = Context(tuple(needs_grad))
+        # unrecorded (no_grad, or no input requires grad): no backward will run
+        ctx = Context(tuple(needs_grad) if record else (False,) * len(needs_grad))
         out = cls.forward(ctx, *arrays, **kwargs)
         result = _new_tensor(out if type(out) is np.ndarray else _as_array(out, None))
         if record:

@@ -425,6 +425,23 @@ def test_custom_op_settings_and_needs_input_grad():
                              [leaf([1.0, 2.0]), leaf([3.0, 4.0])])
 
 
+def test_needs_input_grad_is_all_false_when_nothing_is_recorded():
+    # ops use it to skip work kept for a backward pass (conv keeps its im2col columns)
+    seen = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a):
+            seen.append(ctx.needs_input_grad)
+            return a * 1
+
+    Probe.apply(leaf([1.0]))
+    with minicnn.no_grad():
+        Probe.apply(leaf([1.0]))
+    Probe.apply(Tensor(np.array([1.0])))
+    assert seen == [(True,), (False,), (False,)]
+
+
 def test_custom_backward_may_return_a_tensor_or_a_python_number():
     class SumAsTensor(Function):
         @staticmethod

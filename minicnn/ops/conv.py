@@ -48,14 +48,19 @@ class Conv2d(Function):
         bias = None if bias is None else np.ascontiguousarray(bias)
         ctx.save_for_backward(x, weight)
         ctx.settings = stride, padding, dilation, groups
-        return kernels.conv2d_forward(x, weight, bias, stride, padding, dilation, groups)
+        args = x, weight, bias, stride, padding, dilation, groups
+        if ctx.needs_input_grad[1]:  # dweight will need the im2col columns: keep them if small
+            out, ctx.columns = kernels.conv2d_forward(*args, keep_columns=True)
+        else:
+            out, ctx.columns = kernels.conv2d_forward(*args), None
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         grad = np.ascontiguousarray(grad)
         return kernels.conv2d_backward(x, weight, grad, *ctx.settings,
-                                       needs=ctx.needs_input_grad)
+                                       needs=ctx.needs_input_grad, columns=ctx.columns)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

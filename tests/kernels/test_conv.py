@@ -220,6 +220,39 @@ def test_im2col_buffer_stays_within_the_bound(monkeypatch):
     assert sizes == [3 * one_sample, 3 * one_sample, one_sample] * 2  # chunks of 3, 3, 1
 
 
+@pytest.mark.parametrize("groups, kernel", [(1, (3, 3)), (2, (1, 3)), (1, (1, 1)), (4, (3, 3))],
+                         ids=["im2col", "grouped", "pointwise", "direct"])
+def test_kept_columns_replace_the_backward_im2col(groups, kernel, monkeypatch):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4, 6, 7))
+    weight = rng.standard_normal((8, 4 // groups) + kernel)
+    settings = ((1, 1), ((0, 0), (0, 0)) if kernel == (1, 1) else ((1, 1), (1, 0)), (1, 1), groups)
+    out, columns = K.conv2d_forward(x, weight, None, *settings, keep_columns=True)
+    np.testing.assert_array_equal(out, K.conv2d_forward(x, weight, None, *settings))
+    grad_out = rng.standard_normal(out.shape)
+    expected = K.conv2d_backward(x, weight, grad_out, *settings)
+    if groups == 4:  # depthwise: direct kernels, no columns
+        assert columns is None
+        return
+    monkeypatch.setattr(K, "im2col", None)  # the backward pass must not need it
+    for got, want in zip(K.conv2d_backward(x, weight, grad_out, *settings, columns=columns),
+                         expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_columns_are_not_kept_when_the_batch_is_chunked():
+    rng = np.random.default_rng(0)
+    x, weight = rng.standard_normal((4, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+    settings = ((1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    one_sample = 3 * 9 * 6 * 6 * 8
+    _, columns = K.conv2d_forward(x, weight, None, *settings, max_bytes=2 * one_sample,
+                                  keep_columns=True)
+    assert columns is None  # two chunks: keeping them all would break the memory bound
+    _, columns = K.conv2d_forward(x, weight, None, *settings, max_bytes=4 * one_sample,
+                                  keep_columns=True)
+    assert columns.nbytes == 4 * one_sample
+
+
 def test_batch_chunks_respect_the_bound():
     assert K._batch_chunks(10, 100, 1000) == [slice(0, 10)]
     assert K._batch_chunks(10, 100, 250) == [slice(i, min(i + 2, 10)) for i in range(0, 10, 2)]

@@ -164,6 +164,28 @@ def test_frozen_weight_gradient_is_not_computed(monkeypatch):
     assert w.grad is None and x2.grad is None and b.grad is not None
 
 
+def test_columns_are_kept_only_for_a_weight_gradient(monkeypatch):
+    kept = []
+    real = conv_kernels.conv2d_forward
+
+    def spy(*args, keep_columns=False):
+        if not keep_columns:
+            kept.append(False)
+            return real(*args)
+        out, columns = real(*args, keep_columns=True)
+        kept.append(columns is not None)
+        return out, columns
+
+    monkeypatch.setattr(conv_kernels, "conv2d_forward", spy)
+    x, w, _ = _tensors(dict(x_shape=(2, 2, 4, 4), weight_shape=(3, 2, 3, 3)), 0)
+    F.conv2d(x, w)                      # training: dweight will need them
+    with minicnn.no_grad():
+        F.conv2d(x, w)                  # inference: no backward pass
+    w.requires_grad_(False)
+    F.conv2d(x, w)                      # frozen weight: dx needs no columns
+    assert kept == [True, False, False]
+
+
 # ----------------------------------------------------------------------------- PyTorch oracle
 
 
