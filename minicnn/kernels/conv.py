@@ -40,8 +40,8 @@ The fast path
 * **One input channel per output channel** (``C // G == 1``: depthwise convolution, and
   any single-channel input): im2col would copy each pixel KH * KW times to feed tiny
   matrix products, so direct Numba loops are used instead, parallel over what each thread
-  owns: (sample, output channel) for the output, (sample, input channel) for dx, output
-  channel for dweight.
+  owns: an output channel in the forward pass; an input channel in the backward pass, which
+  computes dx and dweight together, reading each plane of x and of the gradient once.
 
 Memory bound
 ------------
@@ -290,73 +290,76 @@ def _depthwise_forward_plain(x, weight, bias, stride, top_left, dilation, phase_
 
     x (N, C, H, W), weight (CO, 1, KH, KW) with CO = C * M (channel multiplier M: output
     channel ``co`` reads input channel ``co // M``), bias (CO,), out (N, CO, OH, OW).
-    Parallel over (sample, output channel), each owning out[n, co].
+    Parallel over output channels, each owning out[:, co].
     """
-    n_size, co_size, oh_size, ow_size = out.shape
+    n_size, co_size, oh_size, _ = out.shape
     c_size, (kh_size, kw_size), pitch = x.shape[1], weight.shape[2:], phase_hw[1]
     run = oh_size * pitch  # the wide output plane
-    for nco in prange(n_size * co_size):
-        n, co = nco // co_size, nco % co_size
+    for co in prange(co_size):
+        # the padding cells of the phases are the same for every plane: zeroed once
         phases = np.zeros(stride[0] * stride[1] * phase_hw[0] * pitch + pitch, x.dtype)
-        _copy_phases(x[n, co // (co_size // c_size)], phases, top_left, stride, phase_hw, True)
-        wide = np.full(run, bias[co])
-        for kh in range(kh_size):
-            for kw in range(kw_size):
-                start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
-                _multiply_add(wide, phases[start:start + run], weight[co, 0, kh, kw])
-        _copy_phases(out[n, co], wide, (0, 0), (1, 1), (oh_size, pitch), False)
+        wide = np.empty(run, x.dtype)
+        for n in range(n_size):
+            _copy_phases(x[n, co // (co_size // c_size)], phases, top_left, stride, phase_hw, True)
+            wide[:] = bias[co]
+            for kh in range(kh_size):
+                for kw in range(kw_size):
+                    start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
+                    _multiply_add(wide, phases[start:start + run], weight[co, 0, kh, kw])
+            _copy_phases(out[n, co], wide, (0, 0), (1, 1), (oh_size, pitch), False)
 
 
-def _depthwise_grad_input_plain(grad_out, weight, stride, top_left, dilation, phase_hw, dx):
-    """dx (N, C, H, W) of the direct convolution: each tap sends ``weight * gy`` back to the
-    cell it read. Parallel over (sample, input channel), each owning dx[n, c]."""
-    n_size, c_size = dx.shape[:2]
+def _depthwise_backward_plain(x, weight, grad_out, stride, top_left, dilation, phase_hw,
+                              dx, dweight):
+    """dx (N, C, H, W) and dweight (CO, 1, KH, KW) of the direct convolution, in one pass.
+
+    Each tap of output channel ``co`` sends ``weight * gy`` back to the cells it read (dx)
+    and adds up ``gy * input`` (dweight). Parallel over input channels: channel ``c`` owns
+    dx[:, c] and the weights of its output channels ``c * M .. (c + 1) * M - 1``, so every
+    plane of x and of gy is read once. Pass an empty (0-sample) ``dx`` or a (0, 1, KH, KW)
+    ``dweight`` for the one not wanted. dweight's products are accumulated element-wise
+    over the batch (a vectorised loop) and summed once per tap at the end.
+    """
+    n_size, c_size = x.shape[:2]
     co_size, oh_size = grad_out.shape[1:3]
     (kh_size, kw_size), pitch = weight.shape[2:], phase_hw[1]
     multiplier, run = co_size // c_size, oh_size * pitch
-    for nc in prange(n_size * c_size):
-        n, c = nc // c_size, nc % c_size
-        grad_phases = np.zeros(stride[0] * stride[1] * phase_hw[0] * pitch + pitch, dx.dtype)
-        grad_wide = np.zeros(run, dx.dtype)  # its scratch columns stay 0
-        for co in range(c * multiplier, (c + 1) * multiplier):
-            _copy_phases(grad_out[n, co], grad_wide, (0, 0), (1, 1), (oh_size, pitch), True)
-            for kh in range(kh_size):
-                for kw in range(kw_size):
-                    start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
-                    _multiply_add(grad_phases[start:start + run], grad_wide, weight[co, 0, kh, kw])
-        _copy_phases(dx[n, c], grad_phases, top_left, stride, phase_hw, False)  # drops padding
-
-
-def _depthwise_grad_weight_plain(x, grad_out, stride, top_left, dilation, phase_hw, dweight):
-    """dweight (CO, 1, KH, KW) of the direct convolution: each tap's sum of ``gy * input``.
-
-    Parallel over output channels, each owning dweight[co]. The products are accumulated
-    element-wise over the batch (a vectorised loop) and summed once per tap at the end.
-    """
-    n_size, co_size, oh_size = grad_out.shape[:3]
-    c_size, (kh_size, kw_size), pitch = x.shape[1], dweight.shape[2:], phase_hw[1]
-    run = oh_size * pitch
-    for co in prange(co_size):
-        phases = np.zeros(stride[0] * stride[1] * phase_hw[0] * pitch + pitch, x.dtype)
+    need_x, need_weight = dx.shape[0] > 0, dweight.shape[0] > 0
+    phases_size = stride[0] * stride[1] * phase_hw[0] * pitch + pitch
+    for c in prange(c_size):
+        phases = np.zeros(phases_size, x.dtype)  # padding cells stay 0 (see the forward)
+        grad_phases = np.zeros(phases_size, x.dtype)
         grad_wide = np.zeros(run, x.dtype)  # its scratch columns stay 0
-        products = np.zeros((kh_size, kw_size, run), x.dtype)
+        products = np.zeros((multiplier, kh_size, kw_size, run), x.dtype)
         for n in range(n_size):
-            _copy_phases(x[n, co // (co_size // c_size)], phases, top_left, stride, phase_hw, True)
-            _copy_phases(grad_out[n, co], grad_wide, (0, 0), (1, 1), (oh_size, pitch), True)
-            for kh in range(kh_size):
-                for kw in range(kw_size):
-                    start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
-                    _multiply_add_arrays(products[kh, kw], grad_wide, phases[start:start + run])
-        for kh in range(kh_size):
-            for kw in range(kw_size):
-                dweight[co, 0, kh, kw] = products[kh, kw].sum()
+            if need_weight:
+                _copy_phases(x[n, c], phases, top_left, stride, phase_hw, True)
+            grad_phases[:] = 0
+            for m in range(multiplier):
+                co = c * multiplier + m
+                _copy_phases(grad_out[n, co], grad_wide, (0, 0), (1, 1), (oh_size, pitch), True)
+                for kh in range(kh_size):
+                    for kw in range(kw_size):
+                        start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
+                        if need_x:
+                            _multiply_add(grad_phases[start:start + run], grad_wide,
+                                          weight[co, 0, kh, kw])
+                        if need_weight:
+                            _multiply_add_arrays(products[m, kh, kw], grad_wide,
+                                                 phases[start:start + run])
+            if need_x:  # drops the padding
+                _copy_phases(dx[n, c], grad_phases, top_left, stride, phase_hw, False)
+        if need_weight:
+            for m in range(multiplier):
+                for kh in range(kh_size):
+                    for kw in range(kw_size):
+                        dweight[c * multiplier + m, 0, kh, kw] = products[m, kh, kw].sum()
 
 
 _im2col = njit(cache=True, parallel=True)(_im2col_plain)
 _col2im = njit(cache=True, parallel=True)(_col2im_plain)
 _depthwise_forward = njit(cache=True, parallel=True)(_depthwise_forward_plain)
-_depthwise_grad_input = njit(cache=True, parallel=True)(_depthwise_grad_input_plain)
-_depthwise_grad_weight = njit(cache=True, parallel=True)(_depthwise_grad_weight_plain)
+_depthwise_backward_kernel = njit(cache=True, parallel=True)(_depthwise_backward_plain)
 
 
 # ----------------------------------------------------------------------------- fast path
@@ -508,17 +511,15 @@ def conv2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
 
 def _depthwise_backward(x, weight, grad_out, stride, padding, dilation, need_x, need_weight):
     """``(dx, dweight)`` of the direct convolution (``C // G == 1``)."""
-    settings = (tuple(stride), _top_left(padding), tuple(dilation),
-                _phase_hw(x.shape, stride, padding))
-    parallel = grad_out.size * weight.shape[2] * weight.shape[3] >= PARALLEL_MIN_WORK
-    dx = dweight = None
-    if need_x:
-        dx = np.empty_like(x)
-        launch(_depthwise_grad_input, parallel, grad_out, weight, *settings, dx)
-    if need_weight:
-        dweight = np.empty_like(weight)
-        launch(_depthwise_grad_weight, parallel, x, grad_out, *settings, dweight)
-    return dx, dweight
+    if not (need_x or need_weight):
+        return None, None
+    dx = np.empty_like(x) if need_x else np.empty((0,) + x.shape[1:], x.dtype)
+    dweight = np.empty_like(weight) if need_weight else np.empty((0,) + weight.shape[1:], x.dtype)
+    launch(_depthwise_backward_kernel,
+           grad_out.size * weight.shape[2] * weight.shape[3] >= PARALLEL_MIN_WORK,
+           x, weight, grad_out, tuple(stride), _top_left(padding), tuple(dilation),
+           _phase_hw(x.shape, stride, padding), dx, dweight)
+    return dx if need_x else None, dweight if need_weight else None
 
 
 def _phase_hw(x_shape, stride, padding):
