@@ -28,7 +28,8 @@ Adaptive average pooling to ``(OH, OW)``
     (PyTorch's bins; columns likewise). Averaging over a rectangle is averaging the rows,
     then the columns, so with the pooling matrices ``P_H (OH, H)`` and ``P_W (OW, W)``
     (``P[i, k] = 1 / bin size`` for ``k`` in bin ``i``, else 0):
-    ``out = P_H @ x @ P_W^T`` and ``dx = P_H^T @ g @ P_W`` (per (n, c) plane).
+    ``out = P_H @ x @ P_W^T`` and ``dx = P_H^T @ g @ P_W`` (per (n, c) plane). Global
+    pooling (``OH = OW = 1``) is each plane's mean, and each cell's gradient ``g / (H * W)``.
 
 Each ``*_reference`` function is the plain-loop spec; the function of the same name without
 ``_reference`` computes the same thing fast (Numba, parallel over the N*C independent
@@ -420,6 +421,8 @@ def adaptive_avg_pool2d_forward(x, out_hw):
     """
     N, C, H, W = x.shape
     OH, OW = out_hw
+    if (OH, OW) == (1, 1):  # global pooling, the common case: one mean per plane
+        return x.reshape(N, C, H * W).mean(axis=2, dtype=x.dtype).reshape(N, C, 1, 1)
     rows, cols = _pooling_matrix(H, OH, x.dtype), _pooling_matrix(W, OW, x.dtype)
     pooled = x.reshape(N * C * H, W) @ cols.T  # (N*C*H, W) @ (W, OW) -> (N*C*H, OW)
     pooled = pooled.reshape(N * C, H, OW).transpose(0, 2, 1)  # -> (N*C, OW, H)
@@ -432,6 +435,9 @@ def adaptive_avg_pool2d_backward(grad_out, in_hw):
     """Gradient of adaptive average pooling, ``P_H^T @ g @ P_W``, as two large GEMMs."""
     N, C, OH, OW = grad_out.shape
     H, W = in_hw
+    if (OH, OW) == (1, 1):  # global pooling: every cell gets g / (H * W)
+        share = grad_out / grad_out.dtype.type(H * W)
+        return np.ascontiguousarray(np.broadcast_to(share, (N, C, H, W)))
     rows, cols = _pooling_matrix(H, OH, grad_out.dtype), _pooling_matrix(W, OW, grad_out.dtype)
     spread = grad_out.reshape(N * C, OH, OW).transpose(0, 2, 1)  # -> (N*C, OW, OH)
     spread = spread.reshape(N * C * OW, OH) @ rows  # (N*C*OW, OH) @ (OH, H) -> (N*C*OW, H)

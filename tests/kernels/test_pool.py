@@ -86,6 +86,21 @@ def test_adaptive_avg_pool_fast_equals_reference(shape, oh, ow, dtype, data):
     assert out.dtype == grad.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(2, 3, 7, 7), (1, 2, 1, 5), (3, 1, 4, 1)])
+def test_global_avg_pool_fast_path_equals_reference(shape, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    out = K.adaptive_avg_pool2d_forward(x, (1, 1))
+    np.testing.assert_allclose(out, K.adaptive_avg_pool2d_forward_reference(x, (1, 1)), rtol=rtol)
+    grad_out = rng.standard_normal(out.shape).astype(dtype)
+    grad = K.adaptive_avg_pool2d_backward(grad_out, shape[2:])
+    np.testing.assert_allclose(grad, K.adaptive_avg_pool2d_backward_reference(grad_out, shape[2:]),
+                               rtol=rtol)
+    assert out.dtype == grad.dtype == dtype and grad.flags.writeable
+
+
 def test_adaptive_bins_are_pytorchs():
     # 5 -> 3: floor(i * 5 / 3) .. ceil((i + 1) * 5 / 3): overlapping bins [0, 2), [1, 4), [3, 5)
     assert K.adaptive_pool_bins(5, 3) == [(0, 2), (1, 4), (3, 5)]
