@@ -49,13 +49,6 @@ def cmd_gradcheck(args):
     return 0 if not failures else 1
 
 
-# The input each model was designed for, (C, H, W); every other model takes ImageNet's.
-SUMMARY_INPUTS = {"lenet5": (1, 32, 32), "inception_v3": (3, 299, 299),
-                  "resnet20": (3, 32, 32), "resnet32": (3, 32, 32), "resnet44": (3, 32, 32),
-                  "resnet56": (3, 32, 32)}
-IMAGENET_INPUT = (3, 224, 224)
-
-
 def cmd_summary(args):
     from . import models
     from .summary import summary
@@ -67,7 +60,7 @@ def cmd_summary(args):
     except ValueError as e:
         print(f"{prog}: error: argument MODEL: {e}", file=sys.stderr)
         return 2
-    input_shape = args.input or SUMMARY_INPUTS.get(args.model, IMAGENET_INPUT)
+    input_shape = args.input or models.input_shape(args.model)
     try:
         summary(model, input_shape, depth=args.depth)
     except ValueError as e:  # e.g. an input too small for the model's downsampling

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from minicnn import models
-from minicnn.__main__ import IMAGENET_INPUT, SUMMARY_INPUTS, main
+from minicnn.__main__ import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,11 +50,15 @@ def test_num_classes_input_and_depth(capsys):
 
 
 def test_default_inputs():
-    assert SUMMARY_INPUTS["lenet5"] == (1, 32, 32)
-    assert SUMMARY_INPUTS["inception_v3"] == (3, 299, 299)
-    assert all(SUMMARY_INPUTS[f"resnet{depth}"] == (3, 32, 32) for depth in (20, 32, 44, 56))
-    assert IMAGENET_INPUT == (3, 224, 224) and "resnet50" not in SUMMARY_INPUTS
-    assert set(SUMMARY_INPUTS) <= set(models.__all__)  # no default for a renamed model
+    assert models.input_shape("lenet5") == (1, 32, 32)
+    assert models.input_shape("inception_v3") == (3, 299, 299)
+    assert all(models.input_shape(f"resnet{depth}") == (3, 32, 32) for depth in (20, 32, 44, 56))
+    assert models.input_shape("resnet50") == models.IMAGENET_INPUT == (3, 224, 224)
+    assert set(models._INPUT_SHAPES) <= set(models.__all__)  # no default for a renamed model
+    with pytest.raises(ValueError, match="unknown model 'resnet7'; known models: alexnet"):
+        models.input_shape("resnet7")
+    with pytest.raises(ValueError, match="unknown model 'input_shape'"):
+        models.get_model("input_shape")
 
 
 def test_unknown_model_is_a_one_line_error(capsys):

@@ -15,7 +15,7 @@ from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, 
 from .squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
 from .mobilenet import MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2
 
-__all__ = ["get_model"]
+__all__ = ["get_model", "input_shape"]
 __all__ += ["resnet18", "resnet34", "resnet50", "resnext50_32x4d", "resnet20", "resnet32",
             "resnet44", "resnet56"]
 __all__ += ["googlenet", "inception_v3"]
@@ -24,9 +24,28 @@ __all__ += ["lenet5", "alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg1
             "mobilenet_v2"]
 
 
+# The input each model is built for, (C, H, W): LeNet-5 reads 32x32 digits, the CIFAR ResNets
+# 32x32 colour images, Inception-v3 299x299; every other model takes ImageNet's 224x224.
+_INPUT_SHAPES = {"lenet5": (1, 32, 32), "inception_v3": (3, 299, 299),
+                 "resnet20": (3, 32, 32), "resnet32": (3, 32, 32), "resnet44": (3, 32, 32),
+                 "resnet56": (3, 32, 32)}
+IMAGENET_INPUT = (3, 224, 224)
+_NOT_MODELS = ("get_model", "input_shape")
+
+
+def _check_name(name):
+    if name not in __all__ or name in _NOT_MODELS:
+        known = ", ".join(sorted(n for n in __all__ if n not in _NOT_MODELS))
+        raise ValueError(f"unknown model {name!r}; known models: {known}")
+
+
+def input_shape(name):
+    """The (C, H, W) input model ``name`` is built for, e.g. ``(3, 224, 224)`` for resnet18."""
+    _check_name(name)
+    return _INPUT_SHAPES.get(name, IMAGENET_INPUT)
+
+
 def get_model(name, **kwargs):
     """Build a model by name, e.g. ``get_model('resnet18', num_classes=10)``."""
-    if name not in __all__ or name == "get_model":
-        known = ", ".join(sorted(n for n in __all__ if n != "get_model"))
-        raise ValueError(f"unknown model {name!r}; known models: {known}")
+    _check_name(name)
     return globals()[name](**kwargs)

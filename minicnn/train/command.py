@@ -13,7 +13,7 @@ A run writes into its folder (``--out``, default ``runs/<model>-<date>-<time>``)
 
 How the images are fitted to the model
 --------------------------------------
-Each model has an input shape (``MODEL_INPUTS``: 1x32x32 for LeNet-5, 3x32x32 for the
+Each model has an input shape (``minicnn.models.input_shape``: 1x32x32 for LeNet-5, 3x32x32 for the
 CIFAR ResNets, 3x299x299 for Inception-v3, else 3x224x224). The data is brought to it in
 this order, the same for training and evaluation:
 
@@ -42,13 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_train_parser", "add_evaluate_parser", "MODEL_INPUTS", "MODEL_DEFAULTS"]
-
-# The input each model is built for, (C, H, W); every other model takes ImageNet's.
-MODEL_INPUTS = {"lenet5": (1, 32, 32), "inception_v3": (3, 299, 299),
-                "resnet20": (3, 32, 32), "resnet32": (3, 32, 32), "resnet44": (3, 32, 32),
-                "resnet56": (3, 32, 32)}
-IMAGENET_INPUT = (3, 224, 224)
+__all__ = ["add_train_parser", "add_evaluate_parser", "MODEL_DEFAULTS"]
 
 _CIFAR_RESNET = dict(epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9,
                      weight_decay=1e-4)
@@ -374,7 +368,7 @@ def cmd_train(args):
         return 2
 
     run_dir = Path(args.out) if args.out is not None else _new_run_folder(args.model)
-    input_shape = MODEL_INPUTS.get(args.model, IMAGENET_INPUT)
+    input_shape = models.input_shape(args.model)
     log(f"loading the data ({config['data']})...")
     try:
         train_raw = _load_split(config["data"], True, config["limit"])
