@@ -69,7 +69,8 @@ def cmd_summary(args):
     return 0
 
 
-BENCHMARKS = {"ops": "bench_ops.py", "train": "bench_train.py", "models": "bench_models.py"}
+BENCHMARKS = {"ops": "bench_ops.py", "train": "bench_train.py", "models": "bench_models.py",
+              "transfer": "bench_transfer.py"}
 
 
 def cmd_bench(args):
@@ -139,7 +140,8 @@ def build_parser():
     p = sub.add_parser("bench", help="time ops, training steps or models (and PyTorch, if "
                        "installed) with the scripts in benchmarks/")
     p.add_argument("suite", choices=sorted(BENCHMARKS), help="ops: convolution, pooling, "
-                   "norm and loss kernels; train: a full training step; models: forward time")
+                   "norm and loss kernels; train: a full training step; models: forward time; "
+                   "transfer: a head trained through a frozen backbone or on cached features")
     p.add_argument("options", nargs=argparse.REMAINDER,
                    help="passed to the script, e.g. --repeats 5 or --only conv")
     p.set_defaults(run=cmd_bench)

@@ -113,7 +113,7 @@ def test_bench_suites_name_scripts_that_exist():
         assert (root / "benchmarks" / script).is_file(), script
 
 
-@pytest.mark.parametrize("suite", ["ops", "train", "models"])
+@pytest.mark.parametrize("suite", ["ops", "train", "models", "transfer"])
 def test_bench_suite_starts_through_the_cli(suite):
     # --help parses after every import of the script, its sibling benchmarks included
     done = subprocess.run([sys.executable, "-m", "minicnn", "bench", suite, "--help"],
