@@ -132,6 +132,11 @@ def gradient_norms(model):
     return norms
 
 
+def spread(norms):
+    """Largest over smallest gradient norm."""
+    return norms.max() / norms.min()
+
+
 def growth_per_layer(norms):
     """g such that the norms grow like g ** (layers from the top), by a least-squares fit of
     log(norm) against the layer index."""
@@ -155,26 +160,28 @@ plt.show()
 growth = {name: growth_per_layer(norms) for name, norms in init_norms.items()}
 for name, norms in init_norms.items():
     print(f"{name:8s}: x{growth[name]:.3f} per layer towards the input, "
-          f"largest / smallest {norms.max() / norms.min():.1f}")
+          f"largest / smallest {spread(norms):.1f}")
 
 # %% [markdown]
 # The plain network's gradients are far from even. With batch norm they do not *vanish*
 # towards the input, as they would in a plain network of sigmoids: they *grow*, each layer
 # multiplying the backward signal by a little more than one, so the first layers get about
-# ten times the gradient of the last ones. (Yang et al., 2019, "A mean field theory of batch
-# normalization", prove that in deep fully connected networks with batch norm this explosion
-# at initialisation cannot be tuned away.) One learning rate cannot suit layers whose
-# gradients differ that much.
+# ten times the gradient of the last ones ("largest / smallest" above). (Yang et al., 2019,
+# "A mean field theory of batch normalization", prove that in deep fully connected networks
+# with batch norm this explosion at initialisation cannot be tuned away.) One learning rate
+# cannot suit layers whose gradients differ that much.
 #
-# In the residual network every block's output is `x + F(x)`, so the gradient reaching a
-# block is the gradient of the block above *plus* what flows back through `F`: the identity
-# path hands the same signal to every depth. Its gradients still grow a little towards the
+# In the residual network every block's output is `relu(F(x) + x)`, so (where the ReLU
+# passes) the gradient reaching a block is the gradient of the block above *plus* what flows
+# back through `F`: the identity path hands the same signal to every depth. Its gradients still grow a little towards the
 # input (each block adds its branch to the signal, so later blocks see larger inputs), but
 # far more slowly.
 
 # %%
 assert growth["plain"] ** 18 > 4                                        # > 4x over 19 layers
+assert 5 < spread(init_norms["plain"]) < 20                             # about ten times
 assert np.log(growth["plain"]) > 1.5 * np.log(growth["residual"])     # a much steeper slope
+assert growth["residual"] > 1                                           # but still a slope
 
 # %% [markdown]
 # ## Training
@@ -230,6 +237,7 @@ final = {name: losses[-25:].mean() for name, (losses, _) in curves.items()}
 print("mean training loss over the last 25 steps:",
       ", ".join(f"{name} {value:.3f}" for name, value in final.items()))
 assert final["residual"] < 0.6 * final["plain"]
+assert final["plain"] < 0.7 * np.log(10)          # the plain one learns too (chance: ln 10)
 
 # %% [markdown]
 # Same data, same batches, same initial weights, same optimiser: the residual network's loss
@@ -258,11 +266,15 @@ plt.show()
 
 for name, norms in trained_norms.items():
     print(f"{name:8s} after training: x{growth_per_layer(norms):.3f} per layer towards the "
-          f"input, largest / smallest {norms.max() / norms.min():.1f}")
+          f"input, largest / smallest {spread(norms):.1f}")
+trained_growth = growth_per_layer(trained_norms["plain"])
+assert abs(np.log(trained_growth)) < np.log(growth["plain"])          # closer to 1 than at init
+assert spread(trained_norms["plain"]) < 0.6 * spread(init_norms["plain"])   # much more even
 
 # %% [markdown]
-# After training the plain network's gradients have evened out (its growth per layer is now
-# close to 1): training has moved its weights to where every layer gets a similar share.
+# After training the plain network's gradients are much more even (its growth per layer is
+# closer to 1, and largest / smallest has shrunk): training has moved its weights to where
+# the layers get more similar shares.
 # But it started far from there, and its loss fell slowly on the way, whereas the residual
 # network was well conditioned from the first step. The deeper the plain network, the more
 # uneven its start (the growth compounds over more layers), which is one way to see the
