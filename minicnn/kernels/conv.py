@@ -334,7 +334,8 @@ def _depthwise_backward_plain(x, weight, grad_out, stride, top_left, dilation, p
         for n in range(n_size):
             if need_weight:
                 _copy_phases(x[n, c], phases, top_left, stride, phase_hw, True)
-            grad_phases[:] = 0
+            if need_x:
+                grad_phases[:] = 0
             for m in range(multiplier):
                 co = c * multiplier + m
                 _copy_phases(grad_out[n, co], grad_wide, (0, 0), (1, 1), (oh_size, pitch), True)
