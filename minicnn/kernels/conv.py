@@ -45,19 +45,20 @@ The fast path
 
 Memory bound
 ------------
-The im2col buffer holds ``C * KH * KW * OH * OW`` numbers per sample. The batch is processed
-in chunks so that this buffer (and its gradient, ``dcols``) never exceeds
+The im2col buffer holds ``C * KH * KW * OH * OW`` numbers per sample. The batch is
+processed in chunks so that this buffer (and its gradient, ``dcols``) never exceeds
 ``IM2COL_MAX_BYTES`` (32 MiB), unless a single sample's columns are larger than that, in
 which case one sample is processed at a time. When the whole batch fits in one chunk, the
 forward pass can hand its columns to the backward pass (``keep_columns``), which then skips
 its own im2col: in training each convolution layer then holds at most ``IM2COL_MAX_BYTES``
 of columns until its backward pass. That made a ResNet-20 training step (batch 32, whose
 columns are 2-19 MiB a layer) 20% faster (420 -> 339 ms on 2 cores); larger batches are
-chunked and recompute their columns chunk by chunk instead. The bound is also a speed
-setting: a chunk that stays in the CPU's last-level cache between
-im2col and the GEMM, and that the memory allocator can reuse instead of mapping fresh
-pages, made a 3x3 convolution's forward + backward (64 channels, 32x32, batch 32) about
-twice as fast as 256 MiB chunks here; 8-32 MiB chunks performed alike.
+chunked and recompute their columns chunk by chunk instead (keeping several chunks' columns
+measured no faster). The bound is also a speed setting: a chunk that stays in the CPU's
+last-level cache between im2col and the GEMM, and that the memory allocator can reuse
+instead of mapping fresh pages, made a 3x3 convolution's forward + backward (64 channels,
+32x32, batch 32) about twice as fast as 256 MiB chunks here; 8-32 MiB chunks performed
+alike.
 """
 
 import numpy as np
