@@ -187,17 +187,17 @@ assert growth["residual"] > 1                                           # but st
 # ## Training
 #
 # Both networks now train on the same batches in the same order (the loader has its own
-# seed): SGD with momentum 0.9, learning rate 0.05, batches of 32, 150 steps (two passes over
+# seed): SGD with momentum 0.9, learning rate 0.05, batches of 48, 100 steps (two passes over
 # the 2,400 digits). We write the loop ourselves to record the loss of every step.
 
 # %%
-STEPS = 150
+STEPS = 100
 
 
 def train(model):
     """Train ``model`` for STEPS steps; the loss and accuracy of each batch."""
     optimizer = minicnn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loader = DataLoader(train_set, batch_size=32, shuffle=True, seed=SEED)
+    loader = DataLoader(train_set, batch_size=48, shuffle=True, seed=SEED)
     losses, accuracies = [], []
     model.train()
     while len(losses) < STEPS:
@@ -237,7 +237,7 @@ final = {name: losses[-25:].mean() for name, (losses, _) in curves.items()}
 print("mean training loss over the last 25 steps:",
       ", ".join(f"{name} {value:.3f}" for name, value in final.items()))
 assert final["residual"] < 0.6 * final["plain"]
-assert final["plain"] < 0.7 * np.log(10)          # the plain one learns too (chance: ln 10)
+assert final["plain"] < 0.8 * np.log(10)          # the plain one learns too (chance: ln 10)
 
 # %% [markdown]
 # Same data, same batches, same initial weights, same optimiser: the residual network's loss
