@@ -38,6 +38,8 @@ settings as keyword arguments; ``backward`` returns one gradient per positional 
 ``forward`` (``None`` for one that needs none, e.g. an integer index array).
 """
 
+import threading
+
 import numpy as np
 
 __all__ = ["Tensor", "tensor", "Function", "Context", "no_grad", "enable_grad",
@@ -46,33 +48,46 @@ __all__ = ["Tensor", "tensor", "Function", "Context", "no_grad", "enable_grad",
 
 # ----------------------------------------------------------------------------- grad mode
 
-_grad_enabled = True
+
+class _GradState(threading.local):
+    """Whether operations are recorded, kept per thread (as PyTorch does): a ``no_grad``
+    block in a data-loading or evaluation thread must not stop training in another."""
+
+    enabled = True  # a class attribute: every new thread starts with recording on
+
+
+_grad_state = _GradState()
 
 
 def is_grad_enabled():
-    """True when new operations are recorded for backward."""
-    return _grad_enabled
+    """True when new operations are recorded for backward (in the calling thread)."""
+    return _grad_state.enabled
 
 
 class _GradMode:
     """Context manager (and decorator) that sets whether operations are recorded.
 
     One object may be entered again while already inside it (``ctx = no_grad()``, then
-    ``with ctx:`` nested), so the states to restore are kept as a stack, not one value.
+    ``with ctx:`` nested), so the states to restore are kept as a stack, not one value,
+    and per thread, so two threads sharing one object restore their own states.
     """
 
     def __init__(self, enabled):
         self.enabled = enabled
-        self.previous = []
+        self._local = threading.local()
+
+    def _previous(self):
+        stack = getattr(self._local, "stack", None)
+        if stack is None:
+            stack = self._local.stack = []
+        return stack
 
     def __enter__(self):
-        global _grad_enabled
-        self.previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        self._previous().append(_grad_state.enabled)
+        _grad_state.enabled = self.enabled
 
     def __exit__(self, *exc_info):
-        global _grad_enabled
-        _grad_enabled = self.previous.pop()
+        _grad_state.enabled = self._previous().pop()
 
     def __call__(self, fn):
         def wrapper(*args, **kwargs):
@@ -149,7 +164,7 @@ class Function:
                 arrays.append(a)
                 needs_grad.append(False)
                 inputs.append(None)
-        record = _grad_enabled and True in needs_grad
+        record = _grad_state.enabled and True in needs_grad
         # unrecorded (no_grad, or no input requires grad): no backward will run
         ctx = Context(tuple(needs_grad) if record else (False,) * len(needs_grad))
         out = cls.forward(ctx, *arrays, **kwargs)
