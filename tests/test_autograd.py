@@ -352,6 +352,73 @@ def test_one_grad_mode_object_entered_twice_restores_each_state():
     assert minicnn.is_grad_enabled()
 
 
+def test_grad_mode_is_per_thread():
+    """A no_grad block in one thread leaves recording on in another (issue 12)."""
+    import threading
+    inside, release, seen = threading.Event(), threading.Event(), {}
+
+    def evaluator():
+        with minicnn.no_grad():
+            inside.set()
+            release.wait(10)
+            seen["evaluator"] = minicnn.is_grad_enabled()
+
+    thread = threading.Thread(target=evaluator)
+    thread.start()
+    assert inside.wait(10)
+    assert minicnn.is_grad_enabled()  # the main thread still records
+    assert (leaf([1.0]) * 2).requires_grad
+    release.set()
+    thread.join()
+    assert seen["evaluator"] is False
+    assert minicnn.is_grad_enabled()
+
+
+def test_crossed_exits_of_one_grad_mode_object_in_two_threads_restore_each_thread():
+    """Two threads share one no_grad object and exit in crossed order: each thread restores
+    its own state, and recording is not left off for good (issue 12)."""
+    import threading
+    shared = minicnn.no_grad()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    after = {}
+
+    def thread_a():
+        shared.__enter__()
+        a_in.set()
+        b_in.wait(10)
+        shared.__exit__(None, None, None)  # exits first, though it entered first
+        a_out.set()
+        after["a"] = minicnn.is_grad_enabled()
+
+    def thread_b():
+        a_in.wait(10)
+        with minicnn.enable_grad():
+            shared.__enter__()
+            b_in.set()
+            a_out.wait(10)
+            shared.__exit__(None, None, None)
+            after["b inside enable_grad"] = minicnn.is_grad_enabled()
+        after["b"] = minicnn.is_grad_enabled()
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert after == {"a": True, "b inside enable_grad": True, "b": True}
+    assert minicnn.is_grad_enabled()
+
+
+def test_a_new_thread_starts_with_recording_on_even_inside_no_grad():
+    import threading
+    seen = {}
+    with minicnn.no_grad():
+        thread = threading.Thread(target=lambda: seen.update(on=minicnn.is_grad_enabled()))
+        thread.start()
+        thread.join()
+    assert seen["on"] is True  # PyTorch: grad mode is thread-local, default on
+
+
 def test_detach_shares_data_and_cuts_the_graph():
     x = leaf([1.0, 2.0])
     d = x.detach()
