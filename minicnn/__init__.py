@@ -11,6 +11,12 @@ from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import maximum, minimum, where
 from .ops.shape import cat, stack
 from .rng import manual_seed
+from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,
+                     int, int8, int16, int32, int64, long, short, uint8)
+from .device import backends, cuda, device
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, normal, ones, ones_like, rand, rand_like, randint,
+                       randint_like, randn, randn_like, zeros, zeros_like)
 from . import nn, optim
 from . import data, models, train  # together 20 ms: a bare ``import minicnn`` reaches them
 from .serialization import load, save
@@ -30,7 +36,16 @@ def __getattr__(name):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'minicnn' has no attribute {name!r}")
 
+
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "GradcheckError", "cat", "stack", "maximum", "minimum", "where",
            "manual_seed", "functional", "nn", "optim", "data", "models", "train", "save", "load",
-           "load_torch_state_dict", "summary"]
+           "load_torch_state_dict", "summary", "device", "cuda", "backends",
+           "get_default_dtype"]
+# (``minicnn.float``, ``.int`` and ``.bool`` exist but stay out of ``import *``, which
+# would shadow Python's own float, int and bool.)
+__all__ += ["float32", "float64", "double", "float16", "half", "int64", "long", "int32",
+            "int16", "short", "int8", "uint8"]
+__all__ += ["zeros", "ones", "full", "empty", "eye", "arange", "linspace", "rand", "randn",
+            "randint", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
+            "rand_like", "randn_like", "randint_like", "from_numpy", "as_tensor"]
