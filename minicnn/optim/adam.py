@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flag, check_number
 
 __all__ = ["Adam"]
 
@@ -40,14 +40,18 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad))
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
         betas = group["betas"]
-        if len(betas) != 2 or not all(0 <= b < 1 for b in betas):
+        if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
+        for i, beta in enumerate(betas):
+            check_number("Adam", f"betas[{i}]", beta, high=1, high_open=True)
+        group["betas"] = tuple(betas)       # a list or array read back from a file, too
+        check_flag("Adam", "amsgrad", group["amsgrad"])
 
     def _update(self, p, grad, group, state):
         if not state:

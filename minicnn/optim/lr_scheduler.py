@@ -20,23 +20,57 @@ interfering the two agree (the tests check it).
 import bisect
 import math
 
-from .._checks import check_positive_int
-from .optimizer import Optimizer
+from .._checks import check_positive_int, is_int
+from .optimizer import Optimizer, check_number
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR"]
+
+
+def _positive_int(owner, name, value):
+    return check_positive_int(value, f"{owner}: {name}")
+
+
+def _milestones(owner, name, value):
+    try:
+        milestones = list(value)
+    except TypeError:
+        milestones = None
+    if milestones is None or not all(is_int(m) and m >= 0 for m in milestones):
+        raise ValueError(f"{owner}: {name} must be a list of ints >= 0, got {value!r}")
+    return sorted(int(m) for m in milestones)
+
+
+def _epoch(owner, name, value, first):
+    if not is_int(value) or value < first:
+        raise ValueError(f"{owner}: {name} must be an int >= {first}, got {value!r}")
+    return int(value)
+
+
+def _lrs(owner, name, value, count):
+    if not isinstance(value, (list, tuple)) or len(value) != count:
+        raise ValueError(f"{owner}: {name} must be a list of {count} learning rates (one per "
+                         f"parameter group), got {value!r}")
+    return [check_number(owner, f"{name}[{i}]", lr) for i, lr in enumerate(value)]
 
 
 class LRScheduler:
     """Base class: subclasses define ``_next_lr(group_lr, base_lr)`` (the recursive form,
     from the lr of the previous epoch to ``self.last_epoch``'s) and ``lr_at``."""
 
-    # Settings of the subclass that belong in state_dict() besides the progress.
-    _settings = ()
+    # Settings of the subclass that belong in state_dict() besides the progress, each with
+    # its check ``check(owner, name, value) -> value`` (ValueError naming it): the same
+    # checks for the constructor's arguments and for load_state_dict.
+    _settings = {}
+
+    def _set_settings(self, **settings):
+        for name, value in settings.items():
+            setattr(self, name, self._settings[name](type(self).__name__, name, value))
 
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} needs a minicnn optimizer, got "
                             f"{type(optimizer).__name__}")
+        last_epoch = _epoch(type(self).__name__, "last_epoch", last_epoch, first=-1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -75,15 +109,22 @@ class LRScheduler:
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore ``state_dict()``'s output; every value is checked as the constructor
+        checks its arguments (ValueError naming it, and then nothing changes)."""
+        owner = type(self).__name__
         expected = set(self._settings) | {"last_epoch", "base_lrs", "last_lr"}
-        if set(state_dict) != expected:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the keys "
-                             f"{sorted(expected)}, got {sorted(state_dict)}")
-        for name in self._settings:
-            setattr(self, name, state_dict[name])
-        self.last_epoch = int(state_dict["last_epoch"])
-        self.base_lrs = list(state_dict["base_lrs"])
-        self._last_lr = list(state_dict["last_lr"])
+        if not isinstance(state_dict, dict) or set(state_dict) != expected:
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{owner}.load_state_dict: expected the keys {sorted(expected)}, "
+                             f"got {got}")
+        settings = {name: check(owner, name, state_dict[name])
+                    for name, check in self._settings.items()}
+        groups = len(self.optimizer.param_groups)
+        last_epoch = _epoch(owner, "last_epoch", state_dict["last_epoch"], first=0)
+        base_lrs = _lrs(owner, "base_lrs", state_dict["base_lrs"], groups)
+        last_lr = _lrs(owner, "last_lr", state_dict["last_lr"], groups)
+        vars(self).update(settings)
+        self.last_epoch, self.base_lrs, self._last_lr = last_epoch, base_lrs, last_lr
 
     def __repr__(self):
         settings = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._settings)
@@ -102,11 +143,10 @@ class StepLR(LRScheduler):
         -1 to start; the last finished epoch when resuming.
     """
 
-    _settings = ("step_size", "gamma")
+    _settings = {"step_size": _positive_int, "gamma": check_number}
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.step_size = check_positive_int(step_size, "StepLR: step_size")
-        self.gamma = gamma
+        self._set_settings(step_size=step_size, gamma=gamma)
         super().__init__(optimizer, last_epoch)
 
     def _next_lr(self, group_lr, base_lr):
@@ -124,11 +164,10 @@ class MultiStepLR(LRScheduler):
     A milestone listed twice multiplies twice, as in PyTorch.
     """
 
-    _settings = ("milestones", "gamma")
+    _settings = {"milestones": _milestones, "gamma": check_number}
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones = sorted(int(m) for m in milestones)
-        self.gamma = gamma
+        self._set_settings(milestones=milestones, gamma=gamma)
         super().__init__(optimizer, last_epoch)
 
     def _next_lr(self, group_lr, base_lr):
@@ -141,10 +180,10 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Multiply the lr by ``gamma`` every epoch."""
 
-    _settings = ("gamma",)
+    _settings = {"gamma": check_number}
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = gamma
+        self._set_settings(gamma=gamma)
         super().__init__(optimizer, last_epoch)
 
     def _next_lr(self, group_lr, base_lr):
@@ -167,11 +206,10 @@ class CosineAnnealingLR(LRScheduler):
     Past ``T_max`` the lr rises again along the same cosine, as PyTorch's does.
     """
 
-    _settings = ("T_max", "eta_min")
+    _settings = {"T_max": _positive_int, "eta_min": check_number}
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max = check_positive_int(T_max, "CosineAnnealingLR: T_max")
-        self.eta_min = eta_min
+        self._set_settings(T_max=T_max, eta_min=eta_min)
         super().__init__(optimizer, last_epoch)
 
     def _next_lr(self, group_lr, base_lr):

@@ -18,13 +18,52 @@ loaded into a fresh optimizer over the same model.
 """
 
 import copy
+import math
 import numbers
 
 import numpy as np
 
+from .._checks import is_int
 from ..autograd import Tensor, enable_grad, no_grad
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "check_number", "check_flag"]
+
+
+def _finite(value):
+    try:
+        return math.isfinite(value)
+    except OverflowError:          # an int too large for a float
+        return False
+
+
+def check_number(owner, name, value, low=0, high=None, high_open=False):
+    """``value`` if it is a finite real number in ``[low, high]`` (``[low, high)`` with
+    ``high_open``; ``None`` leaves a side unbounded), else a ValueError naming ``owner``,
+    ``name`` and the value.
+
+    PyTorch's optimizers refuse a negative lr, eps, momentum or weight decay the same way
+    ("Invalid learning rate: -5"); here NaN, infinities, bools and non-numbers are refused
+    too, whether they come from a constructor, ``add_param_group`` or ``load_state_dict``.
+    """
+    valid = (isinstance(value, numbers.Real) and not isinstance(value, bool) and _finite(value)
+             and (low is None or value >= low)
+             and (high is None or (value < high if high_open else value <= high)))
+    if not valid:
+        if high is not None:
+            expected = f"a number in [{low}, {high}{')' if high_open else ']'}"
+        elif low is not None:
+            expected = f"a finite number >= {low}"
+        else:
+            expected = "a finite number"
+        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
+    return value
+
+
+def check_flag(owner, name, value):
+    """``value`` if it is True or False (a NumPy bool too), else a ValueError naming it."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{owner}: {name} must be True or False, got {value!r}")
+    return value
 
 
 class Optimizer:
@@ -72,22 +111,28 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
             raise ValueError("some parameters appear in more than one parameter group (or twice "
                              "in one); each parameter may be optimised once")
-        unknown = set(group) - set(self.defaults) - {"params", "initial_lr"}
+        settings = {name: value for name, value in group.items() if name != "params"}
+        self.param_groups.append({**self._checked_settings(settings, self.defaults),
+                                  "params": params})
+
+    def _checked_settings(self, settings, defaults):
+        """``defaults`` overridden by ``settings``, after checking that every name is a
+        hyperparameter of this optimizer and every value is valid (ValueError otherwise)."""
+        unknown = set(settings) - set(self.defaults) - {"initial_lr"}
         if unknown:
             raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)} for "
                              f"{type(self).__name__}; expected some of {sorted(self.defaults)}")
-        full = {**self.defaults, **group, "params": params}
+        full = {**defaults, **settings}
         self._check_hyperparameters(full)
-        self.param_groups.append(full)
+        return full
 
     def _check_hyperparameters(self, group):
-        """Raise ValueError for an invalid setting (subclasses extend)."""
-        for name in ("lr", "weight_decay", "momentum", "eps"):
+        """Raise ValueError for an invalid setting (subclasses extend this for their own
+        settings, and may put a valid one in its canonical form: Adam's betas as a tuple)."""
+        owner = type(self).__name__
+        for name in ("lr", "initial_lr", "weight_decay", "momentum", "eps"):
             if name in group:
-                value = group[name]
-                if not isinstance(value, numbers.Real) or value < 0:
-                    raise ValueError(f"{type(self).__name__}: {name} must be a non-negative "
-                                     f"number, got {value!r}")
+                check_number(owner, name, group[name])
 
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of every parameter: ``None`` (PyTorch's default) or zeros."""
@@ -147,57 +192,71 @@ class Optimizer:
         """Restore hyperparameters and per-parameter state from ``state_dict()``'s output.
 
         The optimizer must have been built over parameters of the same shapes, grouped the
-        same way. State arrays are cast to their parameter's dtype. Raises ValueError
-        naming every problem, and then changes nothing.
+        same way. Hyperparameters are checked as the constructor checks them (one a saved
+        group lacks keeps this optimizer's value); state arrays must be numeric and are cast
+        to their parameter's dtype. Raises ValueError naming every problem, and then
+        changes nothing.
         """
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict).__name__
             raise ValueError("an optimizer state dict has exactly the keys 'state' and "
                              f"'param_groups', got {got}")
-        saved_groups = list(state_dict["param_groups"])
-        problems = []
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, (list, tuple)) or not isinstance(saved_state, dict):
+            raise ValueError("an optimizer state dict holds a list of parameter groups and a "
+                             f"dict of states, got {type(saved_groups).__name__} and "
+                             f"{type(saved_state).__name__}")
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"the state dict has {len(saved_groups)} parameter groups, this "
                              f"optimizer has {len(self.param_groups)}")
+        problems = []
+        new_groups, param_of = [], {}      # param_of: saved index -> this optimizer's parameter
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
-            if len(saved["params"]) != len(group["params"]):
-                problems.append(f"group {i} has {len(saved['params'])} parameters in the state "
-                                f"dict and {len(group['params'])} in this optimizer")
-        if problems:
-            raise ValueError("cannot load the optimizer state dict:\n\t" + "\n\t".join(problems))
-
-        # Map saved indices to this optimizer's parameters, group by group.
-        param_of = {}
-        for saved, group in zip(saved_groups, self.param_groups):
-            for index, p in zip(saved["params"], group["params"]):
-                param_of[int(index)] = p
+            try:
+                new_groups.append(self._loaded_group(i, saved, group, param_of))
+            except ValueError as e:
+                problems.append(str(e))
         new_state = {}
-        for index, entries in state_dict["state"].items():
-            index = int(index)  # keys come back as strings from an .npz checkpoint
-            if index not in param_of:
-                problems.append(f"state for parameter {index}, which no group lists")
+        for key, entries in saved_state.items():
+            index = _parameter_index(key)
+            if index is None or index not in param_of:
+                if not problems:       # a group's problem may be why param_of lacks it
+                    problems.append(f"state for parameter {key!r}, which no group lists")
                 continue
-            p = param_of[index]
-            restored = {}
-            for name, value in entries.items():
-                if isinstance(value, (np.ndarray, Tensor)):
-                    value = np.asarray(value.data if isinstance(value, Tensor) else value)
-                    if value.shape != p.shape:
-                        problems.append(f"state {name!r} of parameter {index} has shape "
-                                        f"{value.shape}, the parameter has shape {p.shape}")
-                        continue
-                    value = value.astype(p.dtype, copy=True)
-                restored[name] = value
-            new_state[p] = restored
+            try:
+                new_state[param_of[index]] = _loaded_state(index, entries, param_of[index])
+            except ValueError as e:
+                problems.append(str(e))
         if problems:
             raise ValueError("cannot load the optimizer state dict:\n\t" + "\n\t".join(problems))
-
-        new_groups = []
-        for saved, group in zip(saved_groups, self.param_groups):
-            settings = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
-            new_groups.append({**settings, "params": group["params"]})
         self.param_groups = new_groups
         self.state = new_state
+
+    def _loaded_group(self, i, saved, group, param_of):
+        """This optimizer's group ``i`` with the saved settings; records the saved indices
+        of its parameters in ``param_of``. ValueError if the saved group does not fit."""
+        if not isinstance(saved, dict) or "params" not in saved:
+            raise ValueError(f"group {i} must be a dict with a 'params' entry, got "
+                             f"{type(saved).__name__}" + (f" with the keys {sorted(saved)}"
+                                                          if isinstance(saved, dict) else ""))
+        indices = saved["params"]
+        if (not isinstance(indices, (list, tuple))
+                or any(_parameter_index(index) is None for index in indices)):
+            raise ValueError(f"group {i}: 'params' must be a list of parameter indices, got "
+                             f"{indices!r}")
+        if len(indices) != len(group["params"]):
+            raise ValueError(f"group {i} has {len(indices)} parameters in the state dict and "
+                             f"{len(group['params'])} in this optimizer")
+        for index, p in zip(indices, group["params"]):
+            if int(index) in param_of:
+                raise ValueError(f"group {i}: parameter index {index} is listed more than once")
+            param_of[int(index)] = p
+        settings = {k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}
+        current = {k: v for k, v in group.items() if k != "params"}
+        try:
+            return {**self._checked_settings(settings, current), "params": group["params"]}
+        except ValueError as e:
+            raise ValueError(f"group {i}: {e}") from None
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -207,3 +266,42 @@ class Optimizer:
                 lines.append(f"    {key}: {group[key]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def _parameter_index(key):
+    """A saved parameter index as an int (an .npz checkpoint gives dict keys back as
+    strings), or None if it is not one."""
+    if is_int(key) and key >= 0:
+        return int(key)
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return None
+
+
+def _loaded_state(index, entries, p):
+    """The saved state of parameter ``p`` (number ``index``), its arrays cast to ``p``'s
+    dtype; ValueError if an entry cannot be its state."""
+    if not isinstance(entries, dict):
+        raise ValueError(f"the state of parameter {index} must be a dict, got "
+                         f"{type(entries).__name__}")
+    restored = {}
+    for name, value in entries.items():
+        if isinstance(value, (np.ndarray, Tensor)):
+            value = np.asarray(value.data if isinstance(value, Tensor) else value)
+            if value.dtype.kind not in "iuf":
+                raise ValueError(f"state {name!r} of parameter {index} has dtype {value.dtype}; "
+                                 "expected numbers")
+            if value.shape != p.shape:
+                raise ValueError(f"state {name!r} of parameter {index} has shape {value.shape}, "
+                                 f"the parameter has shape {p.shape}")
+            value = value.astype(p.dtype, copy=True)
+        elif name == "step":
+            if not is_int(value) or value < 0:
+                raise ValueError(f"state 'step' of parameter {index} must be an int >= 0, got "
+                                 f"{value!r}")
+            value = int(value)
+        else:
+            raise ValueError(f"state {name!r} of parameter {index} must be an array, got "
+                             f"{value!r}")
+        restored[name] = value
+    return restored

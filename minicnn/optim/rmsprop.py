@@ -28,7 +28,7 @@ steps right after lr changes.
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flag, check_number
 
 __all__ = ["RMSprop"]
 
@@ -62,8 +62,9 @@ class RMSprop(Optimizer):
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        if not 0 <= group["alpha"] <= 1:
-            raise ValueError(f"RMSprop: alpha must be in [0, 1], got {group['alpha']!r}")
+        check_number("RMSprop", "alpha", group["alpha"], high=1)
+        check_flag("RMSprop", "centered", group["centered"])
+        check_flag("RMSprop", "eps_inside_sqrt", group["eps_inside_sqrt"])
 
     def _update(self, p, grad, group, state):
         if not state:

@@ -13,7 +13,7 @@ PyTorch, unlike Sutskever et al.'s ``v = momentum * v + lr * g``): the two agree
 constant and differ right after lr changes.
 """
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_flag, check_number
 
 __all__ = ["SGD"]
 
@@ -41,6 +41,8 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
+        check_number("SGD", "dampening", group["dampening"], low=None)
+        check_flag("SGD", "nesterov", group["nesterov"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening == 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")

@@ -137,3 +137,50 @@ def test_inception_v3_recipe_decays_every_two_epochs():
         sched.step()
     np.testing.assert_allclose(lrs, [0.045, 0.045, 0.045 * 0.94, 0.045 * 0.94,
                                      0.045 * 0.94 ** 2, 0.045 * 0.94 ** 2], rtol=1e-14)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=2.5), "StepLR: step_size must be a "
+     "positive int, got 2.5"),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=float("nan")),
+     "StepLR: gamma must be a finite number >= 0, got nan"),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma=-0.5),
+     "StepLR: gamma must be a finite number >= 0, got -0.5"),
+    (lambda opt: lr_scheduler.StepLR(opt, step_size=2, gamma="0.5"),
+     "StepLR: gamma must be a finite number >= 0, got '0.5'"),
+    (lambda opt: lr_scheduler.MultiStepLR(opt, milestones=[3, 2.5]),
+     "MultiStepLR: milestones must be a list of ints >= 0, got [3, 2.5]"),
+    (lambda opt: lr_scheduler.MultiStepLR(opt, milestones=5),
+     "MultiStepLR: milestones must be a list of ints >= 0, got 5"),
+    (lambda opt: lr_scheduler.ExponentialLR(opt, gamma=float("inf")),
+     "ExponentialLR: gamma must be a finite number >= 0, got inf"),
+    (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=float("nan")),
+     "CosineAnnealingLR: T_max must be a positive int, got nan"),
+    (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=float("nan")),
+     "CosineAnnealingLR: eta_min must be a finite number >= 0, got nan"),
+    (lambda opt: lr_scheduler.CosineAnnealingLR(opt, T_max=10, last_epoch=-2),
+     "CosineAnnealingLR: last_epoch must be an int >= -1, got -2"),
+])
+def test_invalid_arguments_are_refused_naming_them(make, message):
+    opt = make_optimizer()
+    with pytest.raises(ValueError) as info:
+        make(opt)
+    assert str(info.value) == message
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.02]      # untouched
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("T_max", 0, "CosineAnnealingLR: T_max must be a positive int, got 0"),
+    ("eta_min", "x", "CosineAnnealingLR: eta_min must be a finite number >= 0, got 'x'"),
+    ("last_epoch", -3, "CosineAnnealingLR: last_epoch must be an int >= 0, got -3"),
+    ("base_lrs", [0.1], "CosineAnnealingLR: base_lrs must be a list of 2 learning rates"),
+    ("last_lr", [0.1, float("nan")], "CosineAnnealingLR: last_lr[1] must be a finite number "
+     ">= 0, got nan"),
+])
+def test_load_state_dict_checks_values_and_then_changes_nothing(key, value, message):
+    sched = SCHEDULERS["cosine"][0](make_optimizer())
+    before = sched.state_dict()
+    with pytest.raises(ValueError) as info:
+        sched.load_state_dict(dict(before, **{key: value}))
+    assert str(info.value).startswith(message)
+    assert sched.state_dict() == before

@@ -229,3 +229,143 @@ def test_float32_is_kept_even_with_float64_hyperparameters(make):
     for name, value in opt.state[p].items():
         if isinstance(value, np.ndarray):
             assert value.dtype == np.float32, name
+
+
+NAN, INF = float("nan"), float("inf")
+# (optimizer, settings, the start of the expected message): what PyTorch refuses, and NaN,
+# infinities, bools and strings, which it lets through in places.
+INVALID_SETTINGS = [
+    ("Adam", dict(eps=NAN), "Adam: eps must be a finite number >= 0, got nan"),
+    ("Adam", dict(lr=-5), "Adam: lr must be a finite number >= 0, got -5"),
+    ("Adam", dict(lr="x"), "Adam: lr must be a finite number >= 0, got 'x'"),
+    ("Adam", dict(lr=INF), "Adam: lr must be a finite number >= 0, got inf"),
+    ("Adam", dict(weight_decay=-0.1), "Adam: weight_decay must be"),
+    ("Adam", dict(betas=(1.0, 0.999)), "Adam: betas[0] must be a number in [0, 1), got 1.0"),
+    ("Adam", dict(betas=(0.9, NAN)), "Adam: betas[1] must be a number in [0, 1), got nan"),
+    ("Adam", dict(betas=(0.9, -0.1)), "Adam: betas[1] must be"),
+    ("Adam", dict(betas=0.9), "Adam: betas must be two numbers in [0, 1), got 0.9"),
+    ("Adam", dict(amsgrad="yes"), "Adam: amsgrad must be True or False, got 'yes'"),
+    ("SGD", dict(lr=NAN), "SGD: lr must be a finite number >= 0, got nan"),
+    ("SGD", dict(lr=True), "SGD: lr must be a finite number >= 0, got True"),
+    ("SGD", dict(lr=0.1, momentum=-0.5), "SGD: momentum must be a finite number >= 0"),
+    ("SGD", dict(lr=0.1, momentum=NAN), "SGD: momentum must be a finite number >= 0"),
+    ("SGD", dict(lr=0.1, weight_decay=-1), "SGD: weight_decay must be"),
+    ("SGD", dict(lr=0.1, dampening=NAN), "SGD: dampening must be a finite number, got nan"),
+    ("SGD", dict(lr=0.1, nesterov="no"), "SGD: nesterov must be True or False, got 'no'"),
+    ("SGD", dict(lr=0.1, nesterov=True), "SGD: nesterov=True needs momentum > 0"),
+    ("RMSprop", dict(lr=-0.01), "RMSprop: lr must be"),
+    ("RMSprop", dict(eps=-1e-8), "RMSprop: eps must be"),
+    ("RMSprop", dict(alpha=-0.1), "RMSprop: alpha must be a number in [0, 1], got -0.1"),
+    ("RMSprop", dict(alpha=NAN), "RMSprop: alpha must be a number in [0, 1], got nan"),
+    ("RMSprop", dict(momentum=-0.9), "RMSprop: momentum must be"),
+    ("RMSprop", dict(weight_decay=INF), "RMSprop: weight_decay must be"),
+    ("RMSprop", dict(centered=None), "RMSprop: centered must be True or False, got None"),
+]
+
+
+@pytest.mark.parametrize("name, settings, message", INVALID_SETTINGS)
+def test_invalid_settings_are_refused_naming_the_setting(name, settings, message):
+    p = nn.Parameter(np.zeros(2))
+    with pytest.raises(ValueError) as info:
+        getattr(optim, name)([p], **settings)
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize("name, settings, message", INVALID_SETTINGS)
+def test_add_param_group_checks_settings_as_the_constructor_does(name, settings, message):
+    first, second = nn.Parameter(np.zeros(2)), nn.Parameter(np.zeros(3))
+    opt = getattr(optim, name)([first], lr=0.1)
+    with pytest.raises(ValueError) as info:
+        opt.add_param_group({"params": [second], **settings})
+    assert str(info.value).startswith(message)
+    assert len(opt.param_groups) == 1
+
+
+@pytest.mark.parametrize("name, settings, message", INVALID_SETTINGS)
+def test_load_state_dict_checks_settings_and_then_changes_nothing(name, settings, message):
+    p = nn.Parameter(np.ones(2))
+    opt = getattr(optim, name)([p], lr=0.1)
+    p.grad = np.ones(2)
+    opt.step()
+    bad = opt.state_dict()
+    bad["param_groups"][0].update(settings)
+    before = opt.state_dict()
+    with pytest.raises(ValueError) as info:
+        opt.load_state_dict(bad)
+    assert f"group 0: {message}" in str(info.value)
+    assert opt.param_groups[0]["lr"] == 0.1 and repr(opt.state_dict()) == repr(before)
+
+
+def test_refuses_every_setting_pytorch_refuses():
+    """The oracle: each setting PyTorch's constructor refuses is refused here too (the
+    table above also holds NaN and type errors, which PyTorch does not always catch)."""
+    torch = pytest.importorskip("torch")
+    refused_by_torch = 0
+    for name, settings, _ in INVALID_SETTINGS:
+        torch_settings = dict(settings)
+        if name == "SGD" and "nesterov" not in settings:
+            torch_settings.setdefault("lr", 0.1)
+        try:
+            getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(2))], **torch_settings)
+        except (ValueError, TypeError):
+            refused_by_torch += 1
+            with pytest.raises(ValueError):
+                getattr(optim, name)([nn.Parameter(np.zeros(2))], **settings)
+    assert refused_by_torch >= 15
+
+
+def test_a_saved_group_without_params_or_with_bad_indices_is_a_value_error():
+    p = nn.Parameter(np.ones(2))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = np.ones(2)
+    opt.step()
+    good = opt.state_dict()
+    cases = [
+        ({"state": {}, "param_groups": [{"lr": 0.1}]},
+         "group 0 must be a dict with a 'params' entry, got dict with the keys ['lr']"),
+        ({"state": {}, "param_groups": ["params"]},
+         "group 0 must be a dict with a 'params' entry, got str"),
+        ({"state": {}, "param_groups": [dict(good["param_groups"][0], params=[0.5])]},
+         "group 0: 'params' must be a list of parameter indices, got [0.5]"),
+        ({"state": {}, "param_groups": {"lr": 0.1}}, "holds a list of parameter groups"),
+        ({"state": {"x": {}}, "param_groups": good["param_groups"]},
+         "state for parameter 'x', which no group lists"),
+        ({"state": {0: {"momentum_buffer": np.array(["a", "b"])}},
+          "param_groups": good["param_groups"]},
+         "state 'momentum_buffer' of parameter 0 has dtype <U1; expected numbers"),
+        ({"state": {0: {"momentum_buffer": 3.0}}, "param_groups": good["param_groups"]},
+         "state 'momentum_buffer' of parameter 0 must be an array, got 3.0"),
+        ({"state": {0: []}, "param_groups": good["param_groups"]},
+         "the state of parameter 0 must be a dict, got list"),
+        ({"state": {}, "param_groups": [dict(good["param_groups"][0], foo=1)]},
+         "group 0: unknown hyperparameter(s) ['foo'] for SGD"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(ValueError) as info:
+            opt.load_state_dict(bad)
+        assert message in str(info.value), (bad, str(info.value))
+        np.testing.assert_array_equal(opt.state[p]["momentum_buffer"],
+                                      good["state"][0]["momentum_buffer"])
+
+
+def test_adam_step_state_must_be_a_count():
+    p = nn.Parameter(np.ones(2))
+    opt = optim.Adam([p])
+    p.grad = np.ones(2)
+    opt.step()
+    bad = opt.state_dict()
+    bad["state"][0]["step"] = -1
+    with pytest.raises(ValueError, match="state 'step' of parameter 0 must be an int >= 0, "
+                       "got -1"):
+        opt.load_state_dict(bad)
+    assert opt.state[p]["step"] == 1
+
+
+def test_a_saved_group_missing_a_setting_keeps_this_optimizers_value():
+    p = nn.Parameter(np.ones(2))
+    opt = optim.Adam([p], lr=0.01, betas=(0.8, 0.9))
+    saved = opt.state_dict()
+    del saved["param_groups"][0]["betas"]
+    saved["param_groups"][0]["lr"] = 0.5
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["betas"] == (0.8, 0.9) and opt.param_groups[0]["lr"] == 0.5

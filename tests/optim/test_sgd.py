@@ -80,7 +80,7 @@ def test_sgd_validates_settings():
         optim.SGD([p], lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="nesterov=True needs momentum > 0 and dampening == 0"):
         optim.SGD([p], lr=0.1, momentum=0.9, dampening=0.1, nesterov=True)
-    with pytest.raises(ValueError, match="lr must be a non-negative number, got -1"):
+    with pytest.raises(ValueError, match="SGD: lr must be a finite number >= 0, got -1"):
         optim.SGD([p], lr=-1)
     with pytest.raises(ValueError, match="momentum"):
         optim.SGD([p], lr=0.1, momentum=-0.5)
