@@ -1,16 +1,24 @@
 """minicnn.save / minicnn.load: round trips, plain .npz files, no pickle, atomic writes."""
 
+import errno
 import os
+import re
+import struct
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+import tracemalloc
 import zipfile
 
 import numpy as np
 import pytest
 
 import minicnn
-from minicnn import nn, optim
+from minicnn import nn, optim, serialization
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 
 
 def small_model():
@@ -94,13 +102,68 @@ def test_no_pickle_on_load(tmp_path):
 def test_unsupported_values_and_keys_are_rejected(tmp_path):
     with pytest.raises(TypeError, match="cannot save a set \\(at a/b\\)"):
         minicnn.save({"a": {"b": {1, 2}}}, tmp_path / "x.npz")
-    with pytest.raises(ValueError, match="'/'"):
-        minicnn.save({"a/b": np.zeros(1)}, tmp_path / "x.npz")
-    with pytest.raises(TypeError, match="keys must be str or int"):
-        minicnn.save({1.5: np.zeros(1)}, tmp_path / "x.npz")
-    with pytest.raises(ValueError, match="both named '0'"):
-        minicnn.save({0: np.zeros(1), "0": np.zeros(1)}, tmp_path / "x.npz")
+    for key in [1.5, True, np.int64(0), (1, 2), None, b"bytes"]:
+        with pytest.raises(TypeError, match=re.escape(f"keys must be str or int, got {key!r} "
+                                                      f"(a {type(key).__name__}) at a")):
+            minicnn.save({"a": {key: np.zeros(1)}}, tmp_path / "x.npz")
     assert not os.listdir(tmp_path)  # nothing written, not even a temporary file
+
+
+ODD_KEYS = ["file", "allow_pickle", "args", "kwds", "compress", "a/b", "/a", "a/", "a//b",
+            "..", "../../etc/passwd", "a.b", "x.npy", "", " ", "\x00", "a\x00b", "back\\slash",
+            "ключ/値", "\U0001f600", "\ud800", "k" * 5000, "~", "array~1", "__minicnn_tree__",
+            "__minicnn_tree__.npy"]
+
+
+def test_any_string_key_round_trips(tmp_path):
+    """np.savez(**arrays) dropped 'allow_pickle' silently and failed on 'file'; '/' was
+    refused. Every str key, at every level, comes back; int keys keep their type."""
+    rng = np.random.default_rng(0)
+    obj = {key: rng.standard_normal(2) for key in ODD_KEYS}
+    obj["nested"] = {key: [rng.standard_normal(1), {key: np.float32(i)}]
+                     for i, key in enumerate(ODD_KEYS)}
+    obj["paths that collide"] = {"a/b": np.ones(1), "a": {"b": np.zeros(1)}, "a/b~1": np.ones(2),
+                                 0: np.ones(3), "0": np.zeros(3)}
+    obj["values"] = {key: key for key in ODD_KEYS}
+    minicnn.save(obj, tmp_path / "c.npz")
+    assert_tree_equal(minicnn.load(tmp_path / "c.npz"), obj)
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as archive:
+        # still a plain .npz whose ordinary names read as their key paths
+        assert {"file", "allow_pickle", "a.b", "nested/file/0", "paths that collide/a/b",
+                "paths that collide/0", "paths that collide/0~1"} <= set(archive.files)
+        np.testing.assert_array_equal(archive["allow_pickle"], obj["allow_pickle"])
+
+
+def test_nesting_depth_limit(tmp_path):
+    deepest = np.ones(1)
+    for level in range(serialization.MAX_DEPTH):
+        deepest = [deepest] if level % 2 else {"k": deepest}
+    minicnn.save(deepest, tmp_path / "deep.npz")
+    assert_tree_equal(minicnn.load(tmp_path / "deep.npz"), deepest)
+    with pytest.raises(ValueError, match="nested more than 100 levels deep"):
+        minicnn.save([deepest], tmp_path / "deeper.npz")
+    itself = {"a": 1}
+    itself["self"] = itself
+    with pytest.raises(ValueError, match="does a container hold itself"):
+        minicnn.save(itself, tmp_path / "loop.npz")
+    assert sorted(os.listdir(tmp_path)) == ["deep.npz"]
+
+
+def test_files_of_the_previous_format_still_load():
+    """tests/fixtures/minicnn_checkpoint_v0.npz was written by minicnn.save at commit 7110706
+    (np.savez(**arrays) with the same tree record): it loads unchanged."""
+    loaded = minicnn.load(os.path.join(FIXTURES, "minicnn_checkpoint_v0.npz"))
+    expected = {
+        "epoch": 3, "best": 0.625, "name": "run-1", "done": True, "note": None,
+        "betas": (0.9, 0.999), "milestones": [3, 6],
+        "model": {"0.weight": np.arange(6, dtype=np.float32).reshape(2, 3),
+                  "0.bias": np.array([0.5, -1.5], np.float32),
+                  "1.num_batches_tracked": np.array(7, np.int64)},
+        "optimizer": {"state": {0: {"momentum_buffer": np.full((2, 3), 0.25, np.float32),
+                                    "step": 3}},
+                      "param_groups": [{"lr": 0.1, "params": [0, 1]}]},
+        "scalar": np.float64(2.5), "labels": np.array(["cat", "dog"])}
+    assert_tree_equal(loaded, expected)
 
 
 def test_save_writes_exactly_the_given_path(tmp_path):
@@ -177,7 +240,8 @@ def test_failure_at_rename_leaves_the_old_checkpoint_intact(tmp_path, monkeypatc
 
 def test_process_killed_mid_write_leaves_the_old_checkpoint_intact(tmp_path):
     """A process that dies abruptly (os._exit, no cleanup) half-way through writing: the
-    checkpoint still holds the previous save."""
+    checkpoint still holds the previous save, and the next save removes the abandoned
+    temporary file (its writer is gone)."""
     path = tmp_path / "c.npz"
     minicnn.save({"epoch": 1, "w": np.ones((4, 4))}, path)
     script = textwrap.dedent(f"""
@@ -196,10 +260,239 @@ def test_process_killed_mid_write_leaves_the_old_checkpoint_intact(tmp_path):
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert result.returncode == 3, result.stderr.decode()
     leftovers = [name for name in os.listdir(tmp_path) if name != "c.npz"]
-    assert len(leftovers) == 1 and leftovers[0].startswith(".c.npz.")  # the abandoned temp
+    assert len(leftovers) == 1 and leftovers[0].startswith(".c.npz~")  # the abandoned temp
     loaded = minicnn.load(path)
     assert loaded["epoch"] == 1
     np.testing.assert_array_equal(loaded["w"], np.ones((4, 4)))
+    minicnn.save({"epoch": 3}, path)
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process liveness is checked on POSIX only")
+def test_stale_temporaries_are_removed_and_live_ones_kept(tmp_path):
+    """What the next save to the same file removes: temporaries whose writer process is dead,
+    and any untouched for STALE_TEMPORARY_SECONDS (a writer on another machine, or the
+    '.NAME.<hex>.tmp' of earlier versions). Kept: those of live writers (this process's
+    other threads, another process), recent ones from another machine, other targets'."""
+    name = "checkpoint-" + "x" * 200 + ".npz"
+    prefix = serialization._temporary_prefix(name)
+    here = serialization._host_tag()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        old = time.time() - serialization.STALE_TEMPORARY_SECONDS - 10
+        files = {  # name -> (mtime or None, removed?)
+            f"{prefix}{here}~{_dead_pid()}~00000001.tmp": (None, True),
+            f"{prefix}{here}~{live.pid}~00000002.tmp": (None, False),
+            f"{prefix}{here}~{os.getpid()}~00000003.tmp": (None, False),
+            f"{prefix}{here}~{live.pid}~00000004.tmp": (old, True),
+            f"{prefix}otherhost~{_dead_pid()}~00000005.tmp": (None, False),
+            f"{prefix}otherhost~1~00000006.tmp": (old, True),
+            f".{name}.0123456789ab.tmp": (old, True),
+            f".{name}.0123456789ac.tmp": (None, False),
+            f"{serialization._temporary_prefix('other.npz')}{here}~{_dead_pid()}~7.tmp":
+                (None, False),
+            f".{name}.notatemporary.tmp": (old, False),
+        }
+        for file_name, (mtime, _) in files.items():
+            (tmp_path / file_name).write_bytes(b"partial")
+            if mtime is not None:
+                os.utime(tmp_path / file_name, (mtime, mtime))
+        minicnn.save({"a": 1}, tmp_path / name)
+    finally:
+        live.kill()
+        live.wait()
+    expected = {file_name for file_name, (_, removed) in files.items() if not removed}
+    assert set(os.listdir(tmp_path)) == expected | {name}
+    assert minicnn.load(tmp_path / name) == {"a": 1}
+
+
+def test_concurrent_savers_do_not_remove_each_others_temporaries(tmp_path):
+    path = tmp_path / "c.npz"
+    errors = []
+
+    def saver(value):
+        try:
+            for _ in range(20):
+                minicnn.save({"w": np.full(1000, value)}, path)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=saver, args=(v,)) for v in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert os.listdir(tmp_path) == ["c.npz"]
+    assert minicnn.load(path)["w"][0] in range(4)
+
+
+@pytest.mark.parametrize("name", ["./cifar_net.pth", "cifar_net.pth", "checkpoint", "c.npz.tmp",
+                                  "x" * 255, "ü" * 127, "with space.pt"])
+def test_save_and_load_under_any_file_name(tmp_path, monkeypatch, name):
+    """The file is written exactly at the path given (np.savez would append '.npz' to
+    'cifar_net.pth'), and names up to the 255-byte limit work (the temporary file's name
+    was longer than the destination's)."""
+    monkeypatch.chdir(tmp_path)
+    state = small_model().state_dict()
+    minicnn.save(state, name)
+    assert os.listdir(tmp_path) == [os.path.basename(name)]
+    assert_tree_equal(minicnn.load(name), dict(state))
+
+
+def test_save_errors_name_the_destination(tmp_path, monkeypatch):
+    def assert_names_destination(info, path):
+        assert info.value.filename == str(path), info.value
+        assert ".tmp" not in str(info.value)
+
+    with pytest.raises(FileNotFoundError) as info:  # the folder does not exist
+        minicnn.save({"a": 1}, tmp_path / "missing" / "c.npz")
+    assert_names_destination(info, tmp_path / "missing" / "c.npz")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        minicnn.save({"a": 1}, tmp_path / "folder")
+    assert_names_destination(info, tmp_path / "folder")
+    with pytest.raises(OSError, match="File name too long") as info:
+        minicnn.save({"a": 1}, tmp_path / ("x" * 256))
+    assert_names_destination(info, tmp_path / ("x" * 256))
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left") as info:
+        minicnn.save({"a": 1}, tmp_path / "c.npz")
+    monkeypatch.undo()
+    assert_names_destination(info, tmp_path / "c.npz")
+    assert info.value.errno == errno.ENOSPC
+    with pytest.raises(ValueError, match="names a folder"):
+        minicnn.save({"a": 1}, str(tmp_path) + os.sep)
+    assert sorted(os.listdir(tmp_path)) == ["folder"]  # no temporary left behind
+
+
+# --- damaged, crafted and foreign files: always a ValueError naming the file ------------
+
+def _npy(header, data=b""):
+    """A .npy file (format 1.0) with the given header dict text."""
+    text = header.encode("latin1")
+    text += b" " * (-(len(text) + 11) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + data
+
+
+def _zip(path, members, compression=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _tree(text):
+    return np.array(text)
+
+
+def _crafted_files(tmp_path):
+    """name -> path of files that are not valid checkpoints, each of a kind that raised
+    something other than ValueError (KeyError, TypeError, RecursionError, MemoryError, ...)."""
+    def with_tree(name, tree_json, arrays=None):
+        np.savez(tmp_path / "tmp.npz", __minicnn_tree__=np.array(tree_json), **(arrays or {}))
+        os.replace(tmp_path / "tmp.npz", tmp_path / name)
+        return tmp_path / name
+
+    np.save(tmp_path / "single.npy", np.ones(3))
+    def deep(levels):
+        return '{"list": [' * levels + '{"value": 1}' + ']}' * levels
+
+    return {
+        "npy": tmp_path / "single.npy",
+        "missing array": with_tree("m.npz", '{"array": "gone", "scalar": false}'),
+        "unhashable key": with_tree("u.npz", '{"dict": [[[1], {"value": 1}]]}'),
+        "bad node": with_tree("b.npz", '{"dict": [["a", 5]]}'),
+        "unknown kind": with_tree("k.npz", '{"set": []}'),
+        "value not a value": with_tree("v.npz", '{"value": [1, 2]}'),
+        "deeper than save writes": with_tree("d1.npz", deep(serialization.MAX_DEPTH + 1)),
+        "900 levels": with_tree("d2.npz", deep(900)),
+        "deeper than json": with_tree("dj.npz", "[" * 100000 + "]" * 100000),
+        "not json": with_tree("j.npz", "{not json"),
+        "tree not text": _zip(tmp_path / "t.npz", {"__minicnn_tree__.npy": _npy(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", bytes(8))}),
+        "huge shape": _zip(tmp_path / "h.npz", {"w.npy": _npy(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }", bytes(8))}),
+        "shape too small": _zip(tmp_path / "s.npz", {"w.npy": _npy(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", bytes(16))}),
+        "object array": _zip(tmp_path / "o.npz", {"w.npy": _npy(
+            "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", bytes(8))}),
+        "bad header": _zip(tmp_path / "bh.npz", {"w.npy": _npy("{'descr': 'nonsense'}")}),
+        "not npy": _zip(tmp_path / "n.npz", {"w.npy": b"hello"}),
+        "torch zip": _zip(tmp_path / "p.pth", {"archive/data.pkl": b"\x80\x02}.",
+                                               "archive/version": b"3\n"}),
+        "deflate bomb": _zip(tmp_path / "z.npz", {"w.npy": _npy(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (2**17,), }", bytes(2**20))},
+            zipfile.ZIP_DEFLATED),
+        "empty": tmp_path / "empty.npz",
+        "text": tmp_path / "text.npz",
+    }
+
+
+def test_crafted_files_give_a_value_error_naming_the_file(tmp_path):
+    files = _crafted_files(tmp_path)
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "text.npz").write_text("epoch 3")
+    _shrink_deflate_bomb(files["deflate bomb"])
+    tracemalloc.start()
+    try:
+        for kind, path in files.items():
+            with pytest.raises(ValueError, match="not a readable minicnn checkpoint") as info:
+                minicnn.load(path)
+            assert repr(str(path)) in str(info.value), kind
+            peak = tracemalloc.get_traced_memory()[1]
+            assert peak < 50 * 2**20, (kind, peak)  # refused before allocating what it declares
+            tracemalloc.reset_peak()
+    finally:
+        tracemalloc.stop()
+    with pytest.raises(ValueError, match="single-array .npy file"):
+        minicnn.load(files["npy"])
+    with pytest.raises(ValueError, match="load_torch_state_dict"):
+        minicnn.load(files["torch zip"])
+
+
+def _shrink_deflate_bomb(path):
+    """Make the deflated member declare 1032 times more bytes than deflate could give."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.infolist()[0]
+    directory = data.rindex(b"PK\x01\x02")  # central directory entry: sizes at +20, +24
+    assert struct.unpack_from("<I", data, directory + 24)[0] in (info.file_size, 0xFFFFFFFF)
+    struct.pack_into("<I", data, directory + 20, 10)
+    path.write_bytes(bytes(data))
+
+
+def test_fuzzed_checkpoints_give_only_value_errors(tmp_path):
+    """Truncated at many offsets, bytes flipped or overwritten: load returns something or
+    raises ValueError naming the file, nothing else."""
+    path = tmp_path / "c.npz"
+    model = small_model()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    minicnn.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 2}, path)
+    original = path.read_bytes()
+    rng = np.random.default_rng(0)
+    damaged = [original[:n] for n in range(0, len(original), 7)]
+    for _ in range(300):
+        data = bytearray(original)
+        for position in rng.integers(0, len(data), rng.integers(1, 4)):
+            data[position] = (data[position] + int(rng.integers(1, 256))) % 256
+        damaged.append(bytes(data))
+    for data in damaged:
+        path.write_bytes(data)
+        try:
+            minicnn.load(path)
+        except ValueError as error:
+            assert repr(str(path)) in str(error)
 
 
 def test_loading_a_bad_checkpoint_into_a_model_changes_nothing(tmp_path):

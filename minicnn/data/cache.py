@@ -6,12 +6,9 @@ half-written file, and a file that fails to load is treated as missing.
 """
 
 import os
-import zipfile
 from pathlib import Path
 
-import numpy as np
-
-from ..serialization import write_npz
+from ..serialization import read_npz, write_npz
 
 __all__ = ["cache_dir", "save_arrays", "load_arrays"]
 
@@ -31,9 +28,9 @@ def save_arrays(path, **arrays):
 
 def load_arrays(path):
     """The arrays of the ``.npz`` file ``path`` as a dict, or ``None`` if it is missing or
-    unreadable (truncated, bad checksum, not an npz)."""
+    unreadable (truncated, bad checksum, not an npz, sizes that do not add up: see
+    ``minicnn.serialization.read_npz``, which checks them before allocating)."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+        return read_npz(path)
+    except (OSError, ValueError):
         return None
