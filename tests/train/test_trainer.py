@@ -235,11 +235,11 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch)
     fit(model, *_loaders(), optimizer, 1, checkpoint_dir=tmp_path, verbose=False)
     good = load_checkpoint(tmp_path / CHECKPOINT_NAME)
 
-    def broken_savez(file, **arrays):
+    def broken_write(file, arrays):
         file.write(b"PK\x03\x04 half a zip")
         raise OSError("disk full")
 
-    monkeypatch.setattr("minicnn.serialization.np.savez", broken_savez)
+    monkeypatch.setattr("minicnn.serialization._write_archive", broken_write)
     with pytest.raises(OSError, match="disk full"):
         fit(model, *_loaders(), optimizer, 2, checkpoint_dir=tmp_path, verbose=False)
     after = load_checkpoint(tmp_path / CHECKPOINT_NAME)
