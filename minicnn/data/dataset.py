@@ -1,14 +1,16 @@
 """Datasets: indexable collections of ``(image, label)`` samples, as in PyTorch.
 
 A dataset has ``len(ds)`` and ``ds[i] -> (image, label)`` where ``image`` is a float32
-array ``(C, H, W)`` and ``label`` a Python int. Two further methods let the ``DataLoader``
-control randomness and go fast; a dataset of your own needs neither:
+array ``(C, H, W)`` and ``label`` a Python int (a class index), or for regression targets
+and soft labels a floating-point number or array. Two further methods let the
+``DataLoader`` control randomness and go fast; a dataset of your own needs neither:
 
 - ``get(i, rng)`` is ``ds[i]`` with random transforms drawing from ``rng`` (a
   ``numpy.random.Generator``). ``ds[i]`` itself draws from minicnn's generator.
 - ``get_batch(indices, rng)`` returns the collated batch ``(images (N, C, H, W) float32,
-  labels (N,) int64)``. The default calls ``get`` per sample and stacks; ``ArrayDataset``
-  indexes its arrays in one step when no per-sample work is needed.
+  labels (N, ...))``, labels as ``default_collate`` makes them. The default calls ``get``
+  per sample and stacks; ``ArrayDataset`` indexes its arrays in one step when no
+  per-sample work is needed.
 
 Transforms are callables ``transform(x, rng=None)`` on a ``(C, H, W)`` array (see
 ``minicnn.data.transforms``). A plain callable without an ``rng`` parameter works too
@@ -16,10 +18,12 @@ Transforms are callables ``transform(x, rng=None)`` on a ``(C, H, W)`` array (se
 """
 
 import inspect
+import math
 import numbers
 
 import numpy as np
 
+from .._checks import is_int
 from ..rng import get_rng
 
 __all__ = ["Dataset", "ArrayDataset", "Subset", "random_split", "default_collate",
@@ -27,10 +31,26 @@ __all__ = ["Dataset", "ArrayDataset", "Subset", "random_split", "default_collate
 
 
 def default_collate(samples):
-    """Stack ``[(image, label), ...]`` into ``(images (N, ...) float32, labels (N,) int64)``."""
+    """Stack ``[(image, label), ...]`` into ``(images (N, ...) float32, labels (N, ...))``.
+
+    Labels keep their kind, as in PyTorch: integer labels (class indices) become int64;
+    floating-point labels (regression targets, soft labels) stay floating point, in their
+    own dtype (Python floats: float64), never truncated to ints; bools stay bool. Other
+    labels (strings, objects) raise TypeError.
+    """
     images = np.stack([np.asarray(image, dtype=np.float32) for image, _ in samples])
-    labels = np.array([label for _, label in samples], dtype=np.int64)
-    return images, labels
+    labels = np.stack([np.asarray(label) for _, label in samples])
+    return images, _collated_labels(labels)
+
+
+def _collated_labels(labels):
+    """``labels`` as a batch hands them on: int64 for integers, floats and bools as they are."""
+    if labels.dtype.kind in "iu":
+        return labels.astype(np.int64)
+    if labels.dtype.kind in "fb":
+        return labels
+    raise TypeError(f"labels must be integers, floating-point numbers or bools (or arrays of "
+                    f"them), got dtype {labels.dtype}")
 
 
 def _accepts_rng(transform):
@@ -101,14 +121,15 @@ class ArrayDataset(Dataset):
     Parameters
     ----------
     images : ndarray, (N, C, H, W) (or any (N, ...) such as cached features (N, D))
-        Any numeric dtype; uint8 images stay uint8 in memory and are converted per batch.
-    labels : ndarray of int, (N,)
-        Class indices.
+        Any real dtype; uint8 images stay uint8 in memory and are converted per batch.
+    labels : ndarray, (N,) of int, or (N,) or (N, ...) of float
+        Class indices (a sample's label is a Python int, a batch's int64), or regression
+        targets or soft labels (kept in their floating dtype).
     transform : callable, optional
         Applied to each float32 sample ``(C, H, W)``; see ``minicnn.data.transforms``.
     scale : float
-        Each sample is ``images[i].astype(float32) * scale`` before the transform
-        (``1 / 255`` for uint8 pixels).
+        A finite number > 0. Each sample is ``images[i].astype(float32) * scale`` before
+        the transform (``1 / 255`` for uint8 pixels).
 
     A transform that is deterministic and works on whole batches (``transform.batchable``,
     e.g. ``Pad`` or ``Normalize``) is applied to the batch at once; others run per sample.
@@ -120,14 +141,22 @@ class ArrayDataset(Dataset):
         if images.ndim < 2:
             raise ValueError(f"images must have shape (N, C, H, W) or (N, ...), got shape "
                              f"{images.shape}")
-        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"labels must be a 1-D integer array, got shape {labels.shape} "
-                             f"and dtype {labels.dtype}")
+        if images.dtype.kind not in "biuf":
+            raise ValueError(f"images must hold real numbers, got dtype {images.dtype}")
+        integer_labels = labels.dtype.kind in "iu"
+        if not (integer_labels and labels.ndim == 1
+                or labels.dtype.kind == "f" and labels.ndim >= 1):
+            raise ValueError(f"labels must be a 1-D integer array (class indices) or a float "
+                             f"array (N, ...) (regression targets, soft labels), got shape "
+                             f"{labels.shape} and dtype {labels.dtype}")
         if len(labels) != len(images):
             raise ValueError(f"images and labels must have the same length, got {len(images)} "
                              f"images and {len(labels)} labels")
         if transform is not None and not callable(transform):
             raise TypeError(f"transform must be callable, got {transform!r}")
+        if (not isinstance(scale, numbers.Real) or isinstance(scale, bool)
+                or not math.isfinite(scale) or scale <= 0):
+            raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
         self.images = images
         self.labels = labels
         self.transform = transform
@@ -145,7 +174,8 @@ class ArrayDataset(Dataset):
     def get(self, index, rng):
         index = _check_index(index, len(self))
         image = apply_transform(self.transform, self._to_float(self.images[index]), rng)
-        return image, int(self.labels[index])
+        label = self.labels[index]
+        return image, (int(label) if self.labels.dtype.kind in "iu" else label.copy())
 
     def get_batch(self, indices, rng):
         indices = np.asarray(indices, dtype=np.intp)
@@ -156,7 +186,8 @@ class ArrayDataset(Dataset):
             else:
                 images = np.stack([apply_transform(self.transform, image, rng)
                                    for image in images])
-        return np.ascontiguousarray(images, dtype=np.float32), self.labels[indices].astype(np.int64)
+        return (np.ascontiguousarray(images, dtype=np.float32),
+                _collated_labels(self.labels[indices]))
 
 
 class Subset(Dataset):
@@ -164,9 +195,11 @@ class Subset(Dataset):
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.intp)
-        if self.indices.ndim != 1:
-            raise ValueError(f"indices must be 1-D, got shape {self.indices.shape}")
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
+            raise ValueError(f"indices must be a 1-D sequence of ints, got shape "
+                             f"{indices.shape} and dtype {indices.dtype}")
+        self.indices = indices.astype(np.intp)
         if len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= len(dataset)):
             raise IndexError(f"indices must lie in [0, {len(dataset)}), got values from "
                              f"{self.indices.min()} to {self.indices.max()}")
@@ -191,6 +224,8 @@ def random_split(dataset, lengths, generator=None):
     (the remainder of flooring is given out one by one, round-robin from the first split).
     ``generator`` is a ``numpy.random.Generator``; minicnn's own by default.
     """
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a numpy.random.Generator, got {generator!r}")
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1) < 1e-6:
@@ -200,8 +235,7 @@ def random_split(dataset, lengths, generator=None):
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
-    if (any(not isinstance(x, numbers.Integral) or x < 0 for x in lengths)
-            or sum(lengths) != n):
+    if any(not is_int(x) or x < 0 for x in lengths) or sum(lengths) != n:
         raise ValueError(f"lengths must be non-negative ints summing to the dataset's length "
                          f"{n} (or fractions summing to 1), got {lengths}")
     order = (generator if generator is not None else get_rng()).permutation(n)

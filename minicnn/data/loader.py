@@ -1,7 +1,8 @@
 """``DataLoader``: batches of a dataset, shuffled and prepared ahead in a background thread.
 
 Each pass (``for images, labels in loader``) yields NumPy arrays ``images (N, C, H, W)
-float32`` and ``labels (N,) int64``; wrap them with ``minicnn.Tensor`` to feed a model.
+float32`` and ``labels (N,) int64`` (floating-point labels, such as regression targets or
+soft labels ``(N, K)``, keep their dtype); wrap them with ``minicnn.Tensor`` to feed a model.
 
 Determinism. At the start of every pass the loader draws, in the calling thread and from
 its generator (minicnn's, so ``minicnn.manual_seed`` governs it, unless ``seed`` or
@@ -26,7 +27,7 @@ import threading
 
 import numpy as np
 
-from .._checks import check_positive_int
+from .._checks import check_positive_int, is_int
 from ..rng import get_rng
 from .dataset import get_batch, get_sample
 
@@ -44,12 +45,12 @@ class DataLoader:
         Anything with ``len`` and ``ds[i] -> (image, label)``; minicnn datasets also offer
         ``get``/``get_batch`` (see ``minicnn.data.dataset``), which the loader uses.
     batch_size : int
-        Samples per batch; the last batch may be smaller unless ``drop_last``.
+        Samples per batch (>= 1); the last batch may be smaller unless ``drop_last``.
     shuffle : bool
         A new random order every pass.
     drop_last : bool
         Drop the last batch if it is smaller than ``batch_size``.
-    seed : int, optional
+    seed : int >= 0, optional
         Give the loader its own generator ``numpy.random.default_rng(seed)`` (passes still
         differ from one another; the sequence of passes repeats).
     generator : numpy.random.Generator, optional
@@ -65,23 +66,35 @@ class DataLoader:
     Yields
     ------
     images : ndarray, float32, (N, C, H, W)
-    labels : ndarray, int64, (N,)
+    labels : ndarray, (N,) int64 for class indices; floating-point labels keep their dtype
+        (see ``minicnn.data.dataset.default_collate``)
+
+    Raises
+    ------
+    ValueError or TypeError
+        naming the argument, for a bad one (a dataset without ``len``, a seed < 0, ...).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, seed=None,
                  generator=None, prefetch=2, collate_fn=None):
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"DataLoader: dataset must have len() and ds[i], got "
+                            f"{type(dataset).__name__}")
         self.dataset = dataset
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.prefetch = check_positive_int(prefetch, "prefetch", minimum=0)
+        self.batch_size = check_positive_int(batch_size, "DataLoader: batch_size")
+        self.shuffle = _check_flag(shuffle, "shuffle")
+        self.drop_last = _check_flag(drop_last, "drop_last")
+        self.prefetch = check_positive_int(prefetch, "DataLoader: prefetch", minimum=0)
         if seed is not None and generator is not None:
             raise ValueError("give DataLoader a seed or a generator, not both")
+        if seed is not None and (not is_int(seed) or seed < 0):
+            raise ValueError(f"DataLoader: seed must be None or an int >= 0, got {seed!r}")
         if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(f"generator must be a numpy.random.Generator, got {generator!r}")
+            raise TypeError(f"DataLoader: generator must be a numpy.random.Generator, got "
+                            f"{generator!r}")
         self.generator = np.random.default_rng(seed) if seed is not None else generator
         if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(f"collate_fn must be callable, got {collate_fn!r}")
+            raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         self.collate_fn = collate_fn
 
     def __len__(self):
@@ -105,6 +118,12 @@ class DataLoader:
         if self.collate_fn is not None:
             return self.collate_fn([get_sample(self.dataset, int(i), rng) for i in indices])
         return get_batch(self.dataset, indices, rng)
+
+
+def _check_flag(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"DataLoader: {name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def _prefetched(make_batch, epoch_seed, plan, depth):

@@ -26,12 +26,36 @@ def test_array_dataset_item_is_float32_chw_and_int():
 @pytest.mark.parametrize("images, labels, match", [
     (np.zeros(5), np.zeros(5, int), "images must have shape"),
     (np.zeros((5, 1, 2, 2)), np.zeros(4, int), "same length"),
-    (np.zeros((5, 1, 2, 2)), np.zeros(5), "integer"),
+    (np.zeros((5, 1, 2, 2)), np.array(list("abcde")), "integer"),
+    (np.zeros((5, 1, 2, 2)), np.zeros(5, complex), "integer"),
     (np.zeros((5, 1, 2, 2)), np.zeros((5, 1), int), "1-D"),
+    (np.zeros((5, 1, 2, 2)), np.float64(0.5), "1-D"),
+    (np.array([[["a"]]] * 5), np.zeros(5, int), "images must hold real numbers"),
 ])
 def test_array_dataset_rejects_bad_arrays(images, labels, match):
     with pytest.raises(ValueError, match=match):
         ArrayDataset(images, labels)
+
+
+@pytest.mark.parametrize("scale", [0, -1.0, float("nan"), float("inf"), "0.5", None, True])
+def test_array_dataset_rejects_a_bad_scale(scale):
+    with pytest.raises(ValueError, match=f"scale must be a finite number > 0, got {scale!r}"):
+        ArrayDataset(_images(), np.zeros(6, int), scale=scale)
+
+
+def test_float_labels_keep_their_dtype_and_value():
+    """Regression targets and soft labels stay floating point (0.9 was truncated to 0)."""
+    targets = np.array([0.9, -1.5, 2.25, 0.1, 3.0, 0.5], dtype=np.float32)
+    ds = ArrayDataset(_images(), targets)
+    assert ds[0][1] == np.float32(0.9) and ds[0][1].dtype == np.float32
+    images, labels = ds.get_batch([0, 2], rng=None)
+    assert labels.dtype == np.float32
+    np.testing.assert_array_equal(labels, [np.float32(0.9), 2.25])
+    soft = np.full((6, 3), 1 / 3)
+    ds = ArrayDataset(_images(), soft, transform=lambda x: x)       # per-sample path
+    images, labels = ds.get_batch([1, 4], rng=None)
+    assert labels.shape == (2, 3) and labels.dtype == np.float64
+    np.testing.assert_array_equal(labels, soft[[1, 4]])
 
 
 def test_array_dataset_rejects_bad_transform_and_index():
@@ -141,3 +165,29 @@ def test_default_collate():
     assert images.dtype == np.float32 and images.shape == (2, 1, 2, 2)
     assert labels.dtype == np.int64
     np.testing.assert_array_equal(labels, [3, 7])
+    _, labels = default_collate([(np.ones((1, 2, 2)), np.uint8(3))])
+    assert labels.dtype == np.int64
+
+
+def test_default_collate_keeps_float_labels_as_pytorch_does():
+    image = np.zeros((1, 2, 2))
+    _, labels = default_collate([(image, 0.9), (image, 0.1)])
+    assert labels.dtype == np.float64                      # torch: float64 for Python floats
+    np.testing.assert_array_equal(labels, [0.9, 0.1])
+    _, labels = default_collate([(image, np.float32(0.9)), (image, np.float32(0.25))])
+    assert labels.dtype == np.float32 and labels[0] == np.float32(0.9)
+    _, labels = default_collate([(image, np.array([0.2, 0.8])), (image, np.array([1.0, 0.0]))])
+    np.testing.assert_array_equal(labels, [[0.2, 0.8], [1.0, 0.0]])
+    with pytest.raises(TypeError, match="labels must be integers, floating-point numbers"):
+        default_collate([(image, "cat"), (image, "dog")])
+
+
+@pytest.mark.parametrize("indices", [[0.5, 1.7], [True, False], [[0, 1]]])
+def test_subset_refuses_indices_that_are_not_ints(indices):
+    with pytest.raises(ValueError, match="indices must be a 1-D sequence of ints"):
+        Subset(ArrayDataset(_images(), np.arange(6)), indices)
+
+
+def test_random_split_refuses_a_bad_generator():
+    with pytest.raises(TypeError, match="generator must be a numpy.random.Generator"):
+        random_split(ArrayDataset(_images(), np.arange(6)), [3, 3], generator=0)

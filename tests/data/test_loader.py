@@ -193,11 +193,42 @@ def test_prefetch_runs_ahead_but_is_bounded():
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(batch_size=0), ValueError, "batch_size"),
     (dict(batch_size=2.0), ValueError, "batch_size"),
+    (dict(batch_size=None), ValueError, "DataLoader: batch_size must be a positive int, got None"),
     (dict(prefetch=-1), ValueError, "prefetch"),
     (dict(seed=1, generator=np.random.default_rng(1)), ValueError, "not both"),
+    (dict(seed=-1), ValueError, r"DataLoader: seed must be None or an int >= 0, got -1"),
+    (dict(seed=1.5), ValueError, r"DataLoader: seed must be None or an int >= 0, got 1.5"),
+    (dict(seed="0"), ValueError, r"DataLoader: seed must be None or an int >= 0, got '0'"),
+    (dict(seed=[1, 2]), ValueError, r"DataLoader: seed must be None or an int >= 0"),
+    (dict(shuffle="no"), TypeError, "DataLoader: shuffle must be True or False, got 'no'"),
+    (dict(drop_last=None), TypeError, "DataLoader: drop_last must be True or False"),
     (dict(generator=3), TypeError, "generator"),
     (dict(collate_fn=3), TypeError, "collate_fn"),
 ])
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         DataLoader(_dataset(), **kwargs)
+
+
+def test_a_dataset_without_len_is_a_type_error():
+    with pytest.raises(TypeError, match="DataLoader: dataset must have len"):
+        DataLoader(iter(range(3)))
+
+
+@pytest.mark.parametrize("prefetch", [0, 2])
+def test_float_labels_are_not_truncated(prefetch):
+    """A dataset of regression targets: 0.9 stays 0.9 (it was collated to int64 0)."""
+    class Targets:
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return np.full((1, 2, 2), i, np.float32), 0.9 + i
+
+    (_, labels), = list(DataLoader(Targets(), batch_size=5, prefetch=prefetch))
+    assert labels.dtype == np.float64
+    np.testing.assert_allclose(labels, 0.9 + np.arange(5), rtol=0, atol=1e-15)
+    (_, labels), = list(DataLoader(ArrayDataset(np.zeros((3, 1, 1, 1)),
+                                                np.array([0.9, 0.5, 0.1], np.float32)),
+                                   batch_size=3, prefetch=prefetch))
+    assert labels.dtype == np.float32 and labels[0] == np.float32(0.9)
