@@ -40,7 +40,20 @@ to be modified by the pickle (the ``BUILD`` opcode; an old tensor accepts its st
 Any other global (``os.system``, ``builtins.eval``, a class from someone's training script)
 stops the load with :class:`UnsafeCheckpointError` before anything is called. Tensor views
 are bounds-checked against their storage, so a crafted size or stride cannot read memory
-outside the file's data. What is not defended against: a file crafted to exhaust memory.
+outside the file's data.
+
+Sizes are checked before anything is read, so a small crafted file cannot make the loader
+allocate much more than the file holds: a storage record must hold exactly the bytes the
+pickle declares for it (checked against the zip directory before inflating it, and read with
+a bounded read); a record may not declare more bytes than the file could hold (stored, or
+deflated at deflate's maximum ratio of 1032:1); the pickle (``data.pkl``, or the legacy
+stream) may be at most ``MAX_PICKLE_BYTES`` (16 MiB; real ones are kilobytes to a few MiB:
+raise the module attribute for an unusual file you trust), and its opcodes are scanned
+first (``pickletools``) so that no length it declares reaches past its end and no memo index
+exceeds its size; a view whose elements overlap (a stride of 0, as ``expand()`` makes) is
+copied only up to ``MAX_EXPANDED_BYTES`` (1 GiB). A file breaking any of these raises
+:class:`TorchCheckpointError`, as does any damaged file: the loader raises no other error
+for a file's content.
 
 Files this module does not read, each with an error saying so: the tar-based format of
 PyTorch's earliest releases, TorchScript archives (``torch.jit.save``), and checkpoints
@@ -52,14 +65,19 @@ import collections
 import io
 import os
 import pickle
+import pickletools
 import zipfile
-import zlib
 from collections.abc import Mapping
 from typing import Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["load_torch_state_dict", "TorchCheckpointError", "UnsafeCheckpointError", "TorchDtype"]
+__all__ = ["load_torch_state_dict", "TorchCheckpointError", "UnsafeCheckpointError", "TorchDtype",
+           "MAX_PICKLE_BYTES", "MAX_EXPANDED_BYTES"]
+
+MAX_PICKLE_BYTES = 16 * 2**20     # the largest pickle read (data.pkl, or the legacy stream's)
+MAX_EXPANDED_BYTES = 2**30        # the largest copy of a view whose elements overlap
+_DEFLATE_MAX_RATIO = 1032         # deflate never expands a stored byte more than this
 
 
 class TorchCheckpointError(ValueError):
@@ -104,8 +122,9 @@ def load_torch_state_dict(path, *, key=None, strip_prefix=None):
         ``path`` does not exist.
     TorchCheckpointError (a ValueError)
         Not a checkpoint (a TorchScript archive, an ``.npz``, the tar format of PyTorch's
-        earliest releases), a truncated or corrupt file, a missing storage record, or a
-        ``key`` that is absent.
+        earliest releases), a truncated, corrupt or crafted file (sizes that do not add up,
+        a pickle over ``MAX_PICKLE_BYTES``: see the module docstring), a missing storage
+        record, or a ``key`` that is absent. The message names the file.
     UnsafeCheckpointError (a TorchCheckpointError and a pickle.UnpicklingError)
         The pickle references a global outside the allow-list (for instance ``os.system``):
         the file is not a plain state dict and may be malicious. Nothing was executed.
@@ -250,6 +269,12 @@ def _rebuild_tensor(storage, storage_offset, size, stride, dtype=None):
         raise TorchCheckpointError(
             f"a tensor with size {size}, stride {stride} and offset {offset} reaches element "
             f"{last} of storage {storage.key!r}, which holds {elements.size}: the file is corrupt")
+    result_bytes = int(np.prod(size, dtype=object)) * np.dtype(dtype.result).itemsize
+    if result_bytes > max(len(storage.data), MAX_EXPANDED_BYTES):  # only overlapping views can
+        raise TorchCheckpointError(
+            f"a tensor with size {size} and stride {stride} repeats the elements of storage "
+            f"{storage.key!r} ({len(storage.data)} bytes) into {result_bytes} bytes, more than "
+            f"MAX_EXPANDED_BYTES ({MAX_EXPANDED_BYTES}): refusing to copy it")
     view = np.lib.stride_tricks.as_strided(
         elements[offset:], shape=size, strides=[step * on_disk.itemsize for step in stride],
         writeable=False)
@@ -454,14 +479,66 @@ class _StorageScanner(_CheckpointUnpickler):
 
 
 def _unpickle(unpickler, what, source):
+    """Run ``unpickler`` (over a pickle that ``_checked_pickle`` has scanned)."""
     try:
         return _resolve_legacy_tensors(unpickler.load(), set())
-    except (TorchCheckpointError, MemoryError):
+    except TorchCheckpointError as error:  # those raised while rebuilding do not name the file
+        if str(error).startswith(source):
+            raise
+        raise type(error)(f"{source}: {error}") from error
+    except MemoryError:  # after the checks: a real tensor too big for this machine
         raise
     except Exception as error:  # any other failure means a malformed pickle stream
         raise TorchCheckpointError(
             f"{source}: {what} is truncated or corrupt, or is not a PyTorch checkpoint pickle "
             f"({type(error).__name__}: {error})") from error
+
+
+class _BoundedReader:
+    """``file`` up to position ``stop``: a read never asks the file for more than is left,
+    so a huge declared length comes back short instead of being allocated."""
+
+    def __init__(self, file, stop):
+        self._file, self._stop = file, stop
+
+    def _left(self):
+        return max(self._stop - self._file.tell(), 0)
+
+    def read(self, n=-1):
+        return self._file.read(self._left() if n is None or n < 0 else min(n, self._left()))
+
+    def readline(self):
+        return self._file.readline(self._left())
+
+    def tell(self):
+        return self._file.tell()
+
+
+def _checked_pickle(file, source, what):
+    """The bytes of the pickle starting at ``file``'s position (which is left after its STOP),
+    once its opcodes are checked: it ends within ``MAX_PICKLE_BYTES`` and the file, every
+    length it declares (bytes, strings, frames) fits in it, and no memo index exceeds its
+    size. The C unpickler allocates a declared length, or a memo up to the index, before
+    reading: a 368-byte pickle declaring 2**40 bytes would raise MemoryError."""
+    start = file.tell()
+    stop = min(file.seek(0, os.SEEK_END), start + MAX_PICKLE_BYTES)
+    file.seek(start)
+    largest_memo_index = 0
+    try:
+        for opcode, arg, position in pickletools.genops(_BoundedReader(file, stop)):
+            if opcode.name == "FRAME" and position + 9 + arg > stop:
+                raise ValueError(f"a frame at byte {position} declares {arg} bytes")
+            if opcode.name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                largest_memo_index = max(largest_memo_index, arg)
+        end = file.tell()
+        if largest_memo_index >= end - start:  # real pickles number their memo 0, 1, 2, ...
+            raise ValueError(f"memo index {largest_memo_index} in a pickle of {end - start} bytes")
+    except Exception as error:  # genops raises ValueError for short data and bad opcodes
+        if stop - start == MAX_PICKLE_BYTES:
+            error = f"{error}; or the pickle is larger than MAX_PICKLE_BYTES ({stop - start})"
+        raise TorchCheckpointError(f"{source}: {what} is truncated or corrupt ({error})") from None
+    file.seek(start)
+    return file.read(end - start)
 
 
 def _load(file, source):
@@ -471,12 +548,16 @@ def _load(file, source):
     file.seek(start)
     if head.startswith(b"\x80"):  # a pickle's first opcode (PROTO): the legacy format
         return _load_legacy(file, source)
+    file_size = file.seek(0, os.SEEK_END) - start
+    file.seek(start)
     try:
         archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, EOFError) as error:
+    except MemoryError:
+        raise
+    except Exception as error:  # BadZipFile, EOFError, OSError, ...: a damaged directory
         raise TorchCheckpointError(_not_a_checkpoint(head, source)) from error
     with archive:
-        return _load_zip(archive, source)
+        return _load_zip(archive, source, file_size)
 
 
 def _describe(path):
@@ -502,23 +583,23 @@ def _not_a_checkpoint(head, source):
 
 # --- the zip format (PyTorch >= 1.6) ----------------------------------------------------
 
-def _load_zip(archive, source):
+def _load_zip(archive, source, file_size):
     prefix = _archive_prefix(archive, source)
-    byteorder = _byteorder(archive, prefix, source)
+    byteorder = _byteorder(archive, prefix, source, file_size)
 
     def read_storage(key, dtype, numel):
         record = f"{prefix}/data/{key}"
-        data = _read_record(archive, record, source, what="storage record")
         nbytes = numel * np.dtype(dtype.stored).itemsize
-        if len(data) != nbytes:
-            raise TorchCheckpointError(
-                f"{source}: storage record {record!r} holds {len(data)} bytes, but the pickle "
-                f"declares {numel} {dtype!r} elements ({nbytes} bytes): the file is corrupt")
+        data = _read_record(archive, record, source, file_size, what="storage record",
+                            size=nbytes, declared=f"the pickle declares {numel} {dtype!r} "
+                                                  f"elements ({nbytes} bytes)")
         return _Storage(key, data, dtype, byteorder)
 
-    pickled = _read_record(archive, f"{prefix}/data.pkl", source)
+    name = f"{prefix}/data.pkl"
+    pickled = _read_record(archive, name, source, file_size, limit=MAX_PICKLE_BYTES)
+    pickled = _checked_pickle(io.BytesIO(pickled), source, name)
     unpickler = _CheckpointUnpickler(io.BytesIO(pickled), source, read_storage)
-    return _unpickle(unpickler, f"{prefix}/data.pkl", source)
+    return _unpickle(unpickler, name, source)
 
 
 def _archive_prefix(archive, source):
@@ -540,27 +621,54 @@ def _archive_prefix(archive, source):
     return prefix
 
 
-def _byteorder(archive, prefix, source):
+def _byteorder(archive, prefix, source, file_size):
     """'<' or '>' for the storages' bytes; the record is absent in early zip files (little)."""
     record = f"{prefix}/byteorder"
     if record not in archive.namelist():
         return "<"
-    order = _read_record(archive, record, source).decode("ascii", "replace").strip()
+    order = _read_record(archive, record, source, file_size, limit=16)
+    order = order.decode("ascii", "replace").strip()
     if order not in ("little", "big"):
         raise TorchCheckpointError(f"{source}: record {record!r} says {order!r}, "
                                    "expected 'little' or 'big'")
     return "<" if order == "little" else ">"
 
 
-def _read_record(archive, name, source, what="record"):
+def _read_record(archive, name, source, file_size, what="record", *, size=None, declared=None,
+                 limit=None):
+    """The bytes of record ``name``: exactly ``size`` (``declared`` says who declared it) or at
+    most ``limit``, both checked against the zip directory before reading, and read with a
+    bounded read (a directory that understates the size fails the CRC or the length)."""
     try:
-        return archive.read(name)
+        info = archive.getinfo(name)
     except KeyError:
         raise TorchCheckpointError(f"{source}: {what} {name!r} is missing from the archive: "
                                    "the file is truncated or corrupt") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+    if size is not None and info.file_size != size:
+        raise TorchCheckpointError(f"{source}: {what} {name!r} holds {info.file_size} bytes, "
+                                   f"but {declared}: the file is corrupt")
+    if limit is not None and info.file_size > limit:
+        limit_name = " (MAX_PICKLE_BYTES)" if limit == MAX_PICKLE_BYTES else ""
+        raise TorchCheckpointError(f"{source}: {what} {name!r} is {info.file_size} bytes, more "
+                                   f"than the {limit}{limit_name} accepted")
+    ratio = _DEFLATE_MAX_RATIO if info.compress_type == zipfile.ZIP_DEFLATED else 1
+    if info.compress_size > file_size or info.file_size > info.compress_size * ratio + 64:
+        raise TorchCheckpointError(f"{source}: {what} {name!r} declares {info.file_size} bytes "
+                                   f"from {info.compress_size} on disk, in a file of "
+                                   f"{file_size} bytes: the file is corrupt")
+    try:
+        with archive.open(info) as record:
+            data = record.read(info.file_size + 1)
+    except MemoryError:
+        raise
+    except Exception as error:  # BadZipFile, zlib.error, NotImplementedError, OSError, ...
         raise TorchCheckpointError(f"{source}: {what} {name!r} cannot be read ({error}): the "
                                    "file is truncated or corrupt") from error
+    if len(data) != info.file_size:
+        raise TorchCheckpointError(f"{source}: {what} {name!r} holds {len(data)} bytes, the "
+                                   f"archive's directory says {info.file_size}: the file is "
+                                   "corrupt")
+    return data
 
 
 # --- the legacy format (PyTorch 0.4 to 1.5, and later with the zip format turned off) -------
@@ -580,7 +688,8 @@ def _load_legacy(file, source):
     element type and where the pickle ends, then for real, over the storages read in between.
     """
     def header(what):
-        return _unpickle(_CheckpointUnpickler(file, source, allowed={}), what, source)
+        pickled = io.BytesIO(_checked_pickle(file, source, what))
+        return _unpickle(_CheckpointUnpickler(pickled, source, allowed={}), what, source)
 
     magic = header("magic number")
     if magic != _LEGACY_MAGIC_NUMBER:
@@ -594,11 +703,12 @@ def _load_legacy(file, source):
     if not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):
         raise TorchCheckpointError(f"{source}: only little-endian legacy files are supported "
                                    f"(sys_info {sys_info!r})")
-    pickle_start = file.tell()
-    scanner = _StorageScanner(file, source)
+    pickled = _checked_pickle(file, source, "the legacy pickle")
+    scanner = _StorageScanner(io.BytesIO(pickled), source)
     _unpickle(scanner, "the legacy pickle", source)
     keys = header("the storage key list")
-    if not isinstance(keys, list) or set(keys) != set(scanner.declared):
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys) or \
+            set(keys) != set(scanner.declared):
         raise TorchCheckpointError(f"{source}: the storage key list {keys!r} does not match the "
                                    "storages the pickle names: the file is corrupt")
     data_start = file.tell()
@@ -616,8 +726,8 @@ def _load_legacy(file, source):
                 f"bytes); the file records {stored_numel} elements and has {left} bytes left: "
                 "the file is truncated or corrupt")
         storages[key] = _Storage(key, file.read(nbytes), dtype, "<")
-    file.seek(pickle_start)
-    unpickler = _CheckpointUnpickler(file, source, lambda key, dtype, numel: storages[key])
+    unpickler = _CheckpointUnpickler(io.BytesIO(pickled), source,
+                                     lambda key, dtype, numel: storages[key])
     return _unpickle(unpickler, "the legacy pickle", source)
 
 

@@ -19,6 +19,7 @@ import shlex
 import shutil
 import struct
 import tarfile
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -721,3 +722,170 @@ def test_torch_whole_module_is_refused(torch, tmp_path, new_zipfile):
                _use_new_zipfile_serialization=new_zipfile)
     with pytest.raises(UnsafeCheckpointError, match="'torch.nn.modules.linear.Linear'"):
         load_torch_state_dict(tmp_path / "module.pt")
+
+
+# --- hostile files: refused before allocating what they declare --------------------------
+
+@pytest.fixture
+def bounded_memory():
+    """Asserts the test's Python allocations peak below 20 MB (the hostile files below
+    declare 512 MiB to 1 TiB)."""
+    tracemalloc.start()
+    yield
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20 * 2**20, peak
+
+
+def _write_zeros(archive, name, nbytes):
+    with archive.open(name, "w", force_zip64=True) as record:
+        chunk = bytes(2**20)
+        for _ in range(nbytes // len(chunk)):
+            record.write(chunk)
+
+
+def test_oversized_deflated_storage_record_is_refused_before_inflating(tmp_path, bounded_memory):
+    """A 4-byte tensor on a 512 MiB record (deflated to 0.5 MB) was inflated fully, then
+    refused: the record's size in the zip directory is checked first."""
+    pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 1, 0, (1,), (1,))}))
+    path = tmp_path / "big.pth"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.writestr("archive/data.pkl", pickled)
+        _write_zeros(archive, "archive/data/0", 2**29)
+    assert path.stat().st_size < 4 * 2**20
+    with pytest.raises(TorchCheckpointError, match="holds 536870912 bytes, but the pickle "
+                                                   "declares 1 torch.float32 elements"):
+        load_torch_state_dict(path)
+
+
+def _patch_central_directory(path, record, offset, fmt, value):
+    """Overwrite a field of ``record``'s central directory entry (zipfile trusts it)."""
+    data = bytearray(path.read_bytes())
+    entry = data.rindex(b"PK\x01\x02", 0, data.rindex(record.encode()))
+    struct.pack_into(fmt, data, entry + offset, value)
+    path.write_bytes(bytes(data))
+
+
+def test_pickle_zip_bomb_is_refused(tmp_path, bounded_memory):
+    """data.pkl inflating to more than MAX_PICKLE_BYTES (a pickle that builds millions of
+    dicts: 45 s and 2.2 GB before) is refused from its declared size; one whose directory
+    understates its size is read only as far as declared."""
+    from minicnn import torch_checkpoint
+
+    path = tmp_path / "bomb.pth"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("archive/data.pkl", "w") as record:
+            record.write(b"\x80\x02]")  # an empty list, then append an empty dict, again
+            for _ in range(torch_checkpoint.MAX_PICKLE_BYTES // 2**20):
+                record.write(b"}a" * 2**19)
+            record.write(b".")
+        archive.writestr("archive/version", "3\n")
+    assert path.stat().st_size < 100_000
+    with pytest.raises(TorchCheckpointError, match="MAX_PICKLE_BYTES"):
+        load_torch_state_dict(path)
+    _patch_central_directory(path, "archive/data.pkl", 24, "<I", 1000)  # uncompressed size
+    with pytest.raises(TorchCheckpointError, match="data.pkl"):
+        load_torch_state_dict(path)
+
+
+_HUGE_DECLARATIONS = {
+    "BINBYTES8 of 2**40 bytes": b"\x80\x04\x8e" + struct.pack("<Q", 2**40) + b"x" * 300 + b".",
+    "BINUNICODE8 of 2**40 bytes": b"\x80\x04\x8d" + struct.pack("<Q", 2**40) + b"x" * 30 + b".",
+    "FRAME of 2**40 bytes": b"\x80\x04\x95" + struct.pack("<Q", 2**40) + b"N.",
+    "memo index 2**32 - 1": b"\x80\x02Nr" + struct.pack("<I", 2**32 - 1) + b".",
+}
+
+
+@pytest.mark.parametrize("pickled", _HUGE_DECLARATIONS.values(), ids=_HUGE_DECLARATIONS.keys())
+@pytest.mark.parametrize("layout", ["zip", "legacy"])
+def test_pickles_declaring_huge_sizes_are_refused(tmp_path, bounded_memory, pickled, layout):
+    """A 368-byte pickle declaring 2**40 bytes gave a bare MemoryError: the C unpickler
+    allocates a declared length (or a memo up to an index) before reading. Each pickle is
+    scanned first; the legacy file's header pickles too."""
+    path = tmp_path / "x.pth"
+    if layout == "zip":
+        _write_checkpoint(path, pickled)
+    else:
+        path.write_bytes(pickled)
+    with pytest.raises(TorchCheckpointError, match="truncated or corrupt"):
+        load_torch_state_dict(path)
+
+
+def test_legacy_key_list_of_unhashable_keys(tmp_path):
+    """A storage key list holding a list gave 'TypeError: unhashable type'."""
+    pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 1, 0, (1,), (1,), b"N")}))
+    path = _write_legacy(tmp_path / "x.pth", pickled, {"0": (1, bytes(4))})
+    data = path.read_bytes().replace(pickle.dumps(["0"], protocol=2),
+                                     pickle.dumps([["0"]], protocol=2))
+    path.write_bytes(data)
+    with pytest.raises(TorchCheckpointError, match="storage key list"):
+        load_torch_state_dict(path)
+
+
+def test_expanded_view_is_copied_only_up_to_a_limit(tmp_path, bounded_memory):
+    """A stride-0 view of one element, of size 2**20 x 2**20 (4 TiB once copied)."""
+    pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 1, 0, (2**20, 2**20),
+                                                (0, 0))}))
+    path = _write_checkpoint(tmp_path / "x.pth", pickled, {"0": bytes(4)})
+    with pytest.raises(TorchCheckpointError, match="MAX_EXPANDED_BYTES"):
+        load_torch_state_dict(path)
+    pickled = _pickle(_op_dict({"w": _op_tensor("0", "FloatStorage", 1, 0, (3, 4), (0, 0))}))
+    path = _write_checkpoint(tmp_path / "x.pth", pickled, {"0": np.float32(2).tobytes()})
+    np.testing.assert_array_equal(load_torch_state_dict(path)["w"], np.full((3, 4), 2.0))
+
+
+# --- damaged files: only TorchCheckpointError, naming the file -----------------------------
+
+@pytest.mark.parametrize("field, offset, fmt, value", [
+    ("version needed to extract", 6, "<H", 0xFF),    # NotImplementedError before
+    ("compression method", 10, "<H", 99),           # NotImplementedError before
+    ("encrypted flag", 8, "<H", 1),                  # RuntimeError before
+    ("local header offset", 42, "<I", 0xFFFFFFF0),  # OSError (seek) or BadZipFile before
+])
+def test_damaged_zip_directory_fields(tmp_path, field, offset, fmt, value):
+    path = tmp_path / "damaged.pth"
+    shutil.copy(FIXTURE, path)
+    with zipfile.ZipFile(path) as archive:
+        record = next(name for name in archive.namelist() if "/data/" in name)
+    _patch_central_directory(path, record, offset, fmt, value)
+    with pytest.raises(TorchCheckpointError) as info:
+        load_torch_state_dict(path)
+    assert repr(str(path)) in str(info.value)
+
+
+def _torch_saved_bytes(tmp_path):
+    """Files written by torch.save now (zip and legacy), else the checked-in fixtures."""
+    try:
+        import torch
+    except ImportError:
+        return {"zip": open(FIXTURE, "rb").read(), "legacy": open(FIXTURE_LEGACY, "rb").read()}
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2))
+    files = {}
+    for layout, new_zipfile in [("zip", True), ("legacy", False)]:
+        buffer = io.BytesIO()
+        torch.save({"model": model.state_dict(), "epoch": 3}, buffer,
+                   _use_new_zipfile_serialization=new_zipfile)
+        files[layout] = buffer.getvalue()
+    return files
+
+
+@pytest.mark.parametrize("layout", ["zip", "legacy"])
+def test_fuzzed_checkpoints_give_only_checkpoint_errors(tmp_path, layout):
+    """Truncated at many offsets, bytes flipped or overwritten: a file loads or raises
+    TorchCheckpointError naming it (NotImplementedError, OSError, TypeError, MemoryError
+    came out before)."""
+    original = _torch_saved_bytes(tmp_path)[layout]
+    rng = np.random.default_rng(1)
+    damaged = [original[:n] for n in range(0, len(original), max(1, len(original) // 300))]
+    for _ in range(400):
+        data = bytearray(original)
+        for position in rng.integers(0, len(data), rng.integers(1, 4)):
+            data[position] = int(rng.integers(0, 256))
+        damaged.append(bytes(data))
+    path = tmp_path / "fuzzed.pth"
+    for data in damaged:
+        path.write_bytes(data)
+        try:
+            load_torch_state_dict(path)
+        except TorchCheckpointError as error:
+            assert repr(str(path)) in str(error)
