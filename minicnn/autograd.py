@@ -38,6 +38,7 @@ settings as keyword arguments; ``backward`` returns one gradient per positional 
 ``forward`` (``None`` for one that needs none, e.g. an integer index array).
 """
 
+import reprlib
 import threading
 
 import numpy as np
@@ -178,15 +179,52 @@ class Function:
 # ----------------------------------------------------------------------------- Tensor
 
 
-def _as_array(data, dtype):
-    """The array a new Tensor holds: NumPy data keeps its dtype, Python data is float32."""
+# The dtype kinds a Tensor may hold: bool, signed and unsigned integers, floating, complex.
+_NUMBER_KINDS = "biufc"
+
+
+def _as_array(data, dtype, name="tensor: data"):
+    """The array a new Tensor holds: NumPy data keeps its dtype, Python data is float32.
+
+    Raises TypeError for data that is not numbers (None, strings, dicts, objects, an array
+    of object dtype) and ValueError for ragged nested lists; ``name`` says which argument.
+    """
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.generic):  # a NumPy scalar, e.g. what np.sum(x) returns
-        data = np.asarray(data)
-    if isinstance(data, np.ndarray):
-        return data if dtype is None else data.astype(dtype, copy=False)
-    return np.asarray(data, dtype=np.float32 if dtype is None else dtype)
+    if dtype is not None:
+        dtype = _number_dtype(dtype, name)
+    if isinstance(data, (np.ndarray, np.generic)):
+        array = np.asarray(data)
+        _check_number_kind(array, data, name)
+        return array if dtype is None else array.astype(dtype, copy=False)
+    try:  # without a dtype first: np.asarray(["1.5"], dtype=np.float32) would parse strings
+        _check_number_kind(np.asarray(data), data, name)
+    except ValueError:
+        raise ValueError(f"{name} is a ragged nested list ({reprlib.repr(data)}); every row "
+                         "must have the same length") from None
+    try:
+        return np.asarray(data, dtype=np.float32 if dtype is None else dtype)
+    except OverflowError:
+        raise ValueError(f"{name}: {reprlib.repr(data)} does not fit in {dtype}") from None
+
+
+def _check_number_kind(array, data, name):
+    if array.dtype.kind not in _NUMBER_KINDS:
+        raise TypeError(f"{name} must be numbers (a number, a nested list of numbers or a "
+                        f"NumPy array of numbers), got {reprlib.repr(data)} (dtype "
+                        f"{array.dtype})")
+
+
+def _number_dtype(dtype, name):
+    """``dtype`` as a NumPy dtype of numbers, or a TypeError naming ``name``."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name}: dtype {dtype!r} is not a NumPy dtype") from None
+    if dtype.kind not in _NUMBER_KINDS:
+        raise TypeError(f"{name}: dtype {dtype} is not a number type (bool, integer, "
+                        "floating or complex)")
+    return dtype
 
 
 class Tensor:
@@ -200,6 +238,15 @@ class Tensor:
     requires_grad : bool
         Whether gradients with respect to this tensor are wanted (floating dtypes only).
     dtype : numpy dtype, optional
+        A number type (bool, integer, floating or complex).
+
+    Raises
+    ------
+    TypeError
+        ``data`` (or ``dtype``) is not numbers: None, a string, a dict, an object, an
+        array of object or string dtype.
+    ValueError
+        ``data`` is a ragged nested list, or a number that does not fit in ``dtype``.
     """
 
     # Fixed attributes: less memory and faster access for the many tensors of a step.
@@ -293,76 +340,81 @@ class Tensor:
                 raise RuntimeError(f"backward() without a gradient needs a scalar output, got "
                                    f"shape {self.shape}; pass grad= of that shape")
             grad = np.ones_like(self.data)
-        grad = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+        grad = _as_array(grad, self.dtype, "backward: grad")
         if grad.shape != self.shape:
             raise ValueError(f"backward(grad): grad has shape {grad.shape}, expected the "
                              f"output's shape {self.shape}")
         _run_backward(self, grad, retain_graph)
 
     # --- operators and methods: thin wrappers over the ops package (imported below) -------
+    # Operands that are not numbers give NotImplemented, so Python raises its usual
+    # "unsupported operand type(s)" TypeError (and ``t == None`` is False), as in PyTorch.
     def __add__(self, other):
-        return elementwise.add(self, other)
+        return elementwise.add(self, other) if elementwise.is_operand(other) else NotImplemented
 
     def __radd__(self, other):
-        return elementwise.add(other, self)
+        return elementwise.add(other, self) if elementwise.is_operand(other) else NotImplemented
 
     def __sub__(self, other):
-        return elementwise.sub(self, other)
+        return elementwise.sub(self, other) if elementwise.is_operand(other) else NotImplemented
 
     def __rsub__(self, other):
-        return elementwise.sub(other, self)
+        return elementwise.sub(other, self) if elementwise.is_operand(other) else NotImplemented
 
     def __mul__(self, other):
-        return elementwise.mul(self, other)
+        return elementwise.mul(self, other) if elementwise.is_operand(other) else NotImplemented
 
     def __rmul__(self, other):
-        return elementwise.mul(other, self)
+        return elementwise.mul(other, self) if elementwise.is_operand(other) else NotImplemented
 
     def __truediv__(self, other):
-        return elementwise.div(self, other)
+        return elementwise.div(self, other) if elementwise.is_operand(other) else NotImplemented
 
     def __rtruediv__(self, other):
-        return elementwise.div(other, self)
+        return elementwise.div(other, self) if elementwise.is_operand(other) else NotImplemented
 
     def __pow__(self, other):
-        return elementwise.pow(self, other)
+        return elementwise.pow(self, other) if elementwise.is_operand(other) else NotImplemented
 
     def __rpow__(self, other):
-        return elementwise.pow(other, self)
+        return elementwise.pow(other, self) if elementwise.is_operand(other) else NotImplemented
 
     def __neg__(self):
         return elementwise.neg(self)
 
     def __matmul__(self, other):
-        return linear.matmul(self, other)
+        return linear.matmul(self, other) if _is_array(other) else NotImplemented
 
     def __rmatmul__(self, other):
-        return linear.matmul(other, self)
+        return linear.matmul(other, self) if _is_array(other) else NotImplemented
 
     def __getitem__(self, index):
         return shape_ops.getitem(self, index)
 
-    # Comparisons give boolean tensors outside the graph (for masks and accuracy).
-    def _compare(self, other, numpy_op):
-        return Tensor(numpy_op(self.data, other.data if isinstance(other, Tensor) else other))
+    # Comparisons give boolean tensors outside the graph (for masks and accuracy), compared
+    # in the operands' result_type as PyTorch does.
+    def _compare(self, other, numpy_op, name):
+        if not elementwise.is_operand(other):
+            return NotImplemented
+        return elementwise.compare(self, other, numpy_op, name)
 
     def __eq__(self, other):
-        return self._compare(other, np.equal)
+        return self._compare(other, np.equal, "eq")
 
     def __ne__(self, other):
-        return self._compare(other, np.not_equal)
+        return self._compare(other, np.not_equal, "ne")
 
     def __lt__(self, other):
-        return self._compare(other, np.less)
+        return self._compare(other, np.less, "lt")
 
     def __le__(self, other):
-        return self._compare(other, np.less_equal)
+        return self._compare(other, np.less_equal, "le")
 
     def __gt__(self, other):
-        return self._compare(other, np.greater)
+        return self._compare(other, np.greater, "gt")
 
     def __ge__(self, other):
-        return self._compare(other, np.greater_equal)
+        return self._compare(other, np.greater_equal, "ge")
 
     __hash__ = object.__hash__  # tensors are graph nodes: hashed by identity
 
@@ -378,6 +430,14 @@ class Tensor:
     def argmax(self, axis=None):
         """Indices of the maxima (an integer tensor, outside the graph)."""
         return Tensor(self.data.argmax(axis=axis))
+
+    def float(self):
+        """This tensor as float32 (itself if it already is); the gradient flows back."""
+        return elementwise.cast(self, np.float32)
+
+    def double(self):
+        """This tensor as float64 (itself if it already is); the gradient flows back."""
+        return elementwise.cast(self, np.float64)
 
     def reshape(self, *shape):
         return shape_ops.reshape(self, *shape)
@@ -425,6 +485,10 @@ class Tensor:
 def tensor(data, requires_grad=False, dtype=None):
     """Create a ``Tensor`` (same arguments as the class)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _is_array(value):
+    return isinstance(value, (Tensor, np.ndarray))
 
 
 def _new_tensor(array):

@@ -51,6 +51,60 @@ def test_dtype_argument_converts():
     assert Tensor(Tensor(np.ones(2))).dtype == np.float64
 
 
+@pytest.mark.parametrize("data, error, message", [
+    (None, TypeError, "tensor: data must be numbers .* got None"),
+    ("abc", TypeError, "tensor: data must be numbers .* got 'abc'"),
+    (["1.5", "2"], TypeError, r"got \['1.5', '2'\] \(dtype <U3\)"),  # never parsed
+    ([1.0, None], TypeError, "dtype object"),
+    ({"a": 1}, TypeError, "got {'a': 1}"),
+    (object(), TypeError, "tensor: data must be numbers"),
+    (np.array([1, None]), TypeError, "dtype object"),
+    (np.array(["a"]), TypeError, "dtype <U1"),
+    (np.array(["2024-01-01"], dtype="datetime64[D]"), TypeError, "datetime64"),
+    ([[1, 2], [3]], ValueError, r"data is a ragged nested list \(\[\[1, 2\], \[3\]\]\)"),
+], ids=["None", "str", "strings", "None in a list", "dict", "object", "object array",
+        "string array", "datetime array", "ragged"])
+def test_data_that_is_not_numbers_is_refused(data, error, message):
+    with pytest.raises(error, match=message):
+        minicnn.tensor(data)
+    with pytest.raises(error, match=message):
+        Tensor(data)
+
+
+@pytest.mark.parametrize("dtype, message", [
+    ("no such dtype", "tensor: data: dtype 'no such dtype' is not a NumPy dtype"),
+    (object, "tensor: data: dtype object is not a number type"),
+    (str, "dtype <U0 is not a number type"),
+])
+def test_dtype_must_be_a_number_type(dtype, message):
+    with pytest.raises(TypeError, match=message):
+        minicnn.tensor([1.0], dtype=dtype)
+
+
+def test_a_value_that_does_not_fit_the_dtype_is_named():
+    with pytest.raises(ValueError, match="tensor: data: 300 does not fit in uint8"):
+        minicnn.tensor(300, dtype=np.uint8)
+
+
+def test_backward_refuses_a_gradient_that_is_not_numbers():
+    y = leaf([1.0, 2.0]) * 2
+    with pytest.raises(TypeError, match="backward: grad must be numbers"):
+        y.backward("ab")
+    with pytest.raises(ValueError, match="backward: grad is a ragged"):
+        y.backward([[1.0], [1.0, 2.0]])
+
+
+def test_float_and_double_convert_in_the_graph():
+    x = leaf([1.0, 2.0], dtype=np.float32)
+    assert x.float() is x
+    y = x.double()
+    assert y.dtype == np.float64 and y.requires_grad
+    (y * y).sum().backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])
+    assert minicnn.tensor(np.array([1, 2])).float().dtype == np.float32
+
+
 def test_requires_grad_needs_a_floating_dtype():
     with pytest.raises(TypeError, match="floating dtype, got int64"):
         Tensor(np.array([1, 2]), requires_grad=True)

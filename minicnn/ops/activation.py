@@ -13,10 +13,16 @@
 Subtracting the maximum ``m`` changes nothing mathematically but keeps ``exp`` from
 overflowing: ``softmax`` and ``log_softmax`` are exact for logits of 1e4 in float32.
 (``y`` is the op's output; the sums run along ``axis``.)
+
+Every activation computes in float32 or float64 and keeps its input's dtype; other dtypes
+(integers, bool, float16) raise ``TypeError``.
 """
+
+import numbers
 
 import numpy as np
 
+from .._checks import check_compute_dtype
 from ..autograd import Function
 from .reduce import normalize_axis
 
@@ -37,6 +43,7 @@ class ReLU(Function):
 
 def relu(x):
     """Rectified linear unit, ``max(x, 0)``."""
+    check_compute_dtype(x, "relu: x")
     return ReLU.apply(x)
 
 
@@ -58,13 +65,14 @@ def relu6(x):
 
     Parameters
     ----------
-    x : Tensor, any shape, floating point
+    x : Tensor, any shape, float32 or float64 (TypeError otherwise)
 
     Returns
     -------
     Tensor, the shape and dtype of ``x``. The gradient is 1 strictly inside (0, 6), else 0
     (at exactly 0 and 6 too, as in PyTorch).
     """
+    check_compute_dtype(x, "relu6: x")
     return ReLU6.apply(x)
 
 
@@ -82,8 +90,16 @@ class LeakyReLU(Function):
 
 
 def leaky_relu(x, negative_slope=0.01):
-    """``x`` for positive inputs, ``negative_slope * x`` otherwise."""
-    return LeakyReLU.apply(x, negative_slope=negative_slope)
+    """``x`` for positive inputs, ``negative_slope * x`` otherwise.
+
+    ``negative_slope`` is a real number (converted with ``float``, so a NumPy float64 does
+    not upcast a float32 ``x``).
+    """
+    check_compute_dtype(x, "leaky_relu: x")
+    if not isinstance(negative_slope, numbers.Real) or isinstance(negative_slope, bool):
+        raise TypeError(f"leaky_relu: negative_slope must be a real number, got "
+                        f"{negative_slope!r}")
+    return LeakyReLU.apply(x, negative_slope=float(negative_slope))
 
 
 class Sigmoid(Function):
@@ -103,6 +119,7 @@ class Sigmoid(Function):
 
 def sigmoid(x):
     """Logistic function ``1 / (1 + exp(-x))``, stable for large ``|x|``."""
+    check_compute_dtype(x, "sigmoid: x")
     return Sigmoid.apply(x)
 
 
@@ -121,6 +138,7 @@ class Tanh(Function):
 
 def tanh(x):
     """Hyperbolic tangent."""
+    check_compute_dtype(x, "tanh: x")
     return Tanh.apply(x)
 
 
@@ -147,6 +165,7 @@ class Softmax(Function):
 
 def softmax(x, axis=-1):
     """Softmax along ``axis``: non-negative, sums to 1."""
+    check_compute_dtype(x, "softmax: x")
     return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
 
 
@@ -167,4 +186,5 @@ class LogSoftmax(Function):
 
 def log_softmax(x, axis=-1):
     """``log(softmax(x))`` computed without forming the softmax (stable, exact tails)."""
+    check_compute_dtype(x, "log_softmax: x")
     return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))

@@ -14,6 +14,7 @@ import numbers
 
 import numpy as np
 
+from .._checks import check_compute_dtype
 from ..autograd import Function
 from ..rng import get_rng
 
@@ -39,7 +40,7 @@ def dropout(x, p=0.5, training=True):
 
     Parameters
     ----------
-    x : Tensor, any shape, floating point
+    x : Tensor, any shape, float32 or float64 (TypeError otherwise)
     p : float in [0, 1)
         Probability of zeroing an element. (``p = 1`` would zero everything and divide by
         0, so it is refused.)
@@ -52,8 +53,7 @@ def dropout(x, p=0.5, training=True):
     """
     if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p < 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1), got {p!r}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"dropout: input must be floating point, got dtype {x.dtype}")
+    check_compute_dtype(x, "dropout: x")
     if not training or p == 0:
         return x
     return Dropout.apply(x, p=float(p))

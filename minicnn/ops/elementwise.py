@@ -19,19 +19,38 @@ Gradients (g is the upstream gradient dL/dout):
     out = where(c,a,b) da = g * c                   db = g * (1 - c)
     out = clip(a,lo,hi) da = g * [lo <= a <= hi]
 
-Scalars are "weak" (PyTorch's rule): ``x * 2.0``, ``x * np.float64(2)`` and
-``x * np.array(2.0)`` (a 0-d array) all keep a float32 tensor float32. An integer tensor
-combined with a Python float gives float32, PyTorch's default dtype (not NumPy's float64).
+Which dtype a result has: PyTorch's ``torch.result_type``
+---------------------------------------------------------
+One rule for every op with several operands (these ops, the comparisons, ``cat``/``stack``,
+``mse_loss``), implemented once in ``result_type``:
+
+1. Categories rank bool < integer < floating: the result takes the highest category present,
+   and within a category the smallest dtype that holds every operand (int8 with uint8 is
+   int16, float32 with float64 is float64). An integer never widens a float: float32 with
+   int64 is float32.
+2. Operands come in three groups: tensors and arrays with at least one axis, 0-d tensors and
+   arrays, and scalars (Python or NumPy numbers). A later group decides the dtype only when
+   its category is higher than every earlier group's: ``x * 2.0``, ``x * np.float64(2)`` and
+   ``x * np.array(2.0)`` keep a float32 ``x`` float32, while ``labels * 0.5`` (int64 labels)
+   gives float32 and ``labels + 1`` stays int64. A floating scalar stands for float32,
+   PyTorch's default dtype, not NumPy's float64.
+3. True division, ``exp``, ``log`` and ``sqrt`` of integers or bools give float32.
+
+Operands are converted to the result's dtype before the op; a tensor's gradient comes back
+in its own dtype. Element-wise ops compute in bool, the integer types, float32 or float64:
+a result of float16, complex or object dtype raises ``TypeError`` (as every op does).
 """
 
 import numbers
 
 import numpy as np
 
+from .._checks import COMPUTE_DTYPES
 from ..autograd import Function, Tensor
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
-           "maximum", "minimum", "where", "clip", "unbroadcast"]
+           "maximum", "minimum", "where", "clip", "compare", "unbroadcast", "result_type",
+           "promote_types", "checked_result_type", "is_operand", "cast"]
 
 
 def unbroadcast(grad, shape):
@@ -45,30 +64,169 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def _operands(a, b, op):
-    """Turn scalars (Python, NumPy, 0-d arrays) into arrays of the tensor operand's dtype
-    (no upcasting), and check that the two shapes broadcast (naming both, rather than
-    numpy's error)."""
-    def coerce(x, like):
-        if isinstance(x, Tensor):
-            if isinstance(like, float) and not np.issubdtype(x.dtype, np.floating):
-                # an integer tensor beside a Python float computes in the default float32
-                # (it carries no gradient, so its array stands in for it)
-                return x.data.astype(np.float32)
-            return x
-        scalar = isinstance(x, (numbers.Number, np.generic)) or \
-            (isinstance(x, np.ndarray) and x.ndim == 0)
-        if not scalar or not isinstance(like, Tensor):
-            return x
-        if np.issubdtype(like.dtype, np.floating):
-            return np.asarray(x, dtype=like.dtype)
-        return np.asarray(x, dtype=np.float32 if isinstance(x, float) else None)
-    a, b = coerce(a, b), coerce(b, a)
-    _check_broadcast(op, np.shape(a), np.shape(b))
-    return a, b
+# ----------------------------------------------------------------------------- dtype rule
+
+_BOOL, _INTEGER, _FLOATING, _COMPLEX = range(4)
+_CATEGORY_OF_KIND = {"b": _BOOL, "i": _INTEGER, "u": _INTEGER, "f": _FLOATING, "c": _COMPLEX}
+# The dtype a scalar of each category stands for (PyTorch's defaults).
+_SCALAR_DTYPES = (np.dtype(np.bool_), np.dtype(np.int64), np.dtype(np.float32),
+                  np.dtype(np.complex64))
+_DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+def _category(dtype):
+    try:
+        return _CATEGORY_OF_KIND[dtype.kind]
+    except KeyError:
+        raise TypeError(f"dtype {dtype} is not a number type (bool, integer, floating or "
+                        "complex)") from None
+
+
+def promote_types(a, b):
+    """The dtype that holds values of dtypes ``a`` and ``b`` (``torch.promote_types``).
+
+    The higher category wins whatever the sizes (int64 with float32 is float32, where NumPy
+    says float64); within one category, NumPy's smallest common dtype. ``None`` stands for
+    "no operand yet".
+    """
+    if a is None or b is None:
+        return b if a is None else a
+    category_a, category_b = _category(a), _category(b)
+    if category_a != category_b and min(category_a, category_b) < _FLOATING:
+        return a if category_a > category_b else b
+    promoted = np.promote_types(a, b)
+    if _category(promoted) != max(category_a, category_b):  # uint64 with a signed integer
+        raise TypeError(f"no integer dtype holds both {a} and {b} (PyTorch refuses this "
+                        "promotion too); convert one of them")
+    return promoted
+
+
+def _combine(higher, lower):
+    """The dtype of two operand groups, ``higher`` the group of higher priority: ``lower``
+    decides only when its category is higher (``torch``'s combine_categories)."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    if _category(lower) <= _category(higher):
+        return higher
+    if _category(higher) == _FLOATING:  # a complex scalar keeps a float64 tensor's precision
+        return np.promote_types(higher, np.complex64)
+    return lower
+
+
+def _scalar_category(value):
+    """The category of a Python or NumPy number, or None for anything else."""
+    if isinstance(value, np.generic):
+        return _CATEGORY_OF_KIND.get(value.dtype.kind)
+    if isinstance(value, bool):
+        return _BOOL
+    for kind, category in ((numbers.Integral, _INTEGER), (numbers.Real, _FLOATING),
+                           (numbers.Complex, _COMPLEX)):
+        if isinstance(value, kind):
+            return category
+    return None
+
+
+def is_operand(value):
+    """Whether ``value`` can take part in arithmetic with a Tensor: a Tensor, an array, or a
+    Python or NumPy number."""
+    return isinstance(value, (Tensor, np.ndarray)) or _scalar_category(value) is not None
+
+
+def result_type(*operands):
+    """The dtype of an element-wise op on ``operands`` (``torch.result_type``; the rule is in
+    the module docstring).
+
+    Parameters
+    ----------
+    *operands : Tensor, ndarray, or a Python or NumPy number
+
+    Raises
+    ------
+    TypeError
+        For an operand that is not a number, or an array of a non-number dtype.
+    """
+    dimensioned = zero_dim = scalars = None
+    for operand in operands:
+        array = operand.data if isinstance(operand, Tensor) else operand
+        if isinstance(array, np.ndarray):
+            _category(array.dtype)  # refuses object, string and datetime arrays
+            if array.ndim:
+                dimensioned = promote_types(dimensioned, array.dtype)
+            else:
+                zero_dim = promote_types(zero_dim, array.dtype)
+            continue
+        category = _scalar_category(operand)
+        if category is None:
+            raise TypeError(f"expected a Tensor, an array or a number, got "
+                            f"{type(operand).__name__}")
+        scalars = promote_types(scalars, _SCALAR_DTYPES[category])
+    return _combine(dimensioned, _combine(zero_dim, scalars))
+
+
+def checked_result_type(op, operands, true_division=False):
+    """``result_type`` of ``operands``, or a TypeError naming ``op`` unless it is bool, an
+    integer type, float32 or float64 (what element-wise ops, ``sum`` and ``max`` compute in).
+
+    ``true_division``: integer and bool results become float32 (``/``, ``exp``, ...).
+    """
+    try:
+        dtype = result_type(*operands)
+    except TypeError as error:
+        raise TypeError(f"{op}: {error}") from None
+    if true_division and _category(dtype) < _FLOATING:
+        dtype = _DEFAULT_FLOAT
+    if not (_category(dtype) < _FLOATING or dtype in COMPUTE_DTYPES):
+        raise TypeError(f"{op}: the operands give dtype {dtype}; {op} computes in bool, "
+                        "integer types, float32 or float64 (convert with .float())")
+    return dtype
+
+
+class Cast(Function):
+    """A dtype conversion that stays in the graph: the gradient goes back in the input's
+    dtype."""
+
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.input_dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.astype(ctx.input_dtype)
+
+
+def cast(a, dtype):
+    """``a`` converted to ``dtype`` (itself when it already has it); differentiable."""
+    dtype = np.dtype(dtype)
+    return a if a.dtype == dtype else Cast.apply(a, dtype=dtype)
+
+
+def _array_of(op, value, dtype):
+    """A Tensor's data, an array or a number as an array of ``dtype`` (no graph)."""
+    value = value.data if isinstance(value, Tensor) else value
+    try:
+        return np.asarray(value, dtype=dtype)
+    except OverflowError:
+        raise ValueError(f"{op}: the scalar {value!r} does not fit in {dtype}") from None
+
+
+def _converted(op, operand, dtype):
+    """A tensor cast to ``dtype`` in the graph (its gradient comes back in its own dtype);
+    an array or a number as an array of ``dtype``."""
+    return cast(operand, dtype) if isinstance(operand, Tensor) else _array_of(op, operand, dtype)
+
+
+def _operands(op, *operands, true_division=False):
+    """``operands`` converted to their common dtype (``result_type``), with the shapes checked
+    to broadcast."""
+    dtype = checked_result_type(op, operands, true_division)
+    converted = [_converted(op, x, dtype) for x in operands]
+    _check_broadcast(op, *(np.shape(x) for x in converted))
+    return converted
 
 
 def _check_broadcast(op, *shapes):
+    """A ValueError naming the shapes when they do not broadcast (rather than NumPy's)."""
     if len(set(shapes)) > 1:
         try:
             np.broadcast_shapes(*shapes)
@@ -94,7 +252,7 @@ class Add(Function):
 
 def add(a, b):
     """``a + b`` with broadcasting."""
-    return Add.apply(*_operands(a, b, "add"))
+    return Add.apply(*_operands("add", a, b))
 
 
 class Sub(Function):
@@ -112,8 +270,12 @@ class Sub(Function):
 
 
 def sub(a, b):
-    """``a - b`` with broadcasting."""
-    return Sub.apply(*_operands(a, b, "sub"))
+    """``a - b`` with broadcasting (not for two bools: use ``^``, as in PyTorch)."""
+    a, b = _operands("sub", a, b)
+    if a.dtype == np.bool_:
+        raise TypeError("sub: subtracting bool tensors is not supported; use ^ (logical "
+                        "xor) or convert them with .float()")
+    return Sub.apply(a, b)
 
 
 class Mul(Function):
@@ -132,7 +294,7 @@ class Mul(Function):
 
 def mul(a, b):
     """``a * b`` with broadcasting."""
-    return Mul.apply(*_operands(a, b, "mul"))
+    return Mul.apply(*_operands("mul", a, b))
 
 
 class Div(Function):
@@ -150,8 +312,8 @@ class Div(Function):
 
 
 def div(a, b):
-    """``a / b`` with broadcasting."""
-    return Div.apply(*_operands(a, b, "div"))
+    """``a / b`` with broadcasting: true division (integers and bools give float32)."""
+    return Div.apply(*_operands("div", a, b, true_division=True))
 
 
 class Neg(Function):
@@ -165,7 +327,10 @@ class Neg(Function):
 
 
 def neg(a):
-    """``-a``."""
+    """``-a`` (not for bools: use ``~``, as in PyTorch)."""
+    (a,) = _operands("neg", a)
+    if a.dtype == np.bool_:
+        raise TypeError("neg: negating a bool tensor is not supported; use ~ (logical not)")
     return Neg.apply(a)
 
 
@@ -194,8 +359,17 @@ class Pow(Function):
 
 def pow(a, b):
     """``a ** b``: tensor ** scalar, scalar ** tensor or tensor ** tensor (the gradient with
-    respect to ``b`` needs ``a >= 0``)."""
-    return Pow.apply(*_operands(a, b, "pow"))
+    respect to ``b`` needs ``a >= 0``). Integers to negative integer powers raise, as in
+    PyTorch; bool ** bool raises too."""
+    a, b = _operands("pow", a, b)
+    if a.dtype == np.bool_:  # NumPy would give int8
+        raise TypeError("pow: a bool tensor to a bool power is not supported; convert one "
+                        "of them with .float()")
+    exponent = b.data if isinstance(b, Tensor) else b
+    if _category(a.dtype) == _INTEGER and np.any(exponent < 0):
+        raise ValueError("pow: integers to negative integer powers are not allowed (the "
+                         "result is not an integer); use a floating base, e.g. x.float()")
+    return Pow.apply(a, b)
 
 
 class Exp(Function):
@@ -212,8 +386,8 @@ class Exp(Function):
 
 
 def exp(a):
-    """``e ** a``."""
-    return Exp.apply(a)
+    """``e ** a`` (integers and bools give float32)."""
+    return Exp.apply(*_operands("exp", a, true_division=True))
 
 
 class Log(Function):
@@ -229,8 +403,8 @@ class Log(Function):
 
 
 def log(a):
-    """Natural logarithm (``a > 0``)."""
-    return Log.apply(a)
+    """Natural logarithm (``a > 0``; integers and bools give float32)."""
+    return Log.apply(*_operands("log", a, true_division=True))
 
 
 class Sqrt(Function):
@@ -247,8 +421,9 @@ class Sqrt(Function):
 
 
 def sqrt(a):
-    """Square root (``a >= 0``; the gradient is infinite at 0)."""
-    return Sqrt.apply(a)
+    """Square root (``a >= 0``; the gradient is infinite at 0; integers and bools give
+    float32)."""
+    return Sqrt.apply(*_operands("sqrt", a, true_division=True))
 
 
 class Abs(Function):
@@ -265,7 +440,7 @@ class Abs(Function):
 
 def abs(a):
     """``|a|``; the gradient at 0 is 0 (PyTorch's choice)."""
-    return Abs.apply(a)
+    return Abs.apply(*_operands("abs", a))
 
 
 class _Extremum(Function):
@@ -289,12 +464,12 @@ class _Extremum(Function):
 
 def maximum(a, b):
     """Element-wise maximum with broadcasting; at ties each operand gets half the gradient."""
-    return _Extremum.apply(*_operands(a, b, "maximum"), pick_max=True)
+    return _Extremum.apply(*_operands("maximum", a, b), pick_max=True)
 
 
 def minimum(a, b):
     """Element-wise minimum with broadcasting; at ties each operand gets half the gradient."""
-    return _Extremum.apply(*_operands(a, b, "minimum"), pick_max=False)
+    return _Extremum.apply(*_operands("minimum", a, b), pick_max=False)
 
 
 class Where(Function):
@@ -324,7 +499,7 @@ def where(condition, a, b):
     condition = np.asarray(condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"where: condition must be boolean, got dtype {condition.dtype}")
-    a, b = _operands(a, b, "where")
+    a, b = _operands("where", a, b)
     _check_broadcast("where", condition.shape, np.shape(a), np.shape(b))
     return Where.apply(a, b, condition=condition)
 
@@ -348,12 +523,30 @@ class Clip(Function):
 
 
 def clip(a, min=None, max=None):
-    """Limit ``a`` to ``[min, max]`` (either may be None); gradient 1 inside, 0 outside."""
+    """Limit ``a`` to ``[min, max]`` (either may be None); gradient 1 inside, 0 outside.
+
+    ``min`` and ``max`` are numbers; the result's dtype follows ``result_type`` (an integer
+    tensor clipped at 0.5 gives float32, as ``torch.clamp`` does).
+    """
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")
-    if min is not None and max is not None and min > max:
+    bounds = {name: bound for name, bound in (("min", min), ("max", max)) if bound is not None}
+    for name, bound in bounds.items():
+        if not is_operand(bound) or np.ndim(bound) != 0:
+            raise TypeError(f"clip: {name} must be a number, got {bound!r}")
+    dtype = checked_result_type("clip", [a, *bounds.values()])
+    low, high = (None if bound is None else _array_of("clip", bound, dtype)
+                 for bound in (min, max))
+    if low is not None and high is not None and low > high:
         raise ValueError(f"clip: min={min} is greater than max={max}")
-    dtype = a.dtype if isinstance(a, Tensor) else None
-    low = None if min is None else np.asarray(min, dtype=dtype)
-    high = None if max is None else np.asarray(max, dtype=dtype)
-    return Clip.apply(a, low=low, high=high)
+    return Clip.apply(_converted("clip", a, dtype), low=low, high=high)
+
+
+def compare(a, b, numpy_op, op):
+    """A boolean tensor (outside the graph): ``numpy_op`` (``np.less``, ...) applied after
+    converting both operands to their ``result_type``, as PyTorch compares: a float32 tensor
+    equals the Python float 0.1 where it holds float32(0.1)."""
+    dtype = checked_result_type(op, (a, b))
+    a, b = _array_of(op, a, dtype), _array_of(op, b, dtype)
+    _check_broadcast(op, a.shape, b.shape)
+    return Tensor(numpy_op(a, b))

@@ -8,11 +8,15 @@ Shapes: ``a (..., M, K) @ b (..., K, P) -> (..., M, P)``, batch axes broadcast.
 (``^T`` swaps the last two axes; batch axes that were broadcast are summed back.)
 A 1-D ``a`` is a row vector and a 1-D ``b`` a column vector, and that axis is removed
 from the output, as in NumPy and PyTorch.
+
+Both compute in float32 or float64, and every operand must have the same dtype: a float32
+layer on a float64 input raises ``TypeError`` (as in PyTorch) instead of upcasting.
 """
 
 import numpy as np
 
-from ..autograd import Function
+from .._checks import check_compute_dtype, check_same_dtype
+from ..autograd import Function, Tensor
 from .elementwise import unbroadcast
 
 __all__ = ["matmul", "linear"]
@@ -47,8 +51,26 @@ class MatMul(Function):
         return da, db
 
 
+def _check_operands(op, reference, others):
+    """Tensors or arrays of one compute dtype, or a TypeError naming the odd one out.
+
+    ``reference`` and each of ``others`` (None skipped) is a ``(name, operand)`` pair.
+    """
+    for name, operand in (reference, *others):
+        if operand is not None and not isinstance(operand, (Tensor, np.ndarray)):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(operand).__name__}")
+    check_compute_dtype(reference[1], f"{op}: {reference[0]}")
+    check_same_dtype(reference[1], f"{op}: {reference[0]}",
+                     [(f"{op}: {name}", operand) for name, operand in others])
+
+
 def matmul(a, b):
-    """Matrix product with NumPy's rules (batched, broadcasting batch axes)."""
+    """Matrix product with NumPy's rules (batched, broadcasting batch axes).
+
+    ``a`` and ``b``: tensors (or arrays) of one dtype, float32 or float64; a TypeError
+    otherwise (PyTorch refuses mixed dtypes too).
+    """
+    _check_operands("matmul", ("a", a), [("b", b)])
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul: both operands need at least one dimension, got shapes "
                          f"{a.shape} and {b.shape}")
@@ -93,8 +115,17 @@ def linear(x, weight, bias=None):
 
     Returns
     -------
-    Tensor, shape (..., out_features)
+    Tensor, shape (..., out_features), the dtype of ``x``
+
+    Raises
+    ------
+    TypeError
+        ``x`` is not float32 or float64, or ``weight``/``bias`` have another dtype than
+        ``x`` (convert the layer with ``.double()``/``.float()``, or the input).
+    ValueError
+        The shapes do not fit together.
     """
+    _check_operands("linear", ("x", x), [("weight", weight), ("bias", bias)])
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape "
                          f"{weight.shape}")

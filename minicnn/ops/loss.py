@@ -35,7 +35,9 @@ import numbers
 
 import numpy as np
 
+from .._checks import check_compute_dtype
 from ..autograd import Function, Tensor
+from .elementwise import cast, checked_result_type
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss"]
 
@@ -68,8 +70,7 @@ def _class_targets(name, scores, target):
     if scores.ndim < 2:
         raise ValueError(f"{name}: input must be (N, K) (samples x classes), got shape "
                          f"{scores.shape}")
-    if not np.issubdtype(scores.dtype, np.floating):
-        raise TypeError(f"{name}: input must be floating point, got dtype {scores.dtype}")
+    check_compute_dtype(scores, f"{name}: input")
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if not np.issubdtype(target.dtype, np.integer):
         raise TypeError(f"{name}: target must hold integer class indices, got dtype "
@@ -208,7 +209,7 @@ def nll_loss(log_probs, target, reduction="mean"):
 class MSELoss(Function):
     @staticmethod
     def forward(ctx, prediction, target, reduction):
-        diff = np.subtract(prediction, target, dtype=prediction.dtype)
+        diff = prediction - target
         ctx.save_for_backward(diff)
         ctx.reduction = reduction
         return _reduce(diff * diff, reduction)
@@ -230,22 +231,26 @@ def mse_loss(input, target, reduction="mean"):
 
     Parameters
     ----------
-    input : Tensor, any shape
-    target : Tensor or ndarray, the shape of ``input``
+    input : Tensor, any shape, float32 or float64
+    target : Tensor, ndarray or nested list, the shape of ``input``
         May require grad (both sides then get a gradient).
     reduction : {'mean', 'sum', 'none'}
 
     Returns
     -------
-    Tensor, a scalar or the element-wise losses; dtype of ``input``
+    Tensor, a scalar or the element-wise losses, of the dtype of ``input - target``
+    (``elementwise.result_type``: a float32 input with an integer or float32 target is
+    float32, with a float64 array float64, as in PyTorch); each gradient comes back in its
+    operand's own dtype.
     """
     _check_reduction("mse_loss", reduction)
-    if not isinstance(input, Tensor) or not np.issubdtype(input.dtype, np.floating):
-        raise TypeError(f"mse_loss: input must be a floating Tensor, got "
-                        f"{getattr(input, 'dtype', type(input).__name__)}")
-    if not isinstance(target, Tensor):
-        target = np.asarray(target, dtype=input.dtype)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"mse_loss: input must be a Tensor, got {type(input).__name__}")
+    check_compute_dtype(input, "mse_loss: input")
+    if not isinstance(target, (Tensor, np.ndarray)):
+        target = Tensor(target)  # a nested list: float32, like any Python data
     if target.shape != input.shape:
         raise ValueError(f"mse_loss: target shape {target.shape} differs from input shape "
                          f"{input.shape}; reshape one of them (no broadcasting here)")
-    return MSELoss.apply(input, target, reduction=reduction)
+    dtype = checked_result_type("mse_loss", (input, target))
+    return MSELoss.apply(cast(input, dtype), cast(target, dtype), reduction=reduction)

@@ -9,11 +9,19 @@
 
 Conventions follow PyTorch: ``transpose(d0, d1)`` swaps two axes, ``permute`` takes them all;
 ``pad`` lists (before, after) widths starting from the *last* axis, like ``F.pad``.
+``cat`` and ``stack`` of tensors of different dtypes give their common dtype
+(``elementwise.result_type``'s rule: float32 with int64 is float32), each input's gradient
+coming back in its own dtype.
 """
+
+import functools
+import math
 
 import numpy as np
 
+from .._checks import is_int
 from ..autograd import Function, Tensor
+from .elementwise import cast, is_operand, promote_types
 from .reduce import normalize_axis
 
 __all__ = ["reshape", "transpose", "permute", "flatten", "getitem", "cat", "stack", "pad"]
@@ -35,15 +43,44 @@ def _shape_args(shape):
     return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
 
+def _target_shape(x, shape):
+    """``shape`` with its -1 resolved, checked as PyTorch does: ints, at most one -1, no
+    other negative size, and as many elements as ``x``."""
+    def refuse(reason):
+        return ValueError(f"reshape: cannot reshape shape {x.shape} ({x.size} "
+                          f"elements) into {shape}: {reason}")
+    if not all(is_int(n) for n in shape):
+        raise TypeError(f"reshape: shape must be ints, got {shape}")
+    shape = tuple(int(n) for n in shape)
+    if any(n < -1 for n in shape):
+        raise refuse("sizes must be >= 0, or -1 for the one size to infer")
+    if shape.count(-1) > 1:
+        raise refuse("only one size can be -1 (inferred)")
+    known = math.prod(n for n in shape if n != -1)
+    if -1 not in shape:
+        if known != x.size:
+            raise refuse("the number of elements differs")
+        return shape
+    if known == 0 and x.size == 0:  # any size would do: PyTorch refuses too
+        raise refuse("the size -1 is ambiguous next to a size 0")
+    if known == 0 or x.size % known:
+        raise refuse(f"no size for -1 makes {x.size} elements")
+    return tuple(x.size // known if n == -1 else n for n in shape)
+
+
 def reshape(x, *shape):
-    """The same elements in a new shape (one entry may be -1)."""
-    shape = _shape_args(shape)
-    try:  # resolve -1 and validate on a zero-stride dummy array: no data is touched
-        target = np.broadcast_to(np.empty((), dtype=np.bool_), x.shape).reshape(shape).shape
-    except ValueError as e:
-        raise ValueError(f"reshape: cannot reshape shape {x.shape} ({x.size} elements) "
-                         f"into {shape}") from e
-    return Reshape.apply(x, shape=target)
+    """The same elements in a new shape (one entry may be -1, inferred).
+
+    Raises
+    ------
+    TypeError
+        No shape, or a size that is not an int.
+    ValueError
+        A negative size other than one -1, or a shape with another number of elements.
+    """
+    if not shape:
+        raise TypeError("reshape: missing the shape (give reshape(2, 3) or reshape((2, 3)))")
+    return Reshape.apply(x, shape=_target_shape(x, _shape_args(shape)))
 
 
 def flatten(x, start_dim=0, end_dim=-1):
@@ -134,17 +171,26 @@ class Cat(Function):
 
 
 def _check_same_rank(name, tensors):
-    """The tensors as a list, and their shapes (all of one rank)."""
-    if isinstance(tensors, Tensor):  # iterating it would split it into rows
-        raise TypeError(f"{name}: expected a sequence of tensors, got a single Tensor")
+    """The tensors as a list, converted to their common dtype, and their shapes (all of one
+    rank)."""
+    if isinstance(tensors, (Tensor, np.ndarray)):  # iterating it would split it into rows
+        raise TypeError(f"{name}: expected a sequence of tensors, got a single "
+                        f"{type(tensors).__name__}")
     tensors = list(tensors)
     if len(tensors) == 0:
         raise ValueError(f"{name}: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, (Tensor, np.ndarray)):
+            raise TypeError(f"{name}: element {i} is a {type(t).__name__}, expected a Tensor")
     shapes = [t.shape for t in tensors]
     if len({len(s) for s in shapes}) != 1:
         raise ValueError(f"{name}: all tensors need the same number of dimensions, got "
                          f"shapes {shapes}")
-    return tensors, shapes
+    try:  # every input is joined as it is, with its axes: 0-d tensors do not rank lower
+        dtype = functools.reduce(promote_types, [t.dtype for t in tensors])
+    except TypeError as error:
+        raise TypeError(f"{name}: {error}") from None
+    return [cast(t, dtype) for t in tensors], shapes
 
 
 def cat(tensors, axis=0):
@@ -205,8 +251,10 @@ def pad(x, pad, value=0.0):
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected pairs of widths for at most {x.ndim} axes, got {pad}")
-    if any(int(p) != p or p < 0 for p in pad):
+    if any(not is_int(p) or p < 0 for p in pad):
         raise ValueError(f"pad: widths must be non-negative integers, got {pad}")
+    if not is_operand(value) or np.ndim(value) != 0:
+        raise TypeError(f"pad: value must be a number, got {value!r}")
     pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
     widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
     return Pad.apply(x, widths=tuple(widths), value=value)

@@ -42,3 +42,16 @@ def test_matches_torch():
     assert_same_as_torch(torch, nn.Linear(5, 3, bias=False),
                          torch.nn.Linear(5, 3, bias=False), x)
     assert repr(nn.Linear(5, 3)) == repr(torch.nn.Linear(5, 3))
+
+
+def test_float32_layer_on_float64_input_raises_like_pytorch():
+    lin = nn.Linear(3, 2)
+    x = minicnn.tensor(np.ones((4, 3)))  # float64
+    with pytest.raises(TypeError, match="linear: weight has dtype float32 but linear: x has "
+                                        r"dtype float64; convert one of them \(e.g. "
+                                        r"model.double\(\)"):
+        lin(x)
+    out = lin.double()(x)
+    assert out.dtype == np.float64
+    with pytest.raises(TypeError, match="linear: x has dtype int64"):
+        lin(minicnn.tensor(np.ones((4, 3), dtype=np.int64)))

@@ -176,6 +176,24 @@ def test_float32_in_float32_out_and_float32_gradients(op, rng):
     assert x.grad.dtype == np.float32
 
 
+ACTIVATIONS = [F.relu, F.relu6, F.leaky_relu, F.sigmoid, F.tanh, F.softmax, F.log_softmax]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.float16])
+@pytest.mark.parametrize("op", ACTIVATIONS, ids=lambda op: op.__name__)
+def test_dtypes_activations_do_not_compute_in_are_refused(op, dtype):
+    x = minicnn.tensor(np.array([[1, 0], [0, 1]], dtype=dtype))
+    with pytest.raises(TypeError, match=f"{op.__name__}: x has dtype {np.dtype(dtype)}; "
+                                        "minicnn computes in float32 or float64"):
+        op(x)
+
+
+@pytest.mark.parametrize("slope", ["0.1", None, True, [0.1]], ids=repr)
+def test_leaky_relu_slope_must_be_a_real_number(slope):
+    with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a real number"):
+        F.leaky_relu(leaf([1.0, -1.0]), slope)
+
+
 @pytest.mark.parametrize("op", [F.softmax, F.log_softmax])
 def test_softmax_axis_out_of_range_is_named(op):
     with pytest.raises(ValueError, match="axis=2 is out of range .* 2 dimensions"):

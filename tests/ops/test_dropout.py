@@ -84,6 +84,15 @@ def test_p_outside_zero_one_is_an_error(p):
         F.dropout(leaf(np.ones(3)), p)
 
 
-def test_integer_input_is_an_error():
-    with pytest.raises(TypeError, match="floating point, got dtype int64"):
-        F.dropout(minicnn.tensor(np.ones(3, dtype=np.int64)), 0.5)
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.float16])
+def test_dtypes_dropout_does_not_compute_in_are_refused(dtype):
+    with pytest.raises(TypeError, match=f"dropout: x has dtype {np.dtype(dtype)}; minicnn "
+                                        "computes in float32 or float64"):
+        F.dropout(minicnn.tensor(np.ones(3, dtype=dtype)), 0.5)
+
+
+def test_a_numpy_float64_p_keeps_float32():
+    x = leaf(np.ones(1000), dtype=np.float32)
+    y = F.dropout(x, np.float64(0.25))
+    assert y.dtype == np.float32
+    assert set(np.unique(y.data)) <= {np.float32(0.0), np.float32(1 / 0.75)}

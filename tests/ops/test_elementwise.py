@@ -328,6 +328,239 @@ def test_integer_tensors_stay_integer():
     assert (labels * labels).dtype == np.int64
 
 
+# ----------------------------------------------------------------------------- promotion
+# One rule for every op with several operands: torch.result_type (see the module docstring
+# of minicnn/ops/elementwise.py). Checked against PyTorch op by op, over every pair of
+# operand kinds, and against hand-written expectations that need no PyTorch.
+
+OPERAND_DTYPES = [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16,
+                  np.float32, np.float64]
+
+
+def _operands_of_every_kind():
+    """(label, value): tensors with axes and 0-d, arrays with axes and 0-d, Python and NumPy
+    scalars. Values are positive, so that every power is defined."""
+    kinds = []
+    for dtype in OPERAND_DTYPES:
+        name = np.dtype(dtype).name
+        kinds.append((f"tensor {name} (3,)", minicnn.tensor(np.array([1, 2, 1], dtype=dtype))))
+        kinds.append((f"tensor {name} ()", minicnn.tensor(np.array(2, dtype=dtype))))
+    for dtype in (np.bool_, np.int64, np.float64):
+        name = np.dtype(dtype).name
+        kinds.append((f"array {name} (3,)", np.array([2, 1, 2], dtype=dtype)))
+        kinds.append((f"array {name} ()", np.array(1, dtype=dtype)))
+    kinds += [(repr(v), v) for v in (True, 2, 2.0, np.bool_(True), np.int32(2), np.int64(2),
+                                     np.float32(2.0), np.float64(2.0))]
+    return kinds
+
+
+OPERANDS = _operands_of_every_kind()
+MASK = np.array([True, False, True])
+BINARY_OPS = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a ** b, "maximum": minicnn.maximum,
+    "minimum": minicnn.minimum, "where": lambda a, b: minicnn.where(MASK, a, b),
+    "eq": lambda a, b: a == b, "lt": lambda a, b: a < b,
+}
+NUMPY_OF = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+            "pow": np.power, "maximum": np.maximum, "minimum": np.minimum,
+            "where": lambda a, b: np.where(MASK, a, b), "eq": np.equal, "lt": np.less}
+
+
+def _torch_value(value, torch):
+    if isinstance(value, minicnn.Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value.copy())
+    return value.item() if isinstance(value, np.generic) else value  # NumPy scalars are scalars
+
+
+def _pairs():
+    """Every (left, right) pair with a Tensor on at least one side."""
+    return [(a, b) for a in OPERANDS for b in OPERANDS
+            if isinstance(a[1], minicnn.Tensor) or isinstance(b[1], minicnn.Tensor)]
+
+
+def _expected_dtype(name, a, b, torch):
+    """The dtype PyTorch gives, or the exception type minicnn raises where PyTorch raises
+    or computes in a dtype minicnn refuses (float16)."""
+    ta, tb = _torch_value(a, torch), _torch_value(b, torch)
+    if name in ("sub", "pow") and {type(ta), type(tb)} <= {bool, torch.Tensor} and all(
+            not isinstance(t, torch.Tensor) or t.dtype == torch.bool for t in (ta, tb)):
+        return TypeError  # bool - bool and bool ** bool: PyTorch raises too
+    dtype = torch.result_type(ta, tb) if isinstance(ta, torch.Tensor) else \
+        torch.result_type(tb, ta)
+    if name == "div" and not dtype.is_floating_point:
+        dtype = torch.div(torch.ones(1, dtype=dtype), torch.ones(1, dtype=dtype)).dtype
+    dtype = np.dtype(str(dtype).replace("torch.", ""))
+    return TypeError if dtype == np.float16 else dtype
+
+
+def _check_pair(name, a, b, expected):
+    """A list of what went wrong for ``BINARY_OPS[name](a, b)`` (empty when all is right)."""
+    label = f"{name}({a[0]}, {b[0]})"
+    try:
+        out = BINARY_OPS[name](a[1], b[1])
+    except Exception as error:  # noqa: BLE001 - reported below
+        if expected is TypeError and isinstance(error, TypeError):
+            return []
+        return [f"{label}: raised {type(error).__name__}: {error}, expected {expected}"]
+    if expected is TypeError:
+        return [f"{label}: gave {out.dtype}, expected a TypeError"]
+    # the op computes on both operands converted to the expected dtype
+    arrays = [np.asarray(v.data if isinstance(v, minicnn.Tensor) else v, dtype=expected)
+              for v in (a[1], b[1])]
+    reference = NUMPY_OF[name](*arrays)
+    wanted = np.bool_ if name in ("eq", "lt") else expected
+    if out.dtype != wanted or not np.array_equal(out.data, reference):
+        return [f"{label}: gave {out.dtype} {out.data}, expected {np.dtype(wanted)} {reference}"]
+    return []
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_OPS))
+def test_every_pair_of_operand_kinds_promotes_like_pytorch(name):
+    torch = pytest.importorskip("torch")
+    problems = []
+    for a, b in _pairs():
+        problems += _check_pair(name, a, b, _expected_dtype(name, a[1], b[1], torch))
+    assert not problems, f"{len(problems)} mismatches:\n" + "\n".join(problems[:20])
+
+
+def _tensor(dtype, shape=(3,)):
+    return minicnn.tensor(np.full(shape, 2, dtype=dtype))
+
+
+# (left, right, op, expected dtype): each clause of the rule, without PyTorch.
+HAND_WRITTEN = [
+    (_tensor(np.float32), _tensor(np.int64), "add", np.float32),   # an int never widens
+    (_tensor(np.float32), np.arange(3), "mul", np.float32),        # an int array neither
+    (np.arange(3), _tensor(np.float32), "sub", np.float32),        # ... on the left too
+    (_tensor(np.float32), _tensor(np.bool_), "add", np.float32),
+    (_tensor(np.float16), _tensor(np.int64), "add", TypeError),    # float16 is refused
+    (_tensor(np.float32), _tensor(np.float64), "add", np.float64),  # both with axes: widest
+    (np.ones(3), _tensor(np.float32), "mul", np.float64),
+    (_tensor(np.float32), _tensor(np.float64, ()), "add", np.float32),  # 0-d does not widen
+    (_tensor(np.float32), np.array(2.0), "mul", np.float32),
+    (_tensor(np.float32, ()), _tensor(np.float64, ()), "add", np.float64),  # both 0-d
+    (_tensor(np.int64), _tensor(np.float64, ()), "add", np.float64),  # higher category wins
+    (_tensor(np.int64), 2.5, "mul", np.float32),                   # a float scalar is float32
+    (_tensor(np.int64), np.float64(2.5), "mul", np.float32),       # NumPy's too
+    (_tensor(np.float32), np.float64(2.5), "mul", np.float32),
+    (_tensor(np.int32), 2, "add", np.int32),                       # int op int stays int
+    (_tensor(np.int32), np.int64(2), "add", np.int32),
+    (_tensor(np.int32), _tensor(np.int64), "add", np.int64),
+    (_tensor(np.int8), _tensor(np.uint8), "add", np.int16),
+    (_tensor(np.uint8), _tensor(np.int64, ()), "add", np.uint8),   # same category: 0-d waits
+    (_tensor(np.bool_), _tensor(np.bool_), "add", np.bool_),
+    (_tensor(np.bool_), _tensor(np.bool_), "sub", TypeError),      # as PyTorch: use ^
+    (_tensor(np.bool_), 2, "mul", np.int64),
+    (_tensor(np.bool_), _tensor(np.uint8, ()), "mul", np.uint8),
+    (_tensor(np.int64), _tensor(np.int64), "div", np.float32),     # true division
+    (_tensor(np.bool_), _tensor(np.bool_), "div", np.float32),
+    (_tensor(np.int64), _tensor(np.float64, ()), "div", np.float64),
+    (_tensor(np.int64), 3, "pow", np.int64),
+    (2.0, _tensor(np.int64), "pow", np.float32),
+    (_tensor(np.bool_), _tensor(np.bool_), "pow", TypeError),
+    (_tensor(np.float32), _tensor(np.int64), "maximum", np.float32),
+    (_tensor(np.int64), 2.5, "minimum", np.float32),
+    (_tensor(np.float32), np.ones(3), "where", np.float64),
+    (_tensor(np.float32), np.array(1.0), "where", np.float32),
+    (_tensor(np.float32), _tensor(np.int64), "eq", np.float32),    # compared in float32
+]
+
+
+@pytest.mark.parametrize("left, right, name, expected", HAND_WRITTEN,
+                         ids=[f"{row[2]}-{i}" for i, row in enumerate(HAND_WRITTEN)])
+def test_promotion_by_hand(left, right, name, expected):
+    assert not _check_pair(name, ("left", left), ("right", right), expected)
+
+
+def test_comparisons_happen_in_the_result_dtype():
+    x = minicnn.tensor(np.array([0.1], dtype=np.float32))
+    assert (x == 0.1).item() and (x == np.float64(0.1)).item()  # 0.1 rounded to float32
+    assert (x == minicnn.tensor(np.float64(0.1))).item()        # a 0-d float64 tensor too
+    assert not (x == minicnn.tensor(np.array([0.1]))).item()    # float64 with an axis: wider
+
+
+@pytest.mark.parametrize("op", [lambda x, y: x + y, lambda x, y: y * x, lambda x, y: x / y,
+                                lambda x, y: x ** y, minicnn.maximum,
+                                lambda x, y: minicnn.where(MASK, x, y)])
+def test_gradients_come_back_in_each_operands_dtype(op, rng):
+    x = leaf(rng.uniform(0.5, 2.0, (2, 3)), dtype=np.float32)
+    y = leaf(rng.uniform(0.5, 2.0, (3,)), dtype=np.float64)
+    out = op(x, y)
+    assert out.dtype == np.float64
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+    # the same gradients as with x converted to float64 first
+    x64 = leaf(x.data.astype(np.float64))
+    y.grad = None
+    op(x64, y).backward(upstream)
+    np.testing.assert_allclose(x.grad, x64.grad.astype(np.float32), rtol=1e-6)
+
+
+def test_a_float32_tensor_stays_float32_beside_integer_labels():
+    x = leaf([0.5, 1.5, 2.5], dtype=np.float32)
+    labels = minicnn.tensor(np.array([1, 0, 2]))
+    out = x * labels + labels
+    assert out.dtype == np.float32
+    out.backward(np.ones(3, dtype=np.float32))
+    np.testing.assert_array_equal(x.grad, [1.0, 0.0, 2.0])
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "sqrt"])
+def test_exp_log_sqrt_of_integers_give_float32(name):
+    ints = minicnn.tensor(np.array([1, 4]))
+    out = getattr(ints, name)()
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out.data, getattr(np, name)(np.array([1.0, 4.0])), rtol=1e-6)
+    with pytest.raises(TypeError, match=f"{name}: the operands give dtype float16"):
+        getattr(minicnn.tensor(np.ones(2, dtype=np.float16)), name)()
+
+
+def test_neg_abs_clip_follow_the_rule():
+    ints = minicnn.tensor(np.array([-1, 3]))
+    assert (-ints).dtype == np.int64 and ints.abs().dtype == np.int64
+    assert ints.clip(0, 2).dtype == np.int64
+    clipped = ints.clip(0.5, 2)  # torch.clamp: an integer tensor at a float bound is float32
+    assert clipped.dtype == np.float32
+    np.testing.assert_array_equal(clipped.data, [0.5, 2.0])
+    with pytest.raises(TypeError, match="neg: negating a bool tensor"):
+        -minicnn.tensor(np.array([True]))
+    with pytest.raises(TypeError, match="clip: min must be a number"):
+        leaf([1.0]).clip("0")
+
+
+def test_integers_to_negative_integer_powers_are_refused():
+    with pytest.raises(ValueError, match="integers to negative integer powers"):
+        minicnn.tensor(np.array([2])) ** -1
+    assert (minicnn.tensor(np.array([2])) ** -1.0).dtype == np.float32
+
+
+def test_a_scalar_that_does_not_fit_the_integer_dtype_is_named():
+    with pytest.raises(ValueError, match="add: the scalar 1000 does not fit in int8"):
+        minicnn.tensor(np.array([1], dtype=np.int8)) + 1000
+
+
+@pytest.mark.parametrize("other", [None, "a", [1.0, 2.0], {"a": 1}, object()], ids=repr)
+def test_operands_that_are_not_numbers_are_refused(other):
+    x = leaf([1.0, 2.0])
+    for op in (lambda: x + other, lambda: other * x, lambda: x / other, lambda: x ** other,
+               lambda: x < other, lambda: minicnn.maximum(x, other),
+               lambda: minicnn.where(MASK[:2], x, other)):
+        with pytest.raises(TypeError):
+            op()
+    assert (x == other) is False and (x != other) is True  # Python's fallback, as PyTorch's
+
+
+@pytest.mark.parametrize("bad", [np.array(["a", "b"]), np.array([1, None]),
+                                 np.array([1 + 2j, 1])], ids=["str", "object", "complex"])
+def test_arrays_of_dtypes_the_ops_do_not_compute_in_are_refused(bad):
+    with pytest.raises(TypeError, match=r"add: .*dtype"):
+        leaf([1.0, 2.0]) + bad
+
+
 # ----------------------------------------------------------------------------- bad input
 
 

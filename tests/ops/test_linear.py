@@ -154,3 +154,48 @@ def test_float32_in_float32_out_and_float32_gradients(op, shapes_, rng):
     assert out.dtype == np.float32
     out.backward(np.ones(out.shape, dtype=np.float32))
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtypes, odd_one", [
+    ((np.float64, np.float32, np.float32), "weight has dtype float32 but linear: x has "
+                                           "dtype float64"),
+    ((np.float32, np.float64, np.float64), "weight has dtype float64 but linear: x has "
+                                           "dtype float32"),
+    ((np.float32, np.float32, np.float64), "bias has dtype float64 but linear: x has "
+                                           "dtype float32"),
+])
+def test_linear_with_mixed_dtypes_raises_instead_of_upcasting(dtypes, odd_one):
+    x, w, b = (leaf(np.ones(shape), dtype=d) for shape, d in zip([(2, 3), (4, 3), (4,)], dtypes))
+    with pytest.raises(TypeError, match=odd_one):
+        F.linear(x, w, b)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, np.float16, np.complex64])
+def test_linear_and_matmul_refuse_dtypes_they_do_not_compute_in(dtype):
+    x = minicnn.tensor(np.ones((2, 3), dtype=dtype))
+    w = minicnn.tensor(np.ones((4, 3), dtype=dtype))
+    with pytest.raises(TypeError, match=f"linear: x has dtype {np.dtype(dtype)}; minicnn "
+                                        "computes in float32 or float64"):
+        F.linear(x, w)
+    with pytest.raises(TypeError, match=f"matmul: a has dtype {np.dtype(dtype)}"):
+        x @ w.T
+
+
+def test_linear_refuses_an_object_array_and_non_tensors():
+    w = leaf(np.ones((4, 3)))
+    with pytest.raises(TypeError, match="linear: x has dtype object"):
+        F.linear(np.ones((2, 3), dtype=object), w)
+    with pytest.raises(TypeError, match="linear: x must be a Tensor, got list"):
+        F.linear([[1.0, 2.0, 3.0]], w)
+
+
+def test_matmul_with_mixed_dtypes_raises_as_pytorch_does():
+    a32 = leaf(np.ones((2, 3)), dtype=np.float32)
+    with pytest.raises(TypeError, match="matmul: b has dtype float64 but matmul: a has dtype "
+                                        "float32"):
+        a32 @ leaf(np.ones((3, 2)))
+    with pytest.raises(TypeError, match="matmul: b has dtype float32 but matmul: a has "
+                                        "dtype float64"):
+        np.ones((2, 2)) @ a32[:, :2].T
+    with pytest.raises(TypeError):  # not an array: Python's unsupported-operand error
+        a32 @ [[1.0], [2.0], [3.0]]

@@ -226,12 +226,55 @@ def test_mse_loss_matches_numpy_and_gradcheck(reduction, shape, data):
     assert minicnn.gradcheck(lambda x, y: F.mse_loss(x, y, reduction=reduction), [x, y])
 
 
-def test_mse_loss_numpy_target_keeps_input_dtype(rng):
+@pytest.mark.parametrize("target_dtype, expected", [
+    (np.float32, np.float32), (np.int64, np.float32), (np.bool_, np.float32),
+    (np.float64, np.float64),  # a float64 array with axes widens, as a tensor would (PyTorch)
+])
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_mse_loss_dtype_follows_the_promotion_rule(rng, target_dtype, expected, as_tensor):
     x = leaf(rng.uniform(-1, 1, (2, 3)), dtype=np.float32)
-    loss = F.mse_loss(x, rng.uniform(-1, 1, (2, 3)))  # float64 NumPy target
-    assert loss.dtype == np.float32
+    target = rng.uniform(-1, 1, (2, 3)).astype(target_dtype)
+    loss = F.mse_loss(x, minicnn.tensor(target) if as_tensor else target)
+    assert loss.dtype == expected
+    np.testing.assert_allclose(loss.data, np.mean((x.data.astype(expected) - target) ** 2),
+                               rtol=1e-6)
     loss.backward()
-    assert x.grad.dtype == np.float32
+    assert x.grad.dtype == np.float32  # gradients come back in the operand's own dtype
+
+
+def test_mse_loss_gradient_to_a_float32_target_of_a_float64_input():
+    x, y = leaf([1.0, 2.0]), leaf([0.0, 0.0], dtype=np.float32)
+    F.mse_loss(x, y).backward()
+    assert y.grad.dtype == np.float32
+    np.testing.assert_allclose(y.grad, [-1.0, -2.0])
+
+
+def test_mse_loss_matches_pytorch_with_mixed_dtypes(rng):
+    torch = pytest.importorskip("torch")
+    prediction, goal = rng.uniform(-1, 1, (3, 4)).astype(np.float32), rng.uniform(-1, 1, (3, 4))
+    ours = F.mse_loss(leaf(prediction, dtype=np.float32), minicnn.tensor(goal))
+    theirs = torch.nn.functional.mse_loss(torch.from_numpy(prediction), torch.from_numpy(goal))
+    assert str(theirs.dtype) == f"torch.{ours.dtype}"
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("dtype", [np.float16, np.int64])
+def test_class_losses_refuse_inputs_of_other_dtypes(loss, dtype):
+    with pytest.raises(TypeError, match=f"{loss.__name__}: input has dtype {np.dtype(dtype)}; "
+                                        "minicnn computes in float32 or float64"):
+        loss(minicnn.tensor(np.zeros((2, 3), dtype=dtype)), np.array([0, 1]))
+
+
+def test_mse_loss_refuses_dtypes_it_does_not_compute_in():
+    with pytest.raises(TypeError, match="mse_loss: input has dtype float16"):
+        F.mse_loss(minicnn.tensor(np.zeros(2, dtype=np.float16)), np.zeros(2))
+    with pytest.raises(TypeError, match="mse_loss: the operands give dtype complex128"):
+        F.mse_loss(leaf([0.0, 1.0]), np.array([1j, 0]))
+    with pytest.raises(TypeError, match="mse_loss: input must be a Tensor, got ndarray"):
+        F.mse_loss(np.zeros(2), np.zeros(2))
+    with pytest.raises(TypeError, match="tensor: data must be numbers"):
+        F.mse_loss(leaf([0.0, 1.0]), ["a", "b"])
 
 
 def test_mse_loss_errors():

@@ -3,6 +3,8 @@
 Hand-computed cases for the conventions (PyTorch's transpose and pad), forward against
 NumPy and gradcheck over drawn shapes, axes and indices, dtype, and named errors."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -45,6 +47,41 @@ def test_reshape_to_an_incompatible_shape_is_named():
     with pytest.raises(ValueError, match=r"cannot reshape shape \(2, 3\) \(6 elements\) "
                                          r"into \(4, -1\)"):
         leaf(np.ones((2, 3))).reshape(4, -1)
+
+
+@pytest.mark.parametrize("shape, reason", [
+    ((-2, 12), "sizes must be >= 0, or -1"),        # NumPy would take -2 as -1
+    ((-1, -1), "only one size can be -1"),
+    ((-3, -8), "sizes must be >= 0"),
+    ((0, -1), "no size for -1 makes 24 elements"),
+    ((5, 5), "the number of elements differs"),
+    ((7, -1), "no size for -1 makes 24 elements"),
+])
+def test_reshape_validates_the_shape_like_pytorch(shape, reason):
+    x = leaf(np.ones(24))
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape shape \(24,\) \(24 "
+                                         rf"elements\) into {re.escape(str(shape))}: {reason}"):
+        x.reshape(*shape)
+    with pytest.raises(ValueError, match=reason):
+        F.reshape(x, shape)
+
+
+def test_reshape_needs_int_sizes_and_a_shape():
+    x = leaf(np.ones(6))
+    with pytest.raises(TypeError, match=r"reshape: shape must be ints, got \(2.0, 3\)"):
+        x.reshape(2.0, 3)
+    with pytest.raises(TypeError, match="reshape: missing the shape"):
+        x.reshape()
+    assert x.reshape(np.int64(2), 3).shape == (2, 3)  # NumPy integers are ints
+
+
+def test_reshape_of_empty_tensors_follows_pytorch():
+    x = leaf(np.ones((0, 3)))
+    assert x.reshape(-1).shape == (0,)
+    assert x.reshape(3, -1).shape == (3, 0)
+    with pytest.raises(ValueError, match="ambiguous"):
+        x.reshape(-1, 0)
+    assert leaf(1.0).reshape(-1).shape == (1,)
 
 
 # ----------------------------------------------------------------------------- transpose / permute
@@ -309,6 +346,55 @@ def test_cat_and_stack_errors_are_named():
         minicnn.stack([a, a], axis=3)
 
 
+def test_cat_and_stack_refuse_elements_that_are_not_tensors():
+    a = leaf(np.ones(2))
+    with pytest.raises(TypeError, match="cat: element 1 is a list, expected a Tensor"):
+        minicnn.cat([a, [1.0, 2.0]])
+    with pytest.raises(TypeError, match="stack: element 0 is a NoneType"):
+        minicnn.stack([None, a])
+    with pytest.raises(TypeError, match="cat: dtype object is not a number type"):
+        minicnn.cat([a, np.array([1, None])])
+
+
+PROMOTION_PAIRS = [  # (dtype of a, dtype of b, dtype of cat([a, b])), PyTorch's results
+    (np.float32, np.int64, np.float32), (np.int64, np.float32, np.float32),
+    (np.float32, np.bool_, np.float32), (np.float32, np.float64, np.float64),
+    (np.int32, np.int64, np.int64), (np.bool_, np.int64, np.int64),
+    (np.uint8, np.int8, np.int16), (np.int64, np.int64, np.int64),
+]
+
+
+@pytest.mark.parametrize("dtype_a, dtype_b, expected", PROMOTION_PAIRS)
+def test_cat_and_stack_promote_like_pytorch(dtype_a, dtype_b, expected):
+    a = minicnn.tensor(np.array([1, 0, 1], dtype=dtype_a))
+    b = minicnn.tensor(np.array([0, 1, 1], dtype=dtype_b))
+    for joined in (minicnn.cat([a, b]), minicnn.stack([a, b]), F.cat([b[None], a[None]])):
+        assert joined.dtype == expected
+    np.testing.assert_array_equal(minicnn.cat([a, b]).data, [1, 0, 1, 0, 1, 1])
+    torch = pytest.importorskip("torch")
+    ta, tb = torch.from_numpy(a.data), torch.from_numpy(b.data)
+    assert str(torch.cat([ta, tb]).dtype) == f"torch.{np.dtype(expected).name}"
+    assert str(torch.stack([ta, tb]).dtype) == f"torch.{np.dtype(expected).name}"
+
+
+def test_stack_of_0d_tensors_promotes_as_tensors_with_axes():
+    # Every input is joined with its axes: a 0-d float64 tensor widens float32 (PyTorch).
+    out = minicnn.stack([leaf(1.0, dtype=np.float32), leaf(2.0)])
+    assert out.dtype == np.float64
+
+
+def test_cat_gradients_come_back_in_each_inputs_dtype():
+    a = leaf([1.0, 2.0], dtype=np.float32)
+    b = leaf([3.0])
+    labels = minicnn.tensor(np.array([4, 5]))
+    out = minicnn.cat([a, b, labels])
+    assert out.dtype == np.float64
+    out.backward(np.array([0.5, 1.5, 2.5, 3.5, 4.5]))
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad, [0.5, 1.5])
+    np.testing.assert_array_equal(b.grad, [2.5])
+
+
 # ----------------------------------------------------------------------------- pad
 
 
@@ -345,6 +431,12 @@ def test_pad_errors_are_named():
         F.pad(x, (1, 1, 1, 1, 1, 1))
     with pytest.raises(ValueError, match="non-negative integers"):
         F.pad(x, (1, -1))
+    with pytest.raises(ValueError, match=r"non-negative integers, got \(1.0, 1\)"):
+        F.pad(x, (1.0, 1))  # PyTorch refuses floats too
+    with pytest.raises(ValueError, match="non-negative integers"):
+        F.pad(x, ("1", 1))
+    with pytest.raises(TypeError, match="pad: value must be a number, got 'a'"):
+        F.pad(x, (1, 1), value="a")
 
 
 # ----------------------------------------------------------------------------- dtype and oracle
