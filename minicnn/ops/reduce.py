@@ -6,11 +6,21 @@
 
 ``keepdims=False`` removes the reduced axes from the output; backward re-inserts them
 (size 1) before broadcasting the gradient back to the input's shape.
+
+Empty tensors, as in PyTorch: the sum of nothing is 0 and the mean NaN (0 / 0). The maximum
+of nothing is undefined, so ``max`` over an axis of length 0 raises ``ValueError``; over
+axes of nonzero length it gives an empty result when another axis has length 0 (the max
+over axis 1 of a (0, 3) tensor has shape (0,)).
+
+``sum`` and ``max`` take bool and integer tensors too (counting, masks); ``mean`` computes
+in float32 or float64 only (PyTorch refuses integers too: ``x.float().mean()``).
 """
 
 import numpy as np
 
+from .._checks import check_compute_dtype
 from ..autograd import Function
+from .elementwise import checked_result_type
 
 __all__ = ["sum", "mean", "max", "normalize_axis", "normalize_axes"]
 
@@ -53,7 +63,8 @@ class Sum(Function):
 
 
 def sum(x, axis=None, keepdims=False):
-    """Sum over ``axis`` (None: all axes)."""
+    """Sum over ``axis`` (None: all axes); 0 over an empty set."""
+    checked_result_type("sum", (x,))
     return Sum.apply(x, axes=normalize_axes(axis, x.ndim, "sum"), keepdims=keepdims)
 
 
@@ -62,16 +73,21 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdims):
         ctx.shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
         ctx.count = int(np.prod([x.shape[a] for a in axes]))
-        return np.mean(x, axis=axes, keepdims=keepdims)
+        with np.errstate(invalid="ignore"):  # 0 / 0 over an empty axis: NaN, as in PyTorch
+            return np.sum(x, axis=axes, keepdims=keepdims) / x.dtype.type(ctx.count)
 
     @staticmethod
     def backward(ctx, grad):
+        if ctx.count == 0:  # an empty input has an empty gradient
+            return np.zeros(ctx.shape, dtype=grad.dtype)
         grad = _regrow(grad, ctx.axes, ctx.keepdims) / ctx.count
         return np.broadcast_to(grad, ctx.shape)
 
 
 def mean(x, axis=None, keepdims=False):
-    """Arithmetic mean over ``axis`` (None: all axes)."""
+    """Arithmetic mean over ``axis`` (None: all axes); NaN over an empty set. float32 or
+    float64 only (a TypeError otherwise)."""
+    check_compute_dtype(x, "mean: x")
     return Mean.apply(x, axes=normalize_axes(axis, x.ndim, "mean"), keepdims=keepdims)
 
 
@@ -91,7 +107,20 @@ class Max(Function):
 
 
 def max(x, axis=None, keepdims=False):
-    """Maximum over ``axis`` (None: all axes); tied maxima share the gradient evenly."""
-    if x.size == 0:
-        raise ValueError(f"max of an empty tensor (shape {x.shape}) is undefined")
-    return Max.apply(x, axes=normalize_axes(axis, x.ndim, "max"), keepdims=keepdims)
+    """Maximum over ``axis`` (None: all axes); tied maxima share the gradient evenly.
+
+    Raises
+    ------
+    ValueError
+        An axis reduced over has length 0 (the maximum of nothing is undefined).
+    """
+    checked_result_type("max", (x,))
+    axes = normalize_axes(axis, x.ndim, "max")
+    if axis is None and x.size == 0:
+        raise ValueError(f"max: the tensor of shape {x.shape} is empty; give axis= to reduce "
+                         "over axes of nonzero length only")
+    for a in axes:
+        if x.shape[a] == 0:
+            raise ValueError(f"max: axis {a} of shape {x.shape} has length 0; the maximum of "
+                             "nothing is undefined")
+    return Max.apply(x, axes=axes, keepdims=keepdims)

@@ -121,6 +121,72 @@ def test_bad_axes_are_named(name):
         reduce(axis=1.0)
 
 
-def test_max_of_an_empty_tensor_is_an_error():
-    with pytest.raises(ValueError, match=r"max of an empty tensor \(shape \(0, 3\)\)"):
+# ----------------------------------------------------------------------------- empty tensors
+# PyTorch 2.13's results: sum 0, mean NaN, max undefined over a zero-length axis only.
+
+
+def test_max_of_an_empty_tensor_over_all_axes_is_an_error():
+    with pytest.raises(ValueError, match=r"max: the tensor of shape \(0, 3\) is empty; give "
+                                         "axis="):
         leaf(np.ones((0, 3))).max()
+
+
+@pytest.mark.parametrize("axis", [0, -2, (0, 1)])
+def test_max_over_a_zero_length_axis_is_an_error(axis):
+    with pytest.raises(ValueError, match=r"max: axis 0 of shape \(0, 3\) has length 0"):
+        leaf(np.ones((0, 3))).max(axis=axis)
+
+
+@pytest.mark.parametrize("keepdims, shape", [(False, (0,)), (True, (0, 1))])
+def test_max_over_a_nonempty_axis_of_an_empty_tensor_is_empty(keepdims, shape):
+    x = leaf(np.ones((0, 3)))
+    out = x.max(axis=1, keepdims=keepdims)
+    assert out.shape == shape and out.dtype == np.float64
+    out.backward(np.ones(shape))
+    assert x.grad.shape == (0, 3)
+    assert leaf(np.ones((2, 0, 3))).max(axis=(0, 2)).shape == (0,)
+
+
+def test_sum_and_mean_of_empty_tensors_are_zero_and_nan_with_empty_gradients():
+    x = leaf(np.ones((0, 3)), dtype=np.float32)
+    total, average = x.sum(), x.mean()  # no RuntimeWarning either (they are errors here)
+    assert total.item() == 0 and total.dtype == np.float32
+    assert np.isnan(average.item()) and average.dtype == np.float32
+    np.testing.assert_array_equal(x.sum(axis=0).data, [0, 0, 0])
+    assert np.isnan(x.mean(axis=0).data).all() and x.mean(axis=0).shape == (3,)
+    assert x.mean(axis=1).shape == (0,)
+    for out in (x.sum(), x.mean(), x.mean(axis=0), x.mean(axis=1)):
+        x.grad = None
+        out.backward(np.ones(out.shape, dtype=np.float32))
+        assert x.grad.shape == (0, 3) and x.grad.dtype == np.float32
+
+
+def test_sum_and_mean_of_empty_tensors_match_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.ones((0, 3, 2))
+    for axis in (None, 0, 1, (1, 2)):
+        dim = {} if axis is None else {"dim": axis}
+        np.testing.assert_array_equal(leaf(x).sum(axis=axis).data,
+                                      torch.from_numpy(x).sum(**dim).numpy())
+        np.testing.assert_array_equal(leaf(x).mean(axis=axis).data,
+                                      torch.from_numpy(x).mean(**dim).numpy())
+    np.testing.assert_array_equal(leaf(x).max(axis=1).data,
+                                  torch.from_numpy(x).amax(dim=1).numpy())
+
+
+# ----------------------------------------------------------------------------- dtypes
+
+
+def test_mean_refuses_integers_like_pytorch():
+    with pytest.raises(TypeError, match="mean: x has dtype int64; minicnn computes in "
+                                        "float32 or float64"):
+        minicnn.tensor(np.array([1, 2])).mean()
+    assert minicnn.tensor(np.array([1, 2])).float().mean().item() == 1.5
+
+
+@pytest.mark.parametrize("name", ["sum", "max"])
+def test_sum_and_max_refuse_float16_and_complex(name):
+    for dtype in (np.float16, np.complex64):
+        with pytest.raises(TypeError, match=f"{name}: .*dtype {np.dtype(dtype)}"):
+            getattr(minicnn.tensor(np.ones(2, dtype=dtype)), name)()
+    assert minicnn.tensor(np.array([True, True])).sum().item() == 2  # counting is fine
