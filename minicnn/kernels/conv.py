@@ -42,6 +42,10 @@ The fast path
   matrix products, so direct Numba loops are used instead, parallel over what each thread
   owns: an output channel in the forward pass; an input channel in the backward pass, which
   computes dx and dweight together, reading each plane of x and of the gradient once.
+* **Far-apart taps** (a padding or dilation much larger than the input, with a large
+  stride): an axis whose padded size is mostly cells no tap reads is first gathered, its
+  cells read laid out tap by tap (see "sparse geometry" below), so memory and time follow
+  the cells read, never the size of the padding or of the stride.
 
 Memory bound
 ------------
@@ -155,7 +159,10 @@ def conv2d_backward_reference(x, weight, grad_out, stride, padding, dilation, gr
 
 # ----------------------------------------------------------------------------- Numba kernels
 # Plain Python functions compiled by assignment: with NUMBA_DISABLE_JIT=1 the same source runs
-# as Python.
+# as Python. Every input may be read-only (a memory-mapped file, a broadcast view): the
+# kernels only write into the arrays they were handed to fill, so no function below both
+# reads and writes one argument depending on a flag (Numba would then type every argument as
+# writable, and refuse read-only ones).
 #
 # Every kernel first copies an input plane (one sample, one channel) into a flat zero-padded
 # buffer split into stride *phases*: cell (i, j) of the padded plane goes to phase
@@ -163,10 +170,14 @@ def conv2d_backward_reference(x, weight, grad_out, stride, padding, dilation, gr
 # ``pitch`` (= ceil(padded width / sw)). Tap (kh, kw) of output (oh, ow) then reads phase
 # (kh*dh % sh, kw*dw % sw) at (oh + kh*dh // sh, ow + kw*dw // sw): a stride-1 access, so a
 # row of outputs is a contiguous run of the phases, with no bounds to test and no padding
-# cases (with stride 1 there is one phase, the zero-padded plane itself). The direct kernels
-# go further and keep their outputs "wide", with the phases' pitch (columns OW..pitch-1 are
-# scratch): one tap over a whole output plane is then a single contiguous run,
-# ``wide[p] += w * phases[start + p]``, which the compiler vectorises.
+# cases (with stride 1 there is one phase, the zero-padded plane itself). A stride larger
+# than the padded plane has phases that would hold no cell and that no tap reads (a tap
+# offset is below the padded size): only the first ``min(stride, padded size)`` exist, so
+# the buffer is at most twice the padded plane whatever the stride. The *layout* is
+# ``(phases along H, phases along W, rows, pitch)``. The direct kernels go further and keep
+# their outputs "wide", with the phases' pitch (columns OW..pitch-1 are scratch): one tap
+# over a whole output plane is then a single contiguous run, ``wide[p] += w * phases[start +
+# p]``, which the compiler vectorises.
 
 
 def _inside_plain(offset, stride, size, out_size):
@@ -179,47 +190,76 @@ def _inside_plain(offset, stride, size, out_size):
 _inside = njit(cache=True)(_inside_plain)
 
 
-def _copy_plain(a, b, b_to_a):
-    """a[:] = b (``b_to_a``) or b[:] = a, for two 1-D arrays of one length."""
-    for v in range(a.shape[0]):
-        if b_to_a:
-            a[v] = b[v]
-        else:
-            b[v] = a[v]
+def _phase_runs_plain(image_hw, top_left, stride, layout):
+    """Where an (H, W) image placed at (top, left) of the padded plane sits in the phases.
 
-
-_copy = njit(cache=True)(_copy_plain)
-
-
-def _copy_phases_plain(image, flat, top_left, stride, phase_hw, into_flat):
-    """Copy ``image`` (H, W), placed at (top, left) of the padded plane, into the phases held in
-    ``flat`` (``into_flat``), or back out of them. Phase cells outside the image are untouched."""
-    (h, w), (rows, pitch) = image.shape, phase_hw
-    for a in range(stride[0]):
-        for b in range(stride[1]):
-            base = (a * stride[1] + b) * rows * pitch
+    Returns an int64 array (R, 4): each row ``(start, i, j, count)`` is one run of ``count``
+    cells of one phase row, ``flat[start:start + count]``, holding the image cells
+    ``image[i, j], image[i, j + sw], ...`` (columns step by the stride). Every image cell is
+    in exactly one run; phase cells in no run are padding.
+    """
+    (h, w), (phases_h, phases_w, rows, pitch) = image_hw, layout
+    runs = np.empty((phases_h * phases_w * rows, 4), np.int64)
+    count = 0
+    for a in range(phases_h):
+        for b in range(phases_w):
+            base = (a * phases_w + b) * rows * pitch
             first_column = b - top_left[1]  # image column of the phase's column 0
             lo, hi = _inside(first_column, stride[1], w, pitch)
             if hi == lo:
                 continue
             for u in range(rows):
                 i = u * stride[0] + a - top_left[0]
-                if i < 0 or i >= h:
-                    continue
-                # the phase's columns lo..hi-1 and the image columns they hold
-                phase_part = flat[base + u * pitch + lo:base + u * pitch + hi]
-                if stride[1] == 1:  # contiguous both sides: a vectorised copy
-                    _copy(phase_part, image[i, lo + first_column:hi + first_column], into_flat)
-                else:
-                    _copy(phase_part, image[i, lo * stride[1] + first_column:
-                                            (hi - 1) * stride[1] + first_column + 1:stride[1]],
-                          into_flat)
+                if 0 <= i < h:
+                    runs[count, 0] = base + u * pitch + lo
+                    runs[count, 1] = i
+                    runs[count, 2] = lo * stride[1] + first_column
+                    runs[count, 3] = hi - lo
+                    count += 1
+    return runs[:count]
 
 
-def _tap_start_plain(row, column, stride, phase_hw):
+def _copy_plain(target, source):
+    """target[:] = source, two 1-D arrays of one length."""
+    for v in range(target.shape[0]):
+        target[v] = source[v]
+
+
+_phase_runs = njit(cache=True)(_phase_runs_plain)
+_copy = njit(cache=True)(_copy_plain)
+
+
+def _image_to_phases_plain(image, runs, column_step, flat):
+    """Copy ``image`` (H, W) into its runs of the phases ``flat`` (see ``_phase_runs``)."""
+    for r in range(runs.shape[0]):
+        start, i, j, count = runs[r, 0], runs[r, 1], runs[r, 2], runs[r, 3]
+        if column_step == 1:  # contiguous both sides: a vectorised copy
+            _copy(flat[start:start + count], image[i, j:j + count])
+        else:
+            _copy(flat[start:start + count],
+                  image[i, j:j + (count - 1) * column_step + 1:column_step])
+
+
+def _phases_to_image_plain(flat, runs, column_step, image):
+    """The reverse copy: every cell of ``image`` (H, W) from its run of ``flat``."""
+    for r in range(runs.shape[0]):
+        start, i, j, count = runs[r, 0], runs[r, 1], runs[r, 2], runs[r, 3]
+        if column_step == 1:
+            _copy(image[i, j:j + count], flat[start:start + count])
+        else:
+            _copy(image[i, j:j + (count - 1) * column_step + 1:column_step],
+                  flat[start:start + count])
+
+
+def _tap_start_plain(row, column, stride, layout):
     """Where in the phases the run of tap offset (row, column) = (kh * dh, kw * dw) starts."""
-    phase = (row % stride[0]) * stride[1] + column % stride[1]
-    return phase * phase_hw[0] * phase_hw[1] + row // stride[0] * phase_hw[1] + column // stride[1]
+    phase = (row % stride[0]) * layout[1] + column % stride[1]
+    return phase * layout[2] * layout[3] + row // stride[0] * layout[3] + column // stride[1]
+
+
+def _phases_size_plain(layout):
+    """Length of the flat phase buffer: every phase, plus one row of slack for the wide runs."""
+    return layout[0] * layout[1] * layout[2] * layout[3] + layout[3]
 
 
 def _add_plain(target, a):
@@ -240,77 +280,83 @@ def _multiply_add_arrays_plain(target, a, b):
         target[j] += a[j] * b[j]
 
 
-_copy_phases = njit(cache=True)(_copy_phases_plain)
+_image_to_phases = njit(cache=True)(_image_to_phases_plain)
+_phases_to_image = njit(cache=True)(_phases_to_image_plain)
 _tap_start = njit(cache=True)(_tap_start_plain)
+_phases_size = njit(cache=True)(_phases_size_plain)
 _add = njit(cache=True)(_add_plain)
 _multiply_add = njit(cache=True)(_multiply_add_plain)
 _multiply_add_arrays = njit(cache=True)(_multiply_add_arrays_plain)
 
 
-def _im2col_plain(x, kernel_hw, stride, top_left, dilation, phase_hw, out_hw, cols):
+def _im2col_plain(x, kernel_hw, stride, dilation, layout, runs, out_hw, cols):
     """Fill ``cols`` (C * KH * KW, N, OH * OW) from ``x`` (N, C, H, W); padding reads as 0.
 
     ``cols[(c, kh, kw), n]`` holds, for every output pixel of sample n, the cell that tap
     (kh, kw) reads; output row ``oh`` of it is one contiguous run of the phases (see above).
+    ``runs`` places an input plane in the phases (``_phase_runs``).
     """
     n_size, c_size = x.shape[:2]
-    (kh_size, kw_size), (oh_size, ow_size), pitch = kernel_hw, out_hw, phase_hw[1]
+    (kh_size, kw_size), (oh_size, ow_size), pitch = kernel_hw, out_hw, layout[3]
     for nc in prange(n_size * c_size):  # each (sample, channel) owns its rows of cols
         n, c = nc // c_size, nc % c_size
-        phases = np.zeros(stride[0] * stride[1] * phase_hw[0] * pitch + pitch, x.dtype)
-        _copy_phases(x[n, c], phases, top_left, stride, phase_hw, True)
+        phases = np.zeros(_phases_size(layout), x.dtype)
+        _image_to_phases(x[n, c], runs, stride[1], phases)
         for kh in range(kh_size):
             for kw in range(kw_size):
                 row = cols[(c * kh_size + kh) * kw_size + kw, n]
-                start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
+                start = _tap_start(kh * dilation[0], kw * dilation[1], stride, layout)
                 for oh in range(oh_size):
                     _copy(row[oh * ow_size:(oh + 1) * ow_size],
-                          phases[start + oh * pitch:start + oh * pitch + ow_size], True)
+                          phases[start + oh * pitch:start + oh * pitch + ow_size])
 
 
-def _col2im_plain(cols, kernel_hw, stride, top_left, dilation, phase_hw, out_hw, dx):
+def _col2im_plain(cols, kernel_hw, stride, dilation, layout, runs, out_hw, dx):
     """The adjoint of im2col: ``dx`` (N, C, H, W) = the sum of each entry of ``cols``
-    (C * KH * KW, N, OH * OW) at the cell it was copied from. Entries that fall on padding are dropped; cells no window covers get 0."""
+    (C * KH * KW, N, OH * OW) at the cell it was copied from. Entries that fall on padding
+    are dropped; cells no window covers get 0."""
     n_size, c_size = dx.shape[:2]
-    (kh_size, kw_size), (oh_size, ow_size), pitch = kernel_hw, out_hw, phase_hw[1]
+    (kh_size, kw_size), (oh_size, ow_size), pitch = kernel_hw, out_hw, layout[3]
     for nc in prange(n_size * c_size):  # each (sample, channel) owns dx[n, c]: no races
         n, c = nc // c_size, nc % c_size
-        grad_phases = np.zeros(stride[0] * stride[1] * phase_hw[0] * pitch + pitch, dx.dtype)
+        grad_phases = np.zeros(_phases_size(layout), dx.dtype)
         for kh in range(kh_size):
             for kw in range(kw_size):
                 row = cols[(c * kh_size + kh) * kw_size + kw, n]
-                start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
+                start = _tap_start(kh * dilation[0], kw * dilation[1], stride, layout)
                 for oh in range(oh_size):
                     _add(grad_phases[start + oh * pitch:start + oh * pitch + ow_size],
                          row[oh * ow_size:(oh + 1) * ow_size])
-        _copy_phases(dx[n, c], grad_phases, top_left, stride, phase_hw, False)
+        _phases_to_image(grad_phases, runs, stride[1], dx[n, c])
 
 
-def _depthwise_forward_plain(x, weight, bias, stride, top_left, dilation, phase_hw, out):
+def _depthwise_forward_plain(x, weight, bias, stride, dilation, layout, runs, wide_runs, out):
     """Direct convolution when every output channel reads one input channel (``C // G == 1``).
 
     x (N, C, H, W), weight (CO, 1, KH, KW) with CO = C * M (channel multiplier M: output
     channel ``co`` reads input channel ``co // M``), bias (CO,), out (N, CO, OH, OW).
-    Parallel over output channels, each owning out[:, co].
+    ``runs`` places an input plane in the phases, ``wide_runs`` an output plane in its wide
+    form (``_phase_runs`` with stride 1). Parallel over output channels, each owning
+    out[:, co].
     """
     n_size, co_size, oh_size, _ = out.shape
-    c_size, (kh_size, kw_size), pitch = x.shape[1], weight.shape[2:], phase_hw[1]
-    run = oh_size * pitch  # the wide output plane
+    c_size, (kh_size, kw_size) = x.shape[1], weight.shape[2:]
+    run = oh_size * layout[3]  # the wide output plane
     for co in prange(co_size):
         # the padding cells of the phases are the same for every plane: zeroed once
-        phases = np.zeros(stride[0] * stride[1] * phase_hw[0] * pitch + pitch, x.dtype)
+        phases = np.zeros(_phases_size(layout), x.dtype)
         wide = np.empty(run, x.dtype)
         for n in range(n_size):
-            _copy_phases(x[n, co // (co_size // c_size)], phases, top_left, stride, phase_hw, True)
+            _image_to_phases(x[n, co // (co_size // c_size)], runs, stride[1], phases)
             wide[:] = bias[co]
             for kh in range(kh_size):
                 for kw in range(kw_size):
-                    start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
+                    start = _tap_start(kh * dilation[0], kw * dilation[1], stride, layout)
                     _multiply_add(wide, phases[start:start + run], weight[co, 0, kh, kw])
-            _copy_phases(out[n, co], wide, (0, 0), (1, 1), (oh_size, pitch), False)
+            _phases_to_image(wide, wide_runs, 1, out[n, co])
 
 
-def _depthwise_backward_plain(x, weight, grad_out, stride, top_left, dilation, phase_hw,
+def _depthwise_backward_plain(x, weight, grad_out, stride, dilation, layout, runs, wide_runs,
                               dx, dweight):
     """dx (N, C, H, W) and dweight (CO, 1, KH, KW) of the direct convolution, in one pass.
 
@@ -323,26 +369,25 @@ def _depthwise_backward_plain(x, weight, grad_out, stride, top_left, dilation, p
     """
     n_size, c_size = x.shape[:2]
     co_size, oh_size = grad_out.shape[1:3]
-    (kh_size, kw_size), pitch = weight.shape[2:], phase_hw[1]
-    multiplier, run = co_size // c_size, oh_size * pitch
+    kh_size, kw_size = weight.shape[2:]
+    multiplier, run = co_size // c_size, oh_size * layout[3]
     need_x, need_weight = dx.shape[0] > 0, dweight.shape[0] > 0
-    phases_size = stride[0] * stride[1] * phase_hw[0] * pitch + pitch
     for c in prange(c_size):
-        phases = np.zeros(phases_size, x.dtype)  # padding cells stay 0 (see the forward)
-        grad_phases = np.zeros(phases_size, x.dtype)
+        phases = np.zeros(_phases_size(layout), x.dtype)  # padding cells stay 0 (see the forward)
+        grad_phases = np.zeros(_phases_size(layout), x.dtype)
         grad_wide = np.zeros(run, x.dtype)  # its scratch columns stay 0
         products = np.zeros((multiplier, kh_size, kw_size, run), x.dtype)
         for n in range(n_size):
             if need_weight:
-                _copy_phases(x[n, c], phases, top_left, stride, phase_hw, True)
+                _image_to_phases(x[n, c], runs, stride[1], phases)
             if need_x:
                 grad_phases[:] = 0
             for m in range(multiplier):
                 co = c * multiplier + m
-                _copy_phases(grad_out[n, co], grad_wide, (0, 0), (1, 1), (oh_size, pitch), True)
+                _image_to_phases(grad_out[n, co], wide_runs, 1, grad_wide)
                 for kh in range(kh_size):
                     for kw in range(kw_size):
-                        start = _tap_start(kh * dilation[0], kw * dilation[1], stride, phase_hw)
+                        start = _tap_start(kh * dilation[0], kw * dilation[1], stride, layout)
                         if need_x:
                             _multiply_add(grad_phases[start:start + run], grad_wide,
                                           weight[co, 0, kh, kw])
@@ -350,7 +395,7 @@ def _depthwise_backward_plain(x, weight, grad_out, stride, top_left, dilation, p
                             _multiply_add_arrays(products[m, kh, kw], grad_wide,
                                                  phases[start:start + run])
             if need_x:  # drops the padding
-                _copy_phases(dx[n, c], grad_phases, top_left, stride, phase_hw, False)
+                _phases_to_image(grad_phases, runs, stride[1], dx[n, c])
         if need_weight:
             for m in range(multiplier):
                 for kh in range(kh_size):
@@ -367,14 +412,35 @@ _depthwise_backward_kernel = njit(cache=True, parallel=True)(_depthwise_backward
 # ----------------------------------------------------------------------------- fast path
 
 
+def _phase_layout(x_shape, stride, padding):
+    """``(phases along H, phases along W, rows, pitch)`` of the zero-padded input plane: each
+    phase ``ceil(padded / s)`` rows of ``pitch = ceil(padded width / sw)`` cells, and no more
+    phases than the padded plane has rows/columns (the others would be empty and unread)."""
+    (top, bottom), (left, right) = padding
+    padded_h, padded_w = x_shape[2] + top + bottom, x_shape[3] + left + right
+    return (min(stride[0], padded_h), min(stride[1], padded_w),
+            -(-padded_h // stride[0]), -(-padded_w // stride[1]))
+
+
+def _input_runs(x_shape, stride, padding, layout):
+    """Where an input plane goes in the phases (``_phase_runs``)."""
+    return _phase_runs(tuple(x_shape[2:]), (padding[0][0], padding[1][0]), tuple(stride), layout)
+
+
+def _wide_runs(out_hw, layout):
+    """Where an output plane goes in its wide form: row ``oh`` at ``oh * pitch``."""
+    return _phase_runs(tuple(out_hw), (0, 0), (1, 1), (1, 1, out_hw[0], layout[3]))
+
+
 def im2col(x, kernel_hw, stride, padding, dilation):
     """Every receptive field as a column: (N, C, H, W) -> (C * KH * KW, N, OH * OW)."""
     out_hw = _output_hw(x.shape, (0, 0) + tuple(kernel_hw), stride, padding, dilation)
     n_size, c_size = x.shape[:2]
     cols = np.empty((c_size * kernel_hw[0] * kernel_hw[1], n_size, out_hw[0] * out_hw[1]),
                     dtype=x.dtype)
+    layout = _phase_layout(x.shape, stride, padding)
     launch(_im2col, cols.size >= PARALLEL_MIN_WORK, x, tuple(kernel_hw), tuple(stride),
-           _top_left(padding), tuple(dilation), _phase_hw(x.shape, stride, padding), out_hw, cols)
+           tuple(dilation), layout, _input_runs(x.shape, stride, padding, layout), out_hw, cols)
     return cols
 
 
@@ -385,13 +451,10 @@ def col2im(cols, x_shape, kernel_hw, stride, padding, dilation, out=None):
     """
     out_hw = _output_hw(x_shape, (0, 0) + tuple(kernel_hw), stride, padding, dilation)
     dx = np.empty(x_shape, dtype=cols.dtype) if out is None else out
+    layout = _phase_layout(x_shape, stride, padding)
     launch(_col2im, cols.size >= PARALLEL_MIN_WORK, cols, tuple(kernel_hw), tuple(stride),
-           _top_left(padding), tuple(dilation), _phase_hw(x_shape, stride, padding), out_hw, dx)
+           tuple(dilation), layout, _input_runs(x_shape, stride, padding, layout), out_hw, dx)
     return dx
-
-
-def _top_left(padding):
-    return padding[0][0], padding[1][0]
 
 
 def _batch_chunks(n_size, bytes_per_sample, max_bytes):
@@ -442,11 +505,15 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
                    max_bytes=IM2COL_MAX_BYTES, keep_columns=False):
     """Fast forward; same arguments and result as ``conv2d_forward_reference``.
 
-    ``x``, ``weight`` and ``bias`` must be C-contiguous and of one dtype. ``max_bytes``
-    bounds the im2col buffer (see the module docstring). With ``keep_columns`` the result is
-    ``(out, columns)``: the im2col columns to give ``conv2d_backward`` when the batch fit in
-    one chunk, else None (the direct kernels have no columns either).
+    ``x``, ``weight`` and ``bias`` must be C-contiguous and of one dtype (they may be
+    read-only). ``max_bytes`` bounds the im2col buffer (see the module docstring). With
+    ``keep_columns`` the result is ``(out, columns)``: the im2col columns to give
+    ``conv2d_backward`` when the batch fit in one chunk, else None (the direct kernels have
+    no columns either).
     """
+    sparse, stride, padding, dilation = _sparse_geometry(x.shape, weight.shape[2:], stride,
+                                                         padding, dilation)
+    x = _gather(x, sparse)
     n_size, c_size, _, _ = x.shape
     co_size = weight.shape[0]
     bias = np.zeros(co_size, x.dtype) if bias is None else bias
@@ -454,8 +521,10 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups,
         out_hw = _output_hw(x.shape, weight.shape, stride, padding, dilation)
         out = np.empty((n_size, co_size) + out_hw, dtype=x.dtype)
         parallel = out.size * weight.shape[2] * weight.shape[3] >= PARALLEL_MIN_WORK
-        launch(_depthwise_forward, parallel, x, weight, bias, tuple(stride), _top_left(padding),
-               tuple(dilation), _phase_hw(x.shape, stride, padding), out)
+        layout = _phase_layout(x.shape, stride, padding)
+        launch(_depthwise_forward, parallel, x, weight, bias, tuple(stride), tuple(dilation),
+               layout, _input_runs(x.shape, stride, padding, layout),
+               _wide_runs(out_hw, layout), out)
         return (out, None) if keep_columns else out
     plan = _Plan(x.shape, weight, stride, padding, dilation, groups, max_bytes)
     out = np.empty((n_size, co_size) + plan.out_hw, dtype=x.dtype)
@@ -479,22 +548,35 @@ def conv2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
     """Fast backward; returns ``(dx, dweight, dbias)`` like ``conv2d_backward_reference``.
 
     ``needs`` says which of the three are wanted; the others are returned as None and not
-    computed (a frozen layer's weight gradient costs nothing). Arrays must be C-contiguous.
-    ``columns``, the forward pass's (``conv2d_forward(..., keep_columns=True)``), saves
-    recomputing them for ``dweight``.
+    computed (a frozen layer's weight gradient costs nothing). Arrays must be C-contiguous
+    (they may be read-only). ``columns``, the forward pass's (``conv2d_forward(...,
+    keep_columns=True)``), saves recomputing them for ``dweight``.
     """
     need_x, need_weight, need_bias = needs
     dbias = grad_out.sum(axis=(0, 2, 3)) if need_bias else None
-    if weight.shape[1] == 1:
-        return _depthwise_backward(x, weight, grad_out, stride, padding, dilation,
-                                   need_x, need_weight) + (dbias,)
     if not (need_x or need_weight):
         return None, None, dbias
+    x_shape = x.shape
+    sparse, stride, padding, dilation = _sparse_geometry(x_shape, weight.shape[2:], stride,
+                                                         padding, dilation)
+    x = _gather(x, sparse)
+    if weight.shape[1] == 1:
+        dx, dweight = _depthwise_backward(x, weight, grad_out, stride, padding, dilation,
+                                          need_x, need_weight)
+    else:
+        dx, dweight = _gemm_backward(x, weight, grad_out, stride, padding, dilation, groups,
+                                     need_x, need_weight, max_bytes, columns)
+    return (None if dx is None else _scatter(dx, sparse, x_shape)), dweight, dbias
+
+
+def _gemm_backward(x, weight, grad_out, stride, padding, dilation, groups, need_x, need_weight,
+                   max_bytes, columns):
+    """``(dx, dweight)`` on the im2col + GEMM path."""
     n_size, co_size = grad_out.shape[:2]
     plan = _Plan(x.shape, weight, stride, padding, dilation, groups, max_bytes)
     # (N, CO, OH, OW) -> (N, G, CO // G, OH * OW)
     grad_groups = grad_out.reshape(n_size, groups, co_size // groups, plan.pixels)
-    dx = np.empty_like(x) if need_x else None
+    dx = np.empty(x.shape, x.dtype) if need_x else None
     dweight_matrix = np.zeros_like(plan.weight_matrix) if need_weight else None
     for chunk in plan.chunks if columns is None else [slice(None)]:  # kept columns: one chunk
         # (B, G, CO/G, OH*OW) -> (G, CO/G, B*OH*OW), the layout of the GEMMs' columns
@@ -507,25 +589,70 @@ def conv2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
             # (G, Cg*KH*KW, CO/G) @ (G, CO/G, B*OH*OW) -> (G, Cg*KH*KW, B*OH*OW)
             plan.add_to_image(np.matmul(plan.weight_matrix.transpose(0, 2, 1), grad_matrix),
                               dx[chunk])
-    dweight = dweight_matrix.reshape(weight.shape) if need_weight else None
-    return dx, dweight, dbias
+    return dx, dweight_matrix.reshape(weight.shape) if need_weight else None
 
 
 def _depthwise_backward(x, weight, grad_out, stride, padding, dilation, need_x, need_weight):
     """``(dx, dweight)`` of the direct convolution (``C // G == 1``)."""
-    if not (need_x or need_weight):
-        return None, None
-    dx = np.empty_like(x) if need_x else np.empty((0,) + x.shape[1:], x.dtype)
-    dweight = np.empty_like(weight) if need_weight else np.empty((0,) + weight.shape[1:], x.dtype)
+    dx = np.empty(x.shape, x.dtype) if need_x else np.empty((0,) + x.shape[1:], x.dtype)
+    dweight = np.empty(weight.shape, x.dtype) if need_weight else np.empty((0,) + weight.shape[1:],
+                                                                           x.dtype)
+    layout = _phase_layout(x.shape, stride, padding)
     launch(_depthwise_backward_kernel,
            grad_out.size * weight.shape[2] * weight.shape[3] >= PARALLEL_MIN_WORK,
-           x, weight, grad_out, tuple(stride), _top_left(padding), tuple(dilation),
-           _phase_hw(x.shape, stride, padding), dx, dweight)
+           x, weight, grad_out, tuple(stride), tuple(dilation), layout,
+           _input_runs(x.shape, stride, padding, layout), _wide_runs(grad_out.shape[2:], layout),
+           dx, dweight)
     return dx if need_x else None, dweight if need_weight else None
 
 
-def _phase_hw(x_shape, stride, padding):
-    """(rows, pitch) of each stride phase of the zero-padded input plane (``ceil(padded / s)``)."""
-    (top, bottom), (left, right) = padding
-    return (-(-(x_shape[2] + top + bottom) // stride[0]),
-            -(-(x_shape[3] + left + right) // stride[1]))
+# ----------------------------------------------------------------------------- sparse geometry
+# The phase buffer is the size of the padded plane. When a large padding (or a large
+# dilation over it) meets a large stride, most of that plane is cells no tap reads: padding
+# 10**5 with stride 10**5 around a 7x7 image reads 9 cells of a 2 * 10**5-wide plane. Such an
+# axis is first *gathered*: its cells read, tap by tap, in (output, tap) order, zeros where
+# a tap reads padding. The convolution of the gathered input with stride K, dilation 1 and
+# no padding reads exactly the same values, so it gives the same output and dweight; dx is
+# the gathered gradient added back to the cells it came from. Ordinary layers (padding up to
+# about the kernel's span) never take this path.
+
+
+def _sparse_geometry(x_shape, kernel_hw, stride, padding, dilation):
+    """The axes to gather and the geometry of the gathered problem.
+
+    Returns ``(sparse, stride, padding, dilation)``: ``sparse`` lists ``(axis, taps)`` for
+    each axis (2: H, 3: W) whose padded size exceeds four times both its input size and the
+    cells its taps read, ``taps`` (OH * KH,) being the input index each tap of each output
+    reads (out of range: padding); the settings are those of the gathered problem.
+    """
+    out_hw = _output_hw(x_shape, (0, 0) + tuple(kernel_hw), stride, padding, dilation)
+    sparse, stride, padding, dilation = [], list(stride), list(padding), list(dilation)
+    for i, (n, k, o) in enumerate(zip(x_shape[2:], kernel_hw, out_hw)):
+        (before, after), s, d = padding[i], stride[i], dilation[i]
+        if n + before + after > 4 * max(n, o * k):
+            # (OH, 1) * sh + (1, KH) * dh -> (OH * KH,): the input index each tap reads
+            taps = (np.arange(o)[:, None] * s + np.arange(k)[None, :] * d - before).ravel()
+            sparse.append((2 + i, taps))
+            stride[i], padding[i], dilation[i] = k, (0, 0), 1
+    return sparse, tuple(stride), tuple(padding), tuple(dilation)
+
+
+def _gather(x, sparse):
+    """x with each sparse axis replaced by the cells its taps read (0 for padding)."""
+    for axis, taps in sparse:
+        inside = (taps >= 0) & (taps < x.shape[axis])
+        x = np.take(x, np.where(inside, taps, 0), axis=axis)  # a new, C-contiguous array
+        x[(slice(None),) * axis + (~inside,)] = 0
+    return x
+
+
+def _scatter(grad, sparse, x_shape):
+    """The adjoint of ``_gather``: each gathered cell's gradient added to the cell it came from."""
+    for axis, taps in reversed(sparse):
+        inside = (taps >= 0) & (taps < x_shape[axis])
+        shape = grad.shape[:axis] + (x_shape[axis],) + grad.shape[axis + 1:]
+        scattered = np.zeros(shape, grad.dtype)
+        before = (slice(None),) * axis
+        np.add.at(scattered, before + (taps[inside],), grad[before + (inside,)])
+        grad = scattered
+    return grad

@@ -15,17 +15,24 @@ padding is dropped (PyTorch): ``if (out - 1) * s >= n + p_before: out -= 1``.
     before = total // 2,  after = total - before     (the odd cell goes bottom/right)
 
 e.g. n=224, k=7, s=2 -> out 112, padding (2, 3). For stride 1 this equals PyTorch's 'same'.
-"""
 
-import math
+Kernel sizes, strides, dilations and paddings must be below ``SIZE_LIMIT`` (2**31, the
+int32 range PyTorch's kernels take): larger ones describe no real computation, and their
+products (a window's padded area, an offset ``o * s + k * d``) must stay far inside int64,
+which the Numba kernels compute in.
+"""
 
 from .._checks import is_int
 
-__all__ = ["pair", "output_size", "same_padding", "resolve_padding", "conv_output_size"]
+__all__ = ["SIZE_LIMIT", "pair", "output_size", "same_padding", "resolve_padding",
+           "conv_output_size"]
+
+SIZE_LIMIT = 2**31
 
 
 def pair(value, name):
-    """An int or a pair of ints (Python or NumPy) as an ``(h, w)`` tuple of positive ints."""
+    """An int or a pair of ints (Python or NumPy) as an ``(h, w)`` tuple of positive ints
+    below ``SIZE_LIMIT``."""
     given = value  # what the messages show
     if is_int(value):
         value = (value, value)
@@ -34,7 +41,13 @@ def pair(value, name):
         raise TypeError(f"{name} must be an int or a pair of ints, got {given!r}")
     if min(value) < 1:
         raise ValueError(f"{name} must be positive, got {given!r}")
+    _check_limit(value, name, given)
     return int(value[0]), int(value[1])
+
+
+def _check_limit(values, name, given):
+    if max(values) >= SIZE_LIMIT:
+        raise ValueError(f"{name} must be below 2**31, got {given!r}")
 
 
 def output_size(n, kernel, stride=1, pad_before=0, pad_after=0, dilation=1, ceil_mode=False):
@@ -53,7 +66,7 @@ def output_size(n, kernel, stride=1, pad_before=0, pad_after=0, dilation=1, ceil
 
 def same_padding(n, kernel, stride=1, dilation=1):
     """TensorFlow's 'same' padding ``(before, after)`` along one axis: ``out = ceil(n / s)``."""
-    out = math.ceil(n / stride)
+    out = -(-n // stride)  # ceil(n / stride) in integers: exact for any size
     total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - n, 0)
     return total // 2, total - total // 2
 
@@ -84,6 +97,7 @@ def resolve_padding(padding, in_hw, kernel_hw, stride_hw=(1, 1), dilation_hw=(1,
                         f"'valid' or 'same'; got {padding!r}")
     if min(min(p) for p in pads) < 0:
         raise ValueError(f"padding must be non-negative, got {padding!r}")
+    _check_limit(sum(pads, ()), "padding", padding)
     return tuple((int(before), int(after)) for before, after in pads)
 
 

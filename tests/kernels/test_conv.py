@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from minicnn.kernels import conv as K
@@ -275,3 +275,91 @@ def test_only_the_needed_gradients_are_computed(weight_shape):
                 np.testing.assert_allclose(g, f, rtol=1e-12)
             else:
                 assert g is None
+
+
+# ----------------------------------------------------------------------------- read-only inputs
+
+
+def _read_only(array):
+    array = np.array(array)
+    array.setflags(write=False)
+    return array
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("weight_shape, groups", [((4, 2, 3, 3), 1), ((4, 1, 2, 3), 2)],
+                         ids=["im2col", "direct"])
+def test_fast_kernels_take_read_only_arrays(weight_shape, groups):
+    # the phase copies read or wrote one argument depending on a flag, so Numba typed the
+    # input plane as written: "Cannot modify readonly array" for any read-only input
+    rng = np.random.default_rng(0)
+    x, weight = rng.standard_normal((2, 2, 5, 6)), rng.standard_normal(weight_shape)
+    bias = rng.standard_normal(weight_shape[0])
+    settings = ((2, 1), ((1, 0), (2, 1)), (1, 2), groups)
+    out = K.conv2d_forward(x, weight, bias, *settings)
+    grad_out = rng.standard_normal(out.shape)
+    expected = (out,) + K.conv2d_backward(x, weight, grad_out, *settings)
+    x, weight, bias, grad_out = map(_read_only, (x, weight, bias, grad_out))
+    got = (K.conv2d_forward(x, weight, bias, *settings),) + K.conv2d_backward(
+        x, weight, grad_out, *settings)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+    cols = K.im2col(x, (3, 3), (1, 2), ((1, 1), (0, 0)), (1, 1))
+    np.testing.assert_array_equal(K.col2im(_read_only(cols), x.shape, (3, 3), (1, 2),
+                                           ((1, 1), (0, 0)), (1, 1)),
+                                  K.col2im(cols, x.shape, (3, 3), (1, 2), ((1, 1), (0, 0)), (1, 1)))
+
+
+# ----------------------------------------------------------------------------- large settings
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("stride", [(7, 7), (20_000, 3), (10**5, 10**5), (2**31 - 1, 1)])
+def test_the_phase_buffer_is_bounded_by_the_padded_plane(stride):
+    # The phases used to be padded to a stride multiple, stride[0] * stride[1] cells at least
+    # (1.7 GB at stride 20,000); phases that hold no cell and that no tap reads are not kept.
+    padding = ((1, 0), (0, 2))
+    layout = K._phase_layout((1, 4, 7, 7), stride, padding)
+    padded_h, padded_w = 8, 9
+    assert K._phases_size(layout) <= 2 * padded_h * 2 * padded_w + layout[3]
+
+
+@st.composite
+def sparse_geometries(draw):
+    """Geometries with strides, paddings and dilations far beyond the input, so that the
+    gathered path (and phases clipped to the padded plane) is what runs."""
+    c_in = draw(st.integers(1, 3))
+    groups = draw(st.sampled_from([1, c_in]))
+    c_out = groups * draw(st.integers(1, 2))
+    hw = (draw(st.integers(1, 5)), draw(st.integers(1, 5)))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 40)), draw(st.integers(1, 40)))
+    dilation = (draw(st.integers(1, 15)), draw(st.integers(1, 15)))
+    padding = tuple((draw(st.integers(0, 40)), draw(st.integers(0, 40))) for _ in range(2))
+    assume(all(d * (k - 1) + 1 <= n + sum(p)
+                          for n, k, d, p in zip(hw, kernel, dilation, padding)))
+    return dict(x_shape=(draw(st.integers(0, 2)), c_in) + hw,
+                weight_shape=(c_out, c_in // groups) + kernel,
+                stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+@given(geometry=sparse_geometries(), seed=st.integers(0, 2**16))
+def test_far_apart_taps_equal_reference(geometry, seed):
+    x, weight, bias, grad_out, settings = _arrays(geometry, np.float64, seed)
+    np.testing.assert_allclose(K.conv2d_forward(x, weight, bias, *settings),
+                               K.conv2d_forward_reference(x, weight, bias, *settings),
+                               rtol=1e-10, atol=1e-10)
+    for fast, reference in zip(K.conv2d_backward(x, weight, grad_out, *settings),
+                               K.conv2d_backward_reference(x, weight, grad_out, *settings)):
+        np.testing.assert_allclose(fast, reference, rtol=1e-10, atol=1e-10)
+
+
+def test_only_mostly_unread_axes_are_gathered():
+    # padding 40 and stride 40 around 5 rows: 3 outputs read 9 cells of an 85-cell axis
+    sparse, stride, padding, dilation = K._sparse_geometry(
+        (1, 1, 5, 5), (3, 3), (40, 1), ((40, 40), (1, 1)), (1, 1))
+    assert [axis for axis, _ in sparse] == [2]
+    np.testing.assert_array_equal(sparse[0][1], [-40, -39, -38, 0, 1, 2, 40, 41, 42])
+    assert (stride, padding, dilation) == ((3, 1), ((0, 0), (1, 1)), (1, 1))
+    # an ordinary layer never takes the gathered path
+    assert K._sparse_geometry((1, 1, 32, 32), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1))[0] == []

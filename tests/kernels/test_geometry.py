@@ -123,3 +123,22 @@ def test_conv_output_size_is_exported_and_documented():
 
 def test_docstring_examples():
     assert doctest.testmod(geometry).failed == 0
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("value", [2**31, 2**64, (1, 2**40), np.uint64(2**63)])
+def test_sizes_from_2_to_the_31_are_refused_by_name(value):
+    # 2**64 reached Numba's dispatcher as an OverflowError; products of such sizes (a
+    # window's padded area) would overflow int64 silently
+    for name in ("kernel_size", "stride", "dilation"):
+        with pytest.raises(ValueError, match=f"{name} must be below 2\\*\\*31, got"):
+            pair(value, name)
+    with pytest.raises(ValueError, match="padding must be below 2\\*\\*31, got"):
+        resolve_padding(value, (8, 8), (3, 3))
+    assert pair(2**31 - 1, "stride") == (2**31 - 1, 2**31 - 1)
+
+
+@pytest.mark.nojit
+def test_same_padding_counts_in_integers():
+    # ceil(n / s) in floating point lost the odd cell of 2**53 + 1: no padding at all
+    assert same_padding(2**53 + 1, 3, 2) == (1, 1)
