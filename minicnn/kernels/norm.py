@@ -140,7 +140,14 @@ _batch_norm_forward_fast = njit(cache=True, parallel=True)(_batch_norm_forward)
 
 
 def batch_norm_forward(x, mean, var, weight, bias, eps, batch_stats):
-    """Same as ``batch_norm_forward_reference``, with the statistics in one sweep."""
+    """Same as ``batch_norm_forward_reference``, with the statistics in one sweep.
+
+    Any input may be read-only, ``mean`` and ``var`` too when they are only read
+    (``batch_stats=False``): they are then copied, (C,) numbers, because Numba types the
+    kernel's writes into them whichever branch runs.
+    """
+    if not batch_stats:
+        mean, var = np.array(mean, np.float64), np.array(var, np.float64)
     return launch(_batch_norm_forward_fast, x.size >= PARALLEL_MIN_SIZE,
                   x, mean, var, weight, bias, eps, batch_stats)
 

@@ -30,6 +30,14 @@ class Conv2d(Module):
         depthwise). Must divide both channel counts.
     bias : bool
 
+    Raises
+    ------
+    ValueError, TypeError
+        A channel count or groups not a positive int (PyTorch builds a layer with 0
+        channels; minicnn's ``conv2d`` refuses to run one, so the layer is refused when built),
+        groups that do not divide both channel counts, kernel_size/stride/dilation not
+        positive or not below 2**31, a bad padding.
+
     Attributes
     ----------
     weight : Parameter, shape (out_channels, in_channels // groups, KH, KW)
@@ -51,14 +59,17 @@ class Conv2d(Module):
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide both in_channels="
                              f"{in_channels} and out_channels={out_channels}")
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.stride = pair(stride, "stride")
-        self.dilation = pair(dilation, "dilation")
+        try:  # geometry's messages name the argument; say which layer raised them
+            self.kernel_size = pair(kernel_size, "kernel_size")
+            self.stride = pair(stride, "stride")
+            self.dilation = pair(dilation, "dilation")
+            # the form (and unknown strings), not the sizes: the input's size decides those
+            pads = resolve_padding(padding, (1, 1), self.kernel_size)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"Conv2d: {error}") from None
         if isinstance(padding, str):
-            resolve_padding(padding, (1, 1), self.kernel_size)  # rejects unknown strings
             self.padding = padding
         else:
-            pads = resolve_padding(padding, (1, 1), self.kernel_size)  # validates the form
             symmetric = all(before == after for before, after in pads)
             self.padding = tuple(p[0] for p in pads) if symmetric else pads
         kh, kw = self.kernel_size

@@ -32,7 +32,7 @@ Input rows and columns that no window covers (when the stride does not divide
 
 import numpy as np
 
-from .._checks import check_positive_int
+from .._checks import check_compute_dtype, check_positive_int, check_same_dtype
 from ..autograd import Function
 from ..kernels import conv as kernels
 from ..kernels.geometry import output_size, pair, resolve_padding
@@ -68,9 +68,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Parameters
     ----------
-    x : Tensor, shape (N, C, H, W)
-    weight : Tensor, shape (CO, C // groups, KH, KW)
-    bias : Tensor, shape (CO,), optional
+    x : Tensor, shape (N, C, H, W), float32 or float64
+        May be read-only (a memory-mapped file) or a broadcast view; N may be 0 (an empty
+        batch gives an empty output, and zero weight and bias gradients).
+    weight : Tensor, shape (CO, C // groups, KH, KW), x's dtype
+    bias : Tensor, shape (CO,), x's dtype, optional
     stride : int or (int, int)
     padding : int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same'
         ``'same'`` gives ``ceil(H / stride)`` outputs for any stride (TensorFlow's rule; the
@@ -87,25 +89,42 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Raises
     ------
-    ValueError, TypeError
-        Wrong number of dimensions, channels that do not match ``weight`` and ``groups``,
-        a bias of the wrong shape, bad stride/dilation/padding, a kernel larger than the
-        padded input, or mixed dtypes.
+    TypeError
+        x not float32/float64 (float16 included), or weight/bias of another dtype than x;
+        settings of the wrong type.
+    ValueError
+        Wrong number of dimensions; no input channels, no output channels or an empty
+        kernel (PyTorch refuses the last two; for C = 0 it returns a 0-channel output
+        whatever CO is, which minicnn does not copy); channels that do not match
+        ``weight`` and ``groups``; a bias of the wrong shape; stride, dilation or padding
+        not positive (padding: negative) or not below 2**31; a kernel larger than the
+        padded input.
     """
+    stride, pads, dilation, groups = _check_arguments(x, weight, bias, stride, padding,
+                                                      dilation, groups)
+    return Conv2d.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation,
+                        groups=groups)
+
+
+def _check_arguments(x, weight, bias, stride, padding, dilation, groups):
+    """``conv2d``'s settings as ``(stride, ((top, bottom), (left, right)), dilation, groups)``,
+    or a TypeError/ValueError that names the argument."""
     if x.ndim != 4:
         raise ValueError(f"conv2d: x must be 4-D (N, C, H, W), got shape {tuple(x.shape)}; "
                          "for a single image use x.reshape(1, C, H, W)")
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be 4-D (C_out, C_in // groups, KH, KW), got shape "
                          f"{tuple(weight.shape)}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"conv2d: x must have a floating dtype, got {x.dtype}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"conv2d: {name} has dtype {t.dtype} but x has dtype {x.dtype}; "
-                            "convert one of them (e.g. model.double() or x.astype)")
+    check_compute_dtype(x, "conv2d: x")
+    check_same_dtype(x, "conv2d: x", [("conv2d: weight", weight), ("conv2d: bias", bias)])
     groups = check_positive_int(groups, "conv2d: groups")
     (_, c_in, h, w), (c_out, c_per_group, kh, kw) = x.shape, weight.shape
+    if c_out == 0:
+        raise ValueError(f"conv2d: weight has 0 output channels (shape {tuple(weight.shape)}); "
+                         "a convolution needs at least one")
+    if 0 in (kh, kw):
+        raise ValueError(f"conv2d: weight has an empty kernel, (KH, KW) = ({kh}, {kw}) (shape "
+                         f"{tuple(weight.shape)}); kernel sizes must be positive")
     if c_out % groups:
         raise ValueError(f"conv2d: groups={groups} must divide the output channels "
                          f"(weight.shape[0]={c_out})")
@@ -116,6 +135,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv2d: x has {c_in} channels (shape {tuple(x.shape)}) but weight "
                          f"(shape {tuple(weight.shape)}) with groups={groups} expects "
                          f"{c_per_group * groups} = weight.shape[1] * groups")
+    if c_in == 0:
+        raise ValueError(f"conv2d: x has 0 channels (shape {tuple(x.shape)}); a convolution "
+                         "needs at least one input channel")
     if bias is not None and tuple(bias.shape) != (c_out,):
         raise ValueError(f"conv2d: bias must have shape ({c_out},), one value per output "
                          f"channel, got {tuple(bias.shape)}")
@@ -127,5 +149,4 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     except (TypeError, ValueError) as error:
         raise type(error)(f"conv2d: {error} (x shape {tuple(x.shape)}, weight shape "
                           f"{tuple(weight.shape)}, padding {padding!r})") from None
-    return Conv2d.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation,
-                        groups=groups)
+    return stride, pads, dilation, groups

@@ -55,11 +55,12 @@ mirrored)::
     da_j = g_j * s_j^(-beta) - 2 * alpha * beta / n * a_j * sum_{c: j in W(c)} g_c * b_c / s_c
 """
 
+import math
 import numbers
 
 import numpy as np
 
-from .._checks import check_positive_int
+from .._checks import check_compute_dtype, check_positive_int, check_same_dtype
 from ..autograd import Function, Tensor
 from ..kernels import norm as kernels
 
@@ -68,7 +69,7 @@ __all__ = ["batch_norm", "local_response_norm"]
 
 def _flatten_spatial(a):
     """``(N, C, *spatial)`` as a C-contiguous ``(N, C, L)`` array (a view when possible)."""
-    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:]))
 
 
 class BatchNorm(Function):
@@ -78,6 +79,10 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, batch_stats, momentum, eps):
         x3 = _flatten_spatial(x)  # (N, C, H, W) -> (N, C, H*W)
         channels = x3.shape[1]
+        ctx.batch_stats, ctx.shape = batch_stats, x.shape
+        if x3.size == 0:  # no values to normalise: an empty result, no statistics (PyTorch)
+            ctx.save_for_backward(x3)
+            return np.empty(x.shape, x.dtype)
         if batch_stats:  # the kernel fills in the batch's statistics
             mean, var = np.empty(channels), np.empty(channels)
         else:
@@ -92,13 +97,17 @@ class BatchNorm(Function):
                                 + momentum * var * (count / (count - 1)))
         invstd = 1.0 / np.sqrt(var + eps)
         ctx.save_for_backward(x3, mean, invstd, weight64 * invstd)
-        ctx.batch_stats, ctx.shape = batch_stats, x.shape
         return out.reshape(x.shape)
 
     @staticmethod
     def backward(ctx, grad):
-        x3, mean, invstd, scale = ctx.saved_tensors
+        x3 = ctx.saved_tensors[0]
         need_x, need_weight, need_bias = ctx.needs_input_grad
+        if x3.size == 0:  # an empty batch: nothing flowed through weight and bias
+            no_grad = np.zeros(x3.shape[1], x3.dtype)
+            return (np.zeros(ctx.shape, x3.dtype) if need_x else None,
+                    no_grad if need_weight else None, no_grad.copy() if need_bias else None)
+        _, mean, invstd, scale = ctx.saved_tensors
         grad3 = np.ascontiguousarray(grad, dtype=x3.dtype).reshape(x3.shape)
         grad_x, sum_grad_xhat, sum_grad = kernels.batch_norm_backward(
             grad3, x3, mean, invstd, scale, ctx.batch_stats, need_x)
@@ -120,13 +129,15 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
     Parameters
     ----------
-    x : Tensor, shape (N, C) or (N, C, H, W) (any (N, C, *) works)
-    running_mean, running_var : ndarray, shape (C,), or None
+    x : Tensor, shape (N, C) or (N, C, H, W) (any (N, C, *) works), float32 or float64
+        Any axis may be empty (N = 0, say): the result is empty, the running estimates are
+        left as they are, and weight and bias get zero gradients (PyTorch).
+    running_mean, running_var : ndarray, shape (C,), x's dtype, or None
         Running estimates. Used as the statistics when ``training=False``; updated in place
         when ``training=True`` (momentum rule in the module docstring; the variance with the
         unbiased batch variance). ``None`` for both: always use the batch's statistics and
         keep nothing (PyTorch's ``track_running_stats=False``).
-    weight, bias : Tensor, shape (C,), optional
+    weight, bias : Tensor, shape (C,), x's dtype, optional
         The learnt per-channel scale (gamma) and shift (beta); absent means 1 and 0.
     training : bool
         True: normalise with this batch's mean and biased variance. False: with the
@@ -140,31 +151,59 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     Returns
     -------
     Tensor, the shape and dtype of ``x``
+
+    Raises
+    ------
+    TypeError
+        x not float32/float64 (float16 included); weight, bias or the running estimates of
+        another dtype than x (PyTorch raises too); momentum or eps not a number.
+    ValueError
+        Fewer than 2 dimensions; per-channel arrays of the wrong shape; only one of the
+        running estimates; none in evaluation; one value per channel in training; read-only
+        running estimates in training.
     """
+    # Tensors are accepted too: the update goes into their arrays
+    running_mean, running_var = (a.data if isinstance(a, Tensor) else a
+                                 for a in (running_mean, running_var))
+    momentum, eps = _check_batch_norm_arguments(x, running_mean, running_var, weight, bias,
+                                                training, momentum, eps)
+    return BatchNorm.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
+                           batch_stats=training, momentum=momentum, eps=eps)
+
+
+def _check_batch_norm_arguments(x, running_mean, running_var, weight, bias, training, momentum,
+                                eps):
+    """``(momentum, eps)`` as floats once every argument of ``batch_norm`` is checked, or a
+    TypeError/ValueError naming the argument."""
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, H, W), got shape {x.shape}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"batch_norm: input must be floating point, got dtype {x.dtype}")
-    channels = x.shape[1]
+        raise ValueError(f"batch_norm: x must be (N, C) or (N, C, H, W), got shape {x.shape}")
+    check_compute_dtype(x, "batch_norm: x")
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: running_mean and running_var must both be arrays or both "
                          "be None")
-    if isinstance(running_mean, Tensor):  # accepted too: the update goes into its array
-        running_mean, running_var = running_mean.data, running_var.data
-    for name, array in [("running_mean", running_mean), ("running_var", running_var),
-                        ("weight", weight), ("bias", bias)]:
+    channels = x.shape[1]
+    named = [("running_mean", running_mean), ("running_var", running_var),
+             ("weight", weight), ("bias", bias)]
+    for name, array in named:
         _per_channel(array, name, channels)
+    check_same_dtype(x, "batch_norm: x", [(f"batch_norm: {name}", array) for name, array in named])
     if not training and running_mean is None:
         raise ValueError("batch_norm: running_mean and running_var are required when "
                          "training=False (evaluation normalises with them)")
-    if training and x.size // channels == 1:
+    if training and x.shape[0] * math.prod(x.shape[2:]) == 1:  # 0 values are fine: PyTorch
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"got input of shape {x.shape} (the variance of one value is 0)")
-    if not isinstance(momentum, numbers.Real):
-        raise TypeError(f"batch_norm: momentum must be a number, got {momentum!r} (a "
-                        "cumulative average, momentum=None, is kept by nn.BatchNorm)")
-    return BatchNorm.apply(x, weight, bias, running_mean=running_mean, running_var=running_var,
-                           batch_stats=training, momentum=momentum, eps=eps)
+    if training and running_mean is not None:
+        for name, array in named[:2]:
+            if not np.asarray(array).flags.writeable:
+                raise ValueError(f"batch_norm: {name} is read-only, but training updates it "
+                                 "in place; pass a writable copy (or None)")
+    for name, value in (("momentum", momentum), ("eps", eps)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            hint = " (a cumulative average, momentum=None, is kept by nn.BatchNorm)" \
+                if name == "momentum" else ""
+            raise TypeError(f"batch_norm: {name} must be a number, got {value!r}{hint}")
+    return float(momentum), float(eps)
 
 
 def _channel_window_sum(a, before, after):
@@ -222,13 +261,26 @@ def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
     size : int
         Number of channels in the window.
     alpha, beta, k : float
+        Any real numbers (NumPy's too); they never change x's dtype.
 
     Returns
     -------
     Tensor, the shape and dtype of ``x``
+
+    Raises
+    ------
+    TypeError
+        x not float32/float64 (float16 included); alpha, beta or k not a number.
+    ValueError
+        Fewer than 3 dimensions; size not a positive int.
     """
     if x.ndim < 3:
-        raise ValueError(f"local_response_norm: input must have at least 3 dimensions "
+        raise ValueError(f"local_response_norm: x must have at least 3 dimensions "
                          f"(N, C, H, W), got shape {x.shape}")
+    check_compute_dtype(x, "local_response_norm: x")
     size = check_positive_int(size, "local_response_norm: size")
-    return LocalResponseNorm.apply(x, size=size, alpha=alpha, beta=beta, k=k)
+    for name, value in (("alpha", alpha), ("beta", beta), ("k", k)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(f"local_response_norm: {name} must be a number, got {value!r}")
+    # float(): a NumPy float64 setting must not turn a float32 computation into float64
+    return LocalResponseNorm.apply(x, size=size, alpha=float(alpha), beta=float(beta), k=float(k))

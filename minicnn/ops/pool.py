@@ -39,33 +39,43 @@ average pooling. ``out = P_H x P_W^T`` and ``dx = P_H^T g P_W`` with the bin-ave
 matrices ``P`` (see ``minicnn/kernels/pool.py``).
 """
 
-import numpy as np
-
-from .._checks import is_int
+from .._checks import check_compute_dtype, is_int
 from ..autograd import Function
 from ..kernels import pool as kernels
-from ..kernels.geometry import output_size, pair, resolve_padding
+from ..kernels.geometry import SIZE_LIMIT, output_size, pair, resolve_padding
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
 
 
-def _check_input(name, x):
-    """The (N, C, H, W) shape of a 4-D or 3-D floating input, or a clear error."""
+def _check_input(name, x, empty_channels=False):
+    """The (N, C, H, W) shape of a 4-D or 3-D float32/float64 input, or a clear error.
+
+    Only the batch may be empty, and the channels when ``empty_channels`` (PyTorch's rules:
+    its adaptive pooling takes C = 0, its max and average pooling do not).
+    """
     if x.ndim not in (3, 4):
-        raise ValueError(f"{name}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got "
+        raise ValueError(f"{name}: x must be 4-D (N, C, H, W) or 3-D (C, H, W), got "
                          f"{x.ndim}-D input of shape {tuple(x.shape)}")
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: input must be float32 or float64, got dtype {x.dtype}")
-    return (1,) * (4 - x.ndim) + tuple(x.shape)
+    check_compute_dtype(x, f"{name}: x")
+    shape = (1,) * (4 - x.ndim) + tuple(x.shape)
+    if 0 in shape[2:] or (shape[1] == 0 and not empty_channels):
+        allowed = "the batch (N) and the channels (C)" if empty_channels else "the batch (N)"
+        raise ValueError(f"{name}: x of shape {tuple(x.shape)} is empty along an axis that "
+                         f"must not be; only {allowed} may be 0")
+    return shape
 
 
 def check_pool_settings(name, kernel_size, stride, padding):
     """Validate pooling settings without an input (``nn.MaxPool2d`` checks them when built):
-    ``(kernel_hw, stride_hw)``; ``stride=None`` means ``kernel_size``. A padding string must
-    be known, explicit padding at most half the kernel on each side (PyTorch's rule)."""
-    kernel_hw = pair(kernel_size, "kernel_size")
-    stride_hw = kernel_hw if stride is None else pair(stride, "stride")
-    pads = resolve_padding(padding, (1, 1), kernel_hw, stride_hw)  # the form, not the sizes
+    ``(kernel_hw, stride_hw)``; ``stride=None`` means ``kernel_size``. Sizes must be
+    positive and below 2**31, a padding string known, explicit padding at most half the
+    kernel on each side (PyTorch's rule)."""
+    try:  # geometry's messages name the argument; say which op raised them
+        kernel_hw = pair(kernel_size, "kernel_size")
+        stride_hw = kernel_hw if stride is None else pair(stride, "stride")
+        pads = resolve_padding(padding, (1, 1), kernel_hw, stride_hw)  # the form, not the sizes
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name}: {error}") from None
     if not isinstance(padding, str):
         for axis_pads, k, axis in zip(pads, kernel_hw, ("height", "width")):
             if 2 * max(axis_pads) > k:
@@ -116,6 +126,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
     Parameters
     ----------
     x : Tensor, shape (N, C, H, W) or (C, H, W), float32 or float64
+        N may be 0 (an empty result); C, H and W may not (PyTorch's rule).
     kernel_size : int or (int, int)
     stride : int or (int, int), optional
         Defaults to ``kernel_size`` (non-overlapping windows).
@@ -155,6 +166,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     Parameters
     ----------
     x : Tensor, shape (N, C, H, W) or (C, H, W), float32 or float64
+        N may be 0 (an empty result); C, H and W may not (PyTorch's rule).
     kernel_size : int or (int, int)
     stride : int or (int, int), optional
         Defaults to ``kernel_size``.
@@ -199,9 +211,9 @@ def _adaptive_output_size(output_size, in_hw):
         raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints "
                         f"(or None), got {output_size!r}")
     out_hw = tuple(n if s is None else int(s) for s, n in zip(sizes, in_hw))
-    if min(out_hw) < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got "
-                         f"{output_size!r}")
+    if min(out_hw) < 1 or max(out_hw) >= SIZE_LIMIT:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive and below 2**31, "
+                         f"got {output_size!r}")
     return out_hw
 
 
@@ -211,6 +223,7 @@ def adaptive_avg_pool2d(x, output_size):
     Parameters
     ----------
     x : Tensor, shape (N, C, H, W) or (C, H, W), float32 or float64
+        N and C may be 0 (an empty result); H and W may not (PyTorch's rule).
     output_size : int or (int or None, int or None)
         ``(OH, OW)``; an int means square; None keeps that input size. ``1`` is global
         average pooling.
@@ -219,5 +232,5 @@ def adaptive_avg_pool2d(x, output_size):
     -------
     Tensor, shape (N, C, OH, OW) or (C, OH, OW), x's dtype
     """
-    in_hw = _check_input("adaptive_avg_pool2d", x)[2:]
+    in_hw = _check_input("adaptive_avg_pool2d", x, empty_channels=True)[2:]
     return AdaptiveAvgPool2d.apply(x, out_hw=_adaptive_output_size(output_size, in_hw))

@@ -200,3 +200,36 @@ def test_training_grad_x_is_orthogonal_to_the_normalisation(shape, data):
     size = np.abs(grad_x).max() + 1
     np.testing.assert_allclose(grad_x.sum(axis=(0, 2)), 0, atol=1e-12 * size * x.size)
     np.testing.assert_allclose((grad_x * xhat).sum(axis=(0, 2)), 0, atol=1e-12 * size * x.size)
+
+
+def _read_only(array):
+    array = np.array(array)
+    array.setflags(write=False)
+    return array
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("batch_stats", [True, False])
+def test_fast_kernels_take_read_only_arrays(rng, batch_stats):
+    # given statistics are only read, but the kernel's writes (in the batch_stats branch)
+    # made Numba refuse read-only ones
+    x = rng.standard_normal((3, 4, 5))
+    given_mean, given_var = rng.standard_normal(4), rng.uniform(0.5, 2, 4)
+    weight, bias = rng.uniform(0.5, 2, 4), rng.standard_normal(4)
+    mean, var = given_mean.copy(), given_var.copy()
+    expected = K.batch_norm_forward(x, mean, var, weight, bias, 1e-5, batch_stats)
+    read_only = [_read_only(a) for a in (x, weight, bias)]
+    if batch_stats:  # outputs: they stay writable
+        got = K.batch_norm_forward(read_only[0], np.empty(4), np.empty(4), *read_only[1:], 1e-5,
+                                   True)
+    else:
+        got = K.batch_norm_forward(read_only[0], _read_only(given_mean), _read_only(given_var),
+                                   *read_only[1:], 1e-5, False)
+    np.testing.assert_array_equal(got, expected)
+    invstd = 1 / np.sqrt(var + 1e-5)
+    grad = rng.standard_normal(x.shape)
+    expected = K.batch_norm_backward(grad, x, mean, invstd, weight * invstd, batch_stats, True)
+    got = K.batch_norm_backward(*map(_read_only, (grad, x, mean, invstd, weight * invstd)),
+                                batch_stats, True)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)

@@ -201,3 +201,33 @@ def test_max_pool_argmax_equals_torch_indices():
             torch.tensor(x), kernel, stride, padding, ceil_mode=ceil_mode, return_indices=True)
         np.testing.assert_array_equal(out, t_out.numpy())
         np.testing.assert_array_equal(argmax, t_index.numpy())
+
+
+@pytest.mark.nojit
+def test_fast_kernels_take_read_only_arrays():
+    def read_only(array):
+        array = np.array(array)
+        array.setflags(write=False)
+        return array
+
+    rng = np.random.default_rng(0)
+    x = rng.permutation(2 * 3 * 5 * 6).reshape(2, 3, 5, 6) / 7.0
+    settings = ((3, 2), (2, 1), ((1, 1), (1, 0)))
+    out_hw = tuple(output_size(n, k, s, *p) for n, k, s, p in zip((5, 6), *settings))
+    out, argmax = K.max_pool2d_forward(x, *settings, out_hw)
+    grad = rng.standard_normal(out.shape)
+    for got, expected in [
+        (K.max_pool2d_forward(read_only(x), *settings, out_hw), (out, argmax)),
+        ((K.max_pool2d_backward(read_only(grad), read_only(argmax), (5, 6)),),
+         (K.max_pool2d_backward(grad, argmax, (5, 6)),)),
+        ((K.avg_pool2d_forward(read_only(x), *settings, out_hw, True),),
+         (K.avg_pool2d_forward(x, *settings, out_hw, True),)),
+        ((K.avg_pool2d_backward(read_only(grad), (5, 6), *settings, False),),
+         (K.avg_pool2d_backward(grad, (5, 6), *settings, False),)),
+        ((K.adaptive_avg_pool2d_forward(read_only(x), (2, 4)),),
+         (K.adaptive_avg_pool2d_forward(x, (2, 4)),)),
+        ((K.adaptive_avg_pool2d_backward(read_only(grad), (5, 6)),),
+         (K.adaptive_avg_pool2d_backward(grad, (5, 6)),)),
+    ]:
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)

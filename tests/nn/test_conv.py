@@ -72,3 +72,27 @@ def test_matches_torch(kwargs):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(1).standard_normal((2, kwargs["in_channels"], 7, 6))
     assert_same_as_torch(torch, nn.Conv2d(**kwargs), torch.nn.Conv2d(**kwargs), x)
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    ((0, 4, 3), {}, ValueError, "Conv2d: in_channels must be a positive int, got 0"),
+    ((3, 0, 3), {}, ValueError, "Conv2d: out_channels must be a positive int, got 0"),
+    ((3, 4, 0), {}, ValueError, "Conv2d: kernel_size must be positive, got 0"),
+    ((3, 4, (3, 0)), {}, ValueError, r"Conv2d: kernel_size must be positive, got \(3, 0\)"),
+    ((3, 4, 3), dict(stride=2**31), ValueError, r"Conv2d: stride must be below 2\*\*31"),
+    ((3, 4, 3), dict(dilation=2**64), ValueError, r"Conv2d: dilation must be below 2\*\*31"),
+    ((3, 4, 3), dict(padding=(1, 2**40)), ValueError, r"Conv2d: padding must be below 2\*\*31"),
+])
+def test_impossible_layers_are_refused_when_built(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        nn.Conv2d(*args, **kwargs)
+
+
+def test_parameters_must_have_the_input_dtype():
+    conv = nn.Conv2d(2, 3, 3)
+    with pytest.raises(TypeError, match="conv2d: weight has dtype float32 but conv2d: x has "
+                                        "dtype float64"):
+        conv(minicnn.tensor(np.ones((1, 2, 5, 5))))
+    with pytest.raises(TypeError, match="conv2d: x has dtype float16"):
+        conv.to(np.float16)(minicnn.tensor(np.ones((1, 2, 5, 5), np.float16)))
+    assert conv.double()(minicnn.tensor(np.ones((1, 2, 5, 5)))).dtype == np.float64

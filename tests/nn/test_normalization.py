@@ -147,3 +147,35 @@ def test_matches_torch(make, shape, train):
         assert_same_as_torch(torch, ours, theirs, x)
         ours.zero_grad()
         theirs.zero_grad()
+
+
+@pytest.mark.parametrize("make, shape", [(nn.BatchNorm1d, (4, 3)), (nn.BatchNorm2d, (4, 3, 2, 2))])
+@pytest.mark.parametrize("train", [True, False])
+def test_parameters_and_buffers_must_have_the_input_dtype(make, shape, train):
+    # float32 statistics on a float64 input gave float64 silently; PyTorch raises
+    bn = make(3).train(train)
+    with pytest.raises(TypeError, match="has dtype float32 but batch_norm: x has dtype float64"):
+        bn(_x(*shape, dtype=np.float64))
+    assert int(bn.num_batches_tracked) == 0  # a refused batch is not counted
+    with pytest.raises(TypeError, match="batch_norm: x has dtype float16"):
+        bn(_x(*shape, dtype=np.float16))
+    assert bn.double()(_x(*shape, dtype=np.float64)).dtype == np.float64
+
+
+def test_an_empty_batch_is_counted_but_changes_no_statistic():
+    # PyTorch: an empty result; num_batches_tracked still counts the call
+    bn = nn.BatchNorm2d(3)
+    x = minicnn.tensor(np.zeros((0, 3, 4, 4), np.float32), requires_grad=True)
+    out = bn(x)
+    assert out.shape == (0, 3, 4, 4)
+    out.sum().backward()
+    np.testing.assert_array_equal(bn.weight.grad, 0)
+    np.testing.assert_array_equal(bn.running_mean, 0)
+    np.testing.assert_array_equal(bn.running_var, 1)
+    assert int(bn.num_batches_tracked) == 1
+    assert bn.eval()(x).shape == (0, 3, 4, 4)
+
+
+def test_lrn_numpy_settings_keep_float32():
+    lrn = nn.LocalResponseNorm(3, alpha=np.float64(1e-3), beta=np.float64(0.75), k=np.float64(2))
+    assert lrn(_x(1, 4, 3, 3)).dtype == np.float32

@@ -31,6 +31,8 @@ def test_repr():
     ((2,), dict(padding="full"), ValueError, "'full'"),
     ((2,), dict(padding=-1), ValueError, "padding must be non-negative"),
     ((3,), dict(padding=2), ValueError, "Pool2d: padding=2 is more than half the kernel"),
+    ((2**31,), {}, ValueError, r"Pool2d: kernel_size must be below 2\*\*31, got 2147483648"),
+    ((2,), dict(stride=2**64), ValueError, r"Pool2d: stride must be below 2\*\*31"),
 ])
 def test_settings_are_checked_when_built_like_conv2d(make, args, kwargs, error, match):
     with pytest.raises(error, match=match):

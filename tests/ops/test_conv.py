@@ -1,5 +1,7 @@
 """F.conv2d: shapes and padding forms, gradient checks, PyTorch as an oracle, errors, dtypes."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -254,9 +256,174 @@ def _t(*shape, dtype=np.float64):
     ((_t(1, 3, 8, 8), _t(4, 3, 3, 3)), dict(dilation=(1, 0)), ValueError,
      r"dilation must be positive, got \(1, 0\)"),
     ((_t(1, 3, 8, 8), _t(4, 3, 3, 3, dtype=np.float32)), {}, TypeError,
-     "weight has dtype float32 but x has dtype float64"),
+     "weight has dtype float32 but conv2d: x has dtype float64"),
 ])
 def test_errors_name_the_argument(args, kwargs, error, message):
     with pytest.raises(error, match=message) as info:
         F.conv2d(*args, **kwargs)
     assert str(info.value).startswith("conv2d: ")
+
+
+# ----------------------------------------------------------------------------- read-only arrays
+
+
+def _read_only_kinds(array, tmp_path):
+    """``array`` as the read-only arrays users hand in: memory-mapped, from bytes, flagged."""
+    np.save(tmp_path / "array.npy", array)
+    flagged = array.copy()
+    flagged.setflags(write=False)
+    return {"mmap": np.load(tmp_path / "array.npy", mmap_mode="r"),
+            "frombuffer": np.frombuffer(array.tobytes(), array.dtype).reshape(array.shape),
+            "setflags": flagged}
+
+
+@pytest.mark.parametrize("weight_shape, groups", [((4, 3, 3, 3), 1), ((6, 1, 3, 2), 3),
+                                                  ((4, 3, 1, 1), 1)],
+                         ids=["im2col", "direct", "pointwise"])
+@pytest.mark.parametrize("kind", ["mmap", "frombuffer", "setflags"])
+def test_read_only_inputs_and_upstream_gradients(weight_shape, groups, kind, tmp_path):
+    # Numba refused read-only arrays ("Cannot modify readonly array") in every non-1x1 kernel
+    rng = np.random.default_rng(0)
+    arrays = {"x": rng.standard_normal((2, 3, 6, 5)), "w": rng.standard_normal(weight_shape),
+              "b": rng.standard_normal(weight_shape[0])}
+    settings = dict(stride=(2, 1), padding=1, groups=groups)
+    plain = {name: minicnn.tensor(a, requires_grad=True) for name, a in arrays.items()}
+    out_plain = F.conv2d(plain["x"], plain["w"], plain["b"], **settings)
+    upstream = rng.standard_normal(out_plain.shape)
+    out_plain.backward(upstream)
+    for name, a in arrays.items():
+        (tmp_path / name).mkdir()
+        arrays[name] = _read_only_kinds(a, tmp_path / name)[kind]
+    tensors = {name: minicnn.tensor(a, requires_grad=True) for name, a in arrays.items()}
+    out = F.conv2d(tensors["x"], tensors["w"], tensors["b"], **settings)
+    read_only_upstream = upstream.copy()
+    read_only_upstream.setflags(write=False)
+    out.backward(read_only_upstream)
+    np.testing.assert_array_equal(out.data, out_plain.data)
+    for name in arrays:
+        np.testing.assert_array_equal(tensors[name].grad, plain[name].grad)
+        assert not arrays[name].flags.writeable  # and nothing was written into it
+
+
+@pytest.mark.parametrize("weight_shape, groups", [((1, 1, 3, 3), 1), ((3, 2, 3, 3), 1),
+                                                  ((4, 2, 2, 3), 2)])
+def test_backward_of_a_sum_takes_its_broadcast_gradient(weight_shape, groups):
+    # the issue's example: sum()'s backward hands down a read-only broadcast view of ones
+    rng = np.random.default_rng(1)
+    x = minicnn.tensor(rng.standard_normal((2, weight_shape[1] * groups, 3, 4)),
+                       requires_grad=True)
+    w = minicnn.tensor(rng.standard_normal(weight_shape), requires_grad=True)
+    F.conv2d(x, w, groups=groups).sum().backward()
+    x_ones, w_ones = (minicnn.tensor(a.data, requires_grad=True) for a in (x, w))
+    out = F.conv2d(x_ones, w_ones, groups=groups)
+    out.backward(np.ones(out.shape))
+    np.testing.assert_allclose(x.grad, x_ones.grad, rtol=1e-12)
+    np.testing.assert_allclose(w.grad, w_ones.grad, rtol=1e-12)
+
+
+# ----------------------------------------------------------------------------- dtypes
+
+
+@pytest.mark.parametrize("x_dtype, w_dtype, message", [
+    (np.float16, np.float16, "conv2d: x has dtype float16"),
+    (np.int64, np.int64, "conv2d: x has dtype int64"),
+    (np.float32, np.float16, "conv2d: weight has dtype float16 but conv2d: x has dtype float32"),
+    (np.float64, np.float32, "conv2d: weight has dtype float32 but conv2d: x has dtype float64"),
+])
+def test_only_float32_and_float64_are_computed(x_dtype, w_dtype, message):
+    # float16 passed the check and died inside Numba (NotImplementedError: float16)
+    x = minicnn.tensor(np.ones((1, 2, 4, 4), x_dtype))
+    with pytest.raises(TypeError, match=message):
+        F.conv2d(x, minicnn.tensor(np.ones((3, 2, 3, 3), w_dtype)))
+
+
+def test_bias_dtype_must_be_the_input_dtype():
+    x, w = minicnn.tensor(np.ones((1, 2, 4, 4))), minicnn.tensor(np.ones((3, 2, 3, 3)))
+    with pytest.raises(TypeError, match="conv2d: bias has dtype float32 but conv2d: x"):
+        F.conv2d(x, w, minicnn.tensor(np.ones(3, np.float32)))
+
+
+# ----------------------------------------------------------------------------- degenerate shapes
+
+
+@pytest.mark.parametrize("x_shape, weight_shape, message", [
+    ((2, 3, 6, 6), (0, 3, 3, 3), r"weight has 0 output channels \(shape \(0, 3, 3, 3\)\)"),
+    ((2, 0, 6, 6), (4, 0, 3, 3), r"x has 0 channels \(shape \(2, 0, 6, 6\)\)"),
+    ((2, 3, 6, 6), (4, 3, 0, 3), r"weight has an empty kernel, \(KH, KW\) = \(0, 3\)"),
+    ((2, 3, 6, 6), (4, 3, 3, 0), r"empty kernel, \(KH, KW\) = \(3, 0\)"),
+])
+def test_impossible_shapes_are_refused(x_shape, weight_shape, message):
+    # "cannot reshape array of size 0" or a Numba error before; PyTorch refuses C_out = 0 and
+    # empty kernels (and returns a 0-channel output for C_in = 0, whatever C_out is)
+    with pytest.raises(ValueError, match=message) as info:
+        F.conv2d(minicnn.tensor(np.zeros(x_shape)), minicnn.tensor(np.zeros(weight_shape)))
+    assert str(info.value).startswith("conv2d: ")
+
+
+@pytest.mark.parametrize("weight_shape, groups", [((4, 3, 3, 3), 1), ((3, 1, 3, 3), 3)])
+def test_an_empty_batch_gives_empty_results_and_zero_parameter_gradients(weight_shape, groups):
+    x = minicnn.tensor(np.zeros((0, 3, 6, 6)), requires_grad=True)
+    w = minicnn.tensor(np.ones(weight_shape), requires_grad=True)
+    b = minicnn.tensor(np.ones(weight_shape[0]), requires_grad=True)
+    out = F.conv2d(x, w, b, padding=1, groups=groups)
+    assert out.shape == (0, weight_shape[0], 6, 6)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 6, 6)
+    np.testing.assert_array_equal(w.grad, np.zeros(weight_shape))
+    np.testing.assert_array_equal(b.grad, np.zeros(weight_shape[0]))
+
+
+# ----------------------------------------------------------------------------- huge settings
+
+
+def test_a_stride_beyond_the_input_costs_no_more_than_a_small_one():
+    # stride 20,000 took 9.5 s and 1.7 GB (phases padded to a stride multiple), 10**5 raised
+    # SystemError: a stride at least the input size reads the top-left window only
+    rng = np.random.default_rng(0)
+    x_data, w_data = rng.standard_normal((1, 4, 7, 7)), rng.standard_normal((3, 4, 3, 3))
+    upstream = rng.standard_normal((1, 3, 1, 1))
+    results = []
+    for stride in (7, 20_000, 10**5, 2**31 - 1):
+        x, w = (minicnn.tensor(a, requires_grad=True) for a in (x_data, w_data))
+        out = F.conv2d(x, w, stride=stride)
+        out.backward(upstream)
+        results.append((out.data, x.grad, w.grad))
+    for result in results[1:]:
+        for got, expected in zip(result, results[0]):
+            np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("weight_shape, groups", [((3, 4, 3, 3), 1), ((4, 1, 3, 3), 4)])
+@pytest.mark.parametrize("huge, small", [
+    # padding and stride 10**5 around a 5x5 image: outputs at -10**5 (padding), 0 (the
+    # top-left window) and 10**5 (padding), as padding and stride 5 give
+    (dict(padding=10**5, stride=10**5), dict(padding=5, stride=5)),
+    # dilation 10**5: only the middle tap of each window reads the image, as with dilation 5
+    (dict(padding=10**5, dilation=10**5), dict(padding=5, dilation=5)),
+    (dict(padding=(10**5, 1), stride=(10**5, 2), dilation=(1, 2)),
+     dict(padding=(5, 1), stride=(5, 2), dilation=(1, 2))),
+])
+def test_huge_padding_costs_only_the_cells_read(weight_shape, groups, huge, small):
+    rng = np.random.default_rng(0)
+    x_data, w_data = rng.standard_normal((2, 4, 5, 5)), rng.standard_normal(weight_shape)
+    results = []
+    for settings in (small, huge):  # the last peak measured is the huge settings'
+        x, w = (minicnn.tensor(a, requires_grad=True) for a in (x_data, w_data))
+        tracemalloc.start()
+        out = F.conv2d(x, w, groups=groups, **settings)
+        out.backward(np.arange(out.data.size, dtype=np.float64).reshape(out.shape))
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        results.append((out.data, x.grad, w.grad))
+    assert peak < 2**20  # bytes: a padded 2 * 10**5-wide plane would be gigabytes
+    for got, expected in zip(*results):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("setting", ["stride", "dilation", "padding"])
+@pytest.mark.parametrize("value", [2**31, 2**64, (1, 2**40)])
+def test_settings_beyond_int32_are_refused_by_name(setting, value):
+    # stride 2**64 gave an OverflowError from Numba's dispatcher
+    x, w = minicnn.tensor(np.ones((1, 1, 7, 7))), minicnn.tensor(np.ones((1, 1, 3, 3)))
+    with pytest.raises(ValueError, match=f"conv2d: {setting} must be below 2\\*\\*31, got"):
+        F.conv2d(x, w, **{setting: value})

@@ -200,7 +200,7 @@ def test_batch_norm_argument_errors(kwargs, error, message):
 def test_batch_norm_input_errors():
     with pytest.raises(ValueError, match=r"\(N, C\) or \(N, C, H, W\), got shape \(3,\)"):
         F.batch_norm(leaf(np.ones(3)), None, None, training=True)
-    with pytest.raises(TypeError, match="floating point, got dtype int64"):
+    with pytest.raises(TypeError, match="batch_norm: x has dtype int64; minicnn computes in"):
         F.batch_norm(minicnn.tensor(np.ones((2, 3), dtype=np.int64)), None, None, training=True)
 
 
@@ -326,3 +326,152 @@ def test_local_response_norm_matches_pytorch(rng, size):
     y_torch.backward(torch.tensor(upstream))
     np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+# ----------------------------------------------------------------------------- read-only arrays
+
+
+def _read_only_kinds(array, tmp_path):
+    """``array`` as the read-only arrays users hand in: memory-mapped, from bytes, flagged."""
+    np.save(tmp_path / "array.npy", array)
+    flagged = array.copy()
+    flagged.setflags(write=False)
+    return [np.load(tmp_path / "array.npy", mmap_mode="r"),
+            np.frombuffer(array.tobytes(), array.dtype).reshape(array.shape), flagged]
+
+
+NORMS = {
+    "batch_norm training": lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+    "batch_norm eval": lambda x, w, b: F.batch_norm(
+        x, np.linspace(-1, 1, 3), np.linspace(0.5, 2, 3), w, b),
+    "local_response_norm": lambda x, w, b: F.local_response_norm(
+        x * w[:, None, None] + b[:, None, None], 2),
+}
+
+
+@pytest.mark.parametrize("norm", NORMS.values(), ids=NORMS.keys())
+def test_read_only_inputs_and_upstream_gradients(norm, tmp_path):
+    rng = np.random.default_rng(0)
+    data = {"x": rng.standard_normal((2, 3, 4, 5)), "w": rng.uniform(0.5, 2, 3),
+            "b": rng.standard_normal(3)}
+    plain = {name: leaf(a) for name, a in data.items()}
+    out = norm(*plain.values())
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    read_only_upstream = upstream.copy()
+    read_only_upstream.setflags(write=False)
+    kinds = {}
+    for name, a in data.items():
+        (tmp_path / name).mkdir()
+        kinds[name] = _read_only_kinds(a, tmp_path / name)
+    for i in range(3):
+        tensors = {name: minicnn.tensor(kinds[name][i], requires_grad=True) for name in data}
+        out_read_only = norm(*tensors.values())
+        out_read_only.backward(read_only_upstream)
+        np.testing.assert_array_equal(out_read_only.data, out.data)
+        for name in data:
+            np.testing.assert_array_equal(tensors[name].grad, plain[name].grad)
+    # a broadcast upstream gradient: sum()'s backward hands down a read-only view of ones
+    summed, ones = ({name: leaf(a) for name, a in data.items()} for _ in range(2))
+    norm(*summed.values()).sum().backward()
+    norm(*ones.values()).backward(np.ones(out.shape))
+    for name in data:
+        np.testing.assert_array_equal(summed[name].grad, ones[name].grad)
+
+
+def test_read_only_running_statistics_are_refused_in_training_only():
+    running_mean, running_var = np.zeros(3), np.ones(3)
+    running_mean.setflags(write=False)
+    x = leaf(np.random.default_rng(0).standard_normal((4, 3)))
+    F.batch_norm(x, running_mean, running_var)  # evaluation only reads them
+    with pytest.raises(ValueError, match="batch_norm: running_mean is read-only, but training"):
+        F.batch_norm(x, running_mean, running_var, training=True)
+    np.testing.assert_array_equal(running_var, 1)  # nothing half-updated
+
+
+# ----------------------------------------------------------------------------- dtypes
+
+
+@pytest.mark.parametrize("op", [
+    lambda x: F.batch_norm(x, None, None, training=True),
+    lambda x: F.local_response_norm(x, 2),
+], ids=["batch_norm", "local_response_norm"])
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.complex128])
+def test_only_float32_and_float64_are_computed(op, dtype):
+    # float16 passed batch_norm's check and died inside Numba; LRN computed in float16
+    with pytest.raises(TypeError, match=f"norm: x has dtype {np.dtype(dtype)}; minicnn computes"):
+        op(minicnn.tensor(np.ones((2, 3, 2, 2), dtype)))
+
+
+@pytest.mark.parametrize("name", ["weight", "bias", "running_mean", "running_var"])
+@pytest.mark.parametrize("x_dtype, other_dtype", [(np.float64, np.float32),
+                                                  (np.float32, np.float64),
+                                                  (np.float32, np.float16)])
+def test_batch_norm_parameters_must_have_the_input_dtype(name, x_dtype, other_dtype):
+    # float32 weights on a float64 input gave float64 silently; PyTorch raises
+    arrays = dict(running_mean=np.zeros(3, x_dtype), running_var=np.ones(3, x_dtype),
+                  weight=leaf(np.ones(3), x_dtype), bias=leaf(np.zeros(3), x_dtype))
+    wrong = np.ones(3, other_dtype)
+    arrays[name] = wrong if name.startswith("running") else leaf(wrong, other_dtype)
+    x = leaf(np.ones((2, 3)), x_dtype)
+    for training in (True, False):
+        with pytest.raises(TypeError, match=f"batch_norm: {name} has dtype "
+                                            f"{np.dtype(other_dtype)} but batch_norm: x has"):
+            F.batch_norm(x, training=training, **arrays)
+
+
+def test_lrn_settings_never_change_the_dtype():
+    # np.float64 alpha/beta/k made a float32 input's output float64
+    x = leaf(np.random.default_rng(0).standard_normal((1, 4, 2, 2)), np.float32)
+    out = F.local_response_norm(x, 3, alpha=np.float64(1e-2), beta=np.float64(0.75),
+                                k=np.float64(2))
+    assert out.dtype == np.float32
+    out.backward(np.ones(out.shape, np.float32))
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(out.data, F.local_response_norm(x, 3, 1e-2, 0.75, 2.0).data)
+    with pytest.raises(TypeError, match="local_response_norm: beta must be a number"):
+        F.local_response_norm(x, 3, beta="0.75")
+
+
+# ----------------------------------------------------------------------------- empty inputs
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4, 5), (2, 3, 0, 5), (2, 0, 4, 5), (0, 0)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_of_nothing_is_empty_and_learns_nothing(shape, training):
+    # N = 0 gave "cannot reshape array of size 0", C = 0 a ZeroDivisionError; PyTorch
+    # returns an empty result in both modes and leaves the running statistics alone
+    channels = shape[1]
+    running_mean, running_var = np.full(channels, 0.5), np.full(channels, 2.0)
+    x, weight, bias = leaf(np.zeros(shape)), leaf(np.ones(channels)), leaf(np.ones(channels))
+    out = F.batch_norm(x, running_mean, running_var, weight, bias, training=training)
+    assert out.shape == shape and out.dtype == np.float64
+    out.sum().backward()
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(weight.grad, np.zeros(channels))
+    np.testing.assert_array_equal(bias.grad, np.zeros(channels))
+    np.testing.assert_array_equal(running_mean, 0.5)
+    np.testing.assert_array_equal(running_var, 2.0)
+
+
+def test_batch_norm_empty_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    for shape in [(0, 3, 4, 5), (2, 0, 4, 5), (2, 3, 0, 5)]:
+        for training in (True, False):
+            ours = F.batch_norm(leaf(np.zeros(shape)), np.zeros(shape[1]), np.ones(shape[1]),
+                                training=training)
+            theirs = torch.nn.functional.batch_norm(
+                torch.zeros(shape, dtype=torch.float64), torch.zeros(shape[1], dtype=torch.float64),
+                torch.ones(shape[1], dtype=torch.float64), training=training)
+            assert ours.shape == tuple(theirs.shape)
+    with pytest.raises(ValueError, match="more than 1 value per channel"):  # as PyTorch
+        F.batch_norm(leaf(np.zeros((1, 3, 1, 1))), None, None, training=True)
+
+
+@pytest.mark.parametrize("shape", [(0, 3, 4, 5), (2, 0, 4, 5), (2, 3, 0, 5)])
+def test_lrn_of_nothing_is_empty(shape):
+    x = leaf(np.zeros(shape))
+    out = F.local_response_norm(x, 3)
+    assert out.shape == shape
+    out.sum().backward()
+    assert x.grad.shape == shape

@@ -327,7 +327,7 @@ X = np.zeros((1, 2, 4, 4))
     (X, dict(kernel_size=3, padding=2), ValueError, "at most kernel_size / 2"),
     (X, dict(kernel_size=(4, 2), padding=(1, 2)), ValueError, "kernel width 2"),
     (X, dict(kernel_size=2, padding=-1), ValueError, "non-negative"),
-    (X.astype(np.int64), dict(kernel_size=2), TypeError, "float32 or float64, got dtype int64"),
+    (X.astype(np.int64), dict(kernel_size=2), TypeError, "x has dtype int64; minicnn computes in"),
 ])
 def test_pool_errors(op, x, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -357,3 +357,117 @@ def test_ceil_mode_window_may_overhang_an_input_smaller_than_the_kernel():
         F.max_pool2d(minicnn.tensor(np.ones((1, 1, 1, 1))), 3, 2, ceil_mode=True)
     with pytest.raises(ValueError, match="larger than the padded input"):
         F.max_pool2d(minicnn.tensor(np.ones((1, 1, 2, 2))), 3, 1, ceil_mode=True)
+
+
+# ----------------------------------------------------------------------------- read-only arrays
+
+POOLS = {
+    "max": lambda x: F.max_pool2d(x, 3, 2, padding=1),
+    "avg": lambda x: F.avg_pool2d(x, (2, 3), 1, ceil_mode=True),
+    "adaptive": lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+    "global": lambda x: F.adaptive_avg_pool2d(x, 1),
+}
+
+
+def _read_only_kinds(array, tmp_path):
+    """``array`` as the read-only arrays users hand in: memory-mapped, from bytes, flagged."""
+    np.save(tmp_path / "array.npy", array)
+    flagged = array.copy()
+    flagged.setflags(write=False)
+    return [np.load(tmp_path / "array.npy", mmap_mode="r"),
+            np.frombuffer(array.tobytes(), array.dtype).reshape(array.shape), flagged]
+
+
+@pytest.mark.parametrize("pool", POOLS.values(), ids=POOLS.keys())
+def test_read_only_inputs_and_upstream_gradients(pool, tmp_path):
+    rng = np.random.default_rng(0)
+    data = rng.permutation(2 * 3 * 5 * 6).reshape(2, 3, 5, 6) / 7.0  # distinct: no max ties
+    x = t(data)
+    out = pool(x)
+    upstream = rng.standard_normal(out.shape)
+    out.backward(upstream)
+    read_only_upstream = upstream.copy()
+    read_only_upstream.setflags(write=False)
+    for array in _read_only_kinds(data, tmp_path):
+        x_read_only = minicnn.tensor(array, requires_grad=True)
+        out_read_only = pool(x_read_only)
+        out_read_only.backward(read_only_upstream)
+        np.testing.assert_array_equal(out_read_only.data, out.data)
+        np.testing.assert_array_equal(x_read_only.grad, x.grad)
+    # a broadcast upstream gradient: sum()'s backward hands down a read-only view of ones
+    x_sum, x_ones = t(data), t(data)
+    pool(x_sum).sum().backward()
+    pool(x_ones).backward(np.ones(out.shape))
+    np.testing.assert_array_equal(x_sum.grad, x_ones.grad)
+
+
+# ----------------------------------------------------------------------------- dtypes
+
+
+@pytest.mark.parametrize("pool", POOLS.values(), ids=POOLS.keys())
+@pytest.mark.parametrize("dtype", [np.float16, np.int32, np.bool_, np.complex64])
+def test_only_float32_and_float64_are_computed(pool, dtype):
+    with pytest.raises(TypeError, match=f"pool2d: x has dtype {np.dtype(dtype)}; minicnn computes"):
+        pool(minicnn.tensor(np.ones((1, 2, 5, 6), dtype)))
+
+
+# ----------------------------------------------------------------------------- degenerate shapes
+
+
+@pytest.mark.parametrize("pool", POOLS.values(), ids=POOLS.keys())
+def test_an_empty_batch_gives_empty_results(pool):
+    x = t(np.zeros((0, 3, 5, 6)))
+    out = pool(x)
+    assert out.shape == (0,) + pool(t(np.zeros((1, 3, 5, 6)))).shape[1:]
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 5, 6)
+
+
+@pytest.mark.parametrize("op", [F.max_pool2d, F.avg_pool2d])
+@pytest.mark.parametrize("shape", [(2, 0, 4, 4), (2, 3, 0, 4), (2, 3, 4, 0), (0, 4, 4)])
+def test_max_and_average_pooling_refuse_empty_planes(op, shape):
+    # PyTorch too: only the batch may be empty (H = 0 with padding read a cell that is not there)
+    with pytest.raises(ValueError, match=r"pool2d: x of shape .* only the batch \(N\) may be 0"):
+        op(t(np.zeros(shape)), 2, padding=1)
+
+
+def test_adaptive_pooling_takes_no_channels_but_not_an_empty_plane():
+    # PyTorch's rules: C = 0 is an empty result, H = 0 or W = 0 an error
+    x = t(np.zeros((2, 0, 4, 4)))
+    out = F.adaptive_avg_pool2d(x, 2)
+    assert out.shape == (2, 0, 2, 2)
+    out.sum().backward()
+    assert x.grad.shape == (2, 0, 4, 4)
+    with pytest.raises(ValueError, match=r"only the batch \(N\) and the channels \(C\) may be 0"):
+        F.adaptive_avg_pool2d(t(np.zeros((2, 3, 0, 4))), 1)
+
+
+# ----------------------------------------------------------------------------- huge settings
+
+
+@pytest.mark.parametrize("op", [F.max_pool2d, F.avg_pool2d])
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(kernel_size=2**31), "kernel_size"),
+    (dict(kernel_size=2, stride=2**64), "stride"),
+    (dict(kernel_size=2, stride=(1, 2**40)), "stride"),
+    (dict(kernel_size=2**40, padding=2**35), "kernel_size"),
+    (dict(kernel_size=2**31 - 1, padding=2**31), "padding"),
+])
+def test_settings_beyond_int32_are_refused_by_name(op, kwargs, name):
+    # 2**64 reached Numba as an OverflowError; a 2**40 window's padded area overflows int64
+    with pytest.raises(ValueError, match=f"pool2d: {name} must be below 2\\*\\*31, got"):
+        op(t(np.ones((1, 1, 4, 4))), **kwargs)
+
+
+def test_huge_windows_and_strides_cost_only_the_real_cells():
+    # a 2**30 window padded by 2**29 on each side covers the whole 5x6 input: one output
+    data = np.random.default_rng(0).permutation(30).reshape(1, 1, 5, 6) / 3.0
+    big = dict(kernel_size=2**30, padding=2**29)
+    np.testing.assert_array_equal(F.max_pool2d(t(data), **big).data, data.max(keepdims=True))
+    np.testing.assert_allclose(F.avg_pool2d(t(data), count_include_pad=False, **big).data,
+                               data.mean(keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(F.avg_pool2d(t(data), **big).data,  # the divisor 2**60 fits int64
+                               data.sum(keepdims=True) / 2**60, rtol=1e-12)
+    for stride in (10**9, 2**31 - 1):  # a stride past the input: the top-left window only
+        np.testing.assert_array_equal(F.max_pool2d(t(data), 2, stride).data, data[..., :2, :2].max(
+            keepdims=True))
