@@ -406,6 +406,8 @@ TORCHVISION_FIGURES = {
     "squeezenet1_0": ((3, 224, 224), 1_248_424, 0.819),
     "squeezenet1_1": ((3, 224, 224), 1_235_496, 0.349),
     "mobilenet_v2": ((3, 224, 224), 3_504_872, 0.301),
+    "densenet121": ((3, 224, 224), 7_978_856, 2.834),
+    "wide_resnet50_2": ((3, 224, 224), 68_883_240, 11.398),
 }
 
 
@@ -436,3 +438,34 @@ def test_mobilenet_v1_has_the_papers_569_million_mult_adds():
     s = run(models.mobilenet_v1(), (3, 224, 224))
     assert s.total_params == 4_231_976  # Howard et al. 2017, table 8: 4.2 million
     assert round(s.total_macs / 1e6) == 569  # table 8: 569 million mult-adds
+
+
+@pytest.mark.slow
+def test_se_resnet50_adds_the_se_blocks_fully_connected_macs_to_resnet50s():
+    """Each SE block's two 1x1 convolutions on the 1x1 squeeze cost 2 C^2 / 16 MACs: 2,514,944
+    over the 16 blocks, on top of ResNet-50's 4,089,184,256 (Hu et al.: 3.87 against 3.86
+    GFLOPs for their v1 networks, "a 0.26% relative increase")."""
+    s = run(models.se_resnet50(), (3, 224, 224))
+    assert s.total_params == 28_088_024
+    se_macs = sum(blocks * 2 * c * c // 16 for blocks, c in [(3, 256), (4, 512), (6, 1024),
+                                                             (3, 2048)])
+    assert se_macs == 2_514_944
+    assert s.total_macs == 4_089_184_256 + se_macs
+    assert_rows_sum_to_totals(s)
+
+
+@pytest.mark.slow
+def test_wide_resnet28_10_on_cifar():
+    """36.5M parameters (Zagoruyko & Komodakis, table 4) and 5.24 billion MACs at 32x32:
+    per 3x3 convolution OH * OW * C_out * C_in * 9, summed by hand stage by stage."""
+    s = run(models.wide_resnet28_10(), models.input_shape("wide_resnet28_10"))
+    assert s.total_params == 36_479_194
+    conv3x3 = (32 * 32 * 160 * 9 * (16 + 7 * 160)             # stage 1: 8 convolutions at 32x32
+               + 16 * 16 * 320 * 9 * (160 + 7 * 320)          # stage 2 at 16x16
+               + 8 * 8 * 640 * 9 * (320 + 7 * 640))           # stage 3 at 8x8
+    stem = 32 * 32 * 16 * 3 * 9
+    projections = 32 * 32 * 160 * 16 + 16 * 16 * 320 * 160 + 8 * 8 * 640 * 320  # 1x1
+    fc = 640 * 10
+    assert s.total_macs == stem + conv3x3 + projections + fc == 5_243_328_768
+    assert s.output_shape == (1, 10)
+    assert_rows_sum_to_totals(s)

@@ -6,7 +6,9 @@ Every constructor takes ``num_classes``; where torchvision has the same model, t
 """
 
 from .resnet import (CifarResNet, ResNet, resnet18, resnet20, resnet32, resnet34, resnet44,
-                     resnet50, resnet56, resnext50_32x4d)
+                     resnet50, resnet56, resnext50_32x4d, se_resnet50, wide_resnet50_2)
+from .wide_resnet import WideResNet, wide_resnet28_10
+from .densenet import DenseNet, densenet121
 from .googlenet import GoogLeNet, GoogLeNetOutputs, googlenet
 from .inception import Inception3, InceptionOutputs, inception_v3
 from .lenet import LeNet5, lenet5
@@ -18,6 +20,7 @@ from .mobilenet import MobileNetV1, MobileNetV2, mobilenet_v1, mobilenet_v2
 __all__ = ["get_model", "input_shape"]
 __all__ += ["resnet18", "resnet34", "resnet50", "resnext50_32x4d", "resnet20", "resnet32",
             "resnet44", "resnet56"]
+__all__ += ["wide_resnet50_2", "se_resnet50", "wide_resnet28_10", "densenet121"]
 __all__ += ["googlenet", "inception_v3"]
 __all__ += ["lenet5", "alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn",
             "vgg19", "vgg19_bn", "squeezenet1_0", "squeezenet1_1", "mobilenet_v1",
@@ -25,10 +28,11 @@ __all__ += ["lenet5", "alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg1
 
 
 # The input each model is built for, (C, H, W): LeNet-5 reads 32x32 digits, the CIFAR ResNets
-# 32x32 colour images, Inception-v3 299x299; every other model takes ImageNet's 224x224.
+# and Wide ResNet-28-10 32x32 colour images, Inception-v3 299x299; every other model takes
+# ImageNet's 224x224.
 _INPUT_SHAPES = {"lenet5": (1, 32, 32), "inception_v3": (3, 299, 299),
                  "resnet20": (3, 32, 32), "resnet32": (3, 32, 32), "resnet44": (3, 32, 32),
-                 "resnet56": (3, 32, 32)}
+                 "resnet56": (3, 32, 32), "wide_resnet28_10": (3, 32, 32)}
 IMAGENET_INPUT = (3, 224, 224)
 _NOT_MODELS = ("get_model", "input_shape")
 

@@ -1,5 +1,7 @@
 """ResNet (He, Zhang, Ren & Sun, 2015, "Deep Residual Learning for Image Recognition",
-arXiv:1512.03385) and ResNeXt (Xie et al., 2017, arXiv:1611.05431).
+arXiv:1512.03385), ResNeXt (Xie et al., 2017, arXiv:1611.05431), Wide ResNet-50-2 (Zagoruyko
+& Komodakis, 2016, arXiv:1605.07146), SE-ResNet-50 (Hu et al., 2018, arXiv:1709.01507) and
+stochastic depth (Huang et al., 2016, arXiv:1603.09382).
 
 ImageNet networks (input 3x224x224, torchvision's architecture, keys and initialisation)
 
@@ -15,6 +17,17 @@ ImageNet networks (input 3x224x224, torchvision's architecture, keys and initial
     resnet34          BasicBlock  3, 4, 6, 3        21,797,672
     resnet50          Bottleneck  3, 4, 6, 3        25,557,032
     resnext50_32x4d   Bottleneck  3, 4, 6, 3        25,028,904  (32 groups x 4 channels)
+    wide_resnet50_2   Bottleneck  3, 4, 6, 3        68,883,240  (inner widths doubled)
+    se_resnet50       Bottleneck  3, 4, 6, 3        28,088,024  (+ an SEBlock, r = 16)
+
+``wide_resnet50_2`` is torchvision's: ResNet-50 with twice the channels inside each
+bottleneck (``width_per_group=128``: the last block is 2048-1024-2048 instead of
+2048-512-2048), keys and shapes torchvision's. ``se_resnet50`` is ResNet-50 v1.5 with an
+``SEBlock(4 * planes, 16)`` on every residual branch, after ``bn3`` and before the addition
+(Hu et al., figure 3); its 2,530,992 extra parameters are the paper's "~2.5 million". The
+paper's Caffe model strides in the first 1x1 (v1); the parameters are the same. torchvision
+has no SE-ResNet; the keys (``layer1.0.se.fc1.weight`` (16, 256, 1, 1), ...) are those of
+timm's ``seresnet50``, which has the same layout.
 
 The first block of a stage changes the shape, so its shortcut is a projection
 ``downsample = Sequential(conv1x1(stride), BatchNorm2d)`` (the paper's option B); the others
@@ -61,6 +74,15 @@ and half after); option B uses 1x1 projections as the ImageNet networks do, addi
 follow torchvision's naming (``conv1``, ``bn1``, ``layer1.0.conv1``, ..., ``fc``); there is
 no torchvision model to match.
 
+Stochastic depth. ``stochastic_depth_prob=d`` (both ``ResNet`` and ``CifarResNet``) gives
+block l of the network's L blocks (counted from 1 across all stages) the drop probability
+``d * l / L``: the paper's survival probability ``p_l = 1 - (l / L) (1 - p_L)``, decaying
+linearly from nearly 1 at the input to ``p_L = 1 - d`` at the last block; the paper uses
+``p_L = 0.5`` (``d = 0.5``), with its 110-layer CIFAR ResNet (``CifarResNet(110,
+stochastic_depth_prob=0.5)``). Training drops whole residual branches, evaluation scales
+each by its survival probability (``blocks/resnet.py`` explains it, and how torchvision's
+``StochasticDepth`` differs). No parameter changes.
+
 Initialisation (torchvision's, for every network here): convolutions
 ``kaiming_normal_(mode='fan_out', nonlinearity='relu')``, batch norms weight 1 and bias 0,
 ``fc`` PyTorch's default for ``Linear``. ``zero_init_residual=True`` starts the last batch
@@ -69,10 +91,10 @@ al., 2017, arXiv:1706.02677).
 """
 
 from .. import nn
-from .blocks.resnet import BasicBlock, Bottleneck, ZeroPadShortcut, conv1x1
+from .blocks.resnet import BasicBlock, Bottleneck, ZeroPadShortcut, conv1x1, linear_drop_probs
 
 __all__ = ["ResNet", "CifarResNet", "resnet18", "resnet34", "resnet50", "resnext50_32x4d",
-           "resnet20", "resnet32", "resnet44", "resnet56"]
+           "wide_resnet50_2", "se_resnet50", "resnet20", "resnet32", "resnet44", "resnet56"]
 
 
 def _init_weights(model, zero_init_residual):
@@ -112,6 +134,11 @@ class ResNet(nn.Module):
         A 3x3 stride-1 stem without max-pool, for 32x32 inputs (not torchvision's).
     norm_layer : callable, optional
         ``nn.BatchNorm2d`` by default.
+    se_reduction : int or None
+        Put an ``SEBlock`` with this reduction on every residual branch (16: SE-ResNet).
+    stochastic_depth_prob : float in [0, 1)
+        The last block's drop probability; earlier blocks' decay linearly to 0 (see the
+        module docstring). 0: no stochastic depth.
 
     Shapes: ``(N, 3, H, W) -> (N, num_classes)``, H and W at least 32 (or 4 with
     ``small_input``) so layer4 keeps a pixel; 224 for ImageNet.
@@ -119,7 +146,7 @@ class ResNet(nn.Module):
 
     def __init__(self, block, layers, num_classes=1000, zero_init_residual=False, groups=1,
                  width_per_group=64, replace_stride_with_dilation=None, small_input=False,
-                 norm_layer=None):
+                 norm_layer=None, se_reduction=None, stochastic_depth_prob=0.0):
         super().__init__()
         if block not in (BasicBlock, Bottleneck):
             raise TypeError(f"ResNet: block must be BasicBlock or Bottleneck, got {block!r}")
@@ -133,6 +160,8 @@ class ResNet(nn.Module):
         self._norm_layer = nn.BatchNorm2d if norm_layer is None else norm_layer
         self.inplanes, self.dilation = 64, 1
         self.groups, self.base_width = groups, width_per_group
+        self.se_reduction = se_reduction
+        drop_probs = linear_drop_probs(stochastic_depth_prob, sum(layers))
         if small_input:
             self.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
         else:
@@ -141,19 +170,20 @@ class ResNet(nn.Module):
         self.relu = nn.ReLU(inplace=True)
         # An empty Sequential is the identity: no max-pool for small inputs.
         self.maxpool = nn.Sequential() if small_input else nn.MaxPool2d(3, stride=2, padding=1)
-        self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2,
+        self.layer1 = self._make_layer(block, 64, layers[0], drop_probs)
+        self.layer2 = self._make_layer(block, 128, layers[1], drop_probs, stride=2,
                                        dilate=replace_stride_with_dilation[0])
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2,
+        self.layer3 = self._make_layer(block, 256, layers[2], drop_probs, stride=2,
                                        dilate=replace_stride_with_dilation[1])
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2,
+        self.layer4 = self._make_layer(block, 512, layers[3], drop_probs, stride=2,
                                        dilate=replace_stride_with_dilation[2])
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_classes)
         _init_weights(self, zero_init_residual)
 
-    def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
-        """One stage: a first block that may change the shape, then ``blocks - 1`` more."""
+    def _make_layer(self, block, planes, blocks, drop_probs, stride=1, dilate=False):
+        """One stage: a first block that may change the shape, then ``blocks - 1`` more;
+        each takes its drop probability from the iterator ``drop_probs``."""
         previous_dilation = self.dilation
         if dilate:
             self.dilation *= stride
@@ -163,12 +193,15 @@ class ResNet(nn.Module):
             downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
                                        self._norm_layer(planes * block.expansion))
         layers = [block(self.inplanes, planes, stride, downsample, self.groups,
-                        self.base_width, previous_dilation, self._norm_layer)]
+                        self.base_width, previous_dilation, self._norm_layer,
+                        se_reduction=self.se_reduction,
+                        stochastic_depth_prob=next(drop_probs))]
         self.inplanes = planes * block.expansion
         for _ in range(1, blocks):
             layers.append(block(self.inplanes, planes, groups=self.groups,
                                 base_width=self.base_width, dilation=self.dilation,
-                                norm_layer=self._norm_layer))
+                                norm_layer=self._norm_layer, se_reduction=self.se_reduction,
+                                stochastic_depth_prob=next(drop_probs)))
         return nn.Sequential(*layers)
 
     def forward(self, x):
@@ -191,11 +224,15 @@ class CifarResNet(nn.Module):
         CIFAR choice), 'B' projects with a 1x1 convolution and batch norm.
     zero_init_residual : bool
         Start each block's ``bn2.weight`` at 0.
+    stochastic_depth_prob : float in [0, 1)
+        The last block's drop probability, decaying linearly to 0 at the first (the paper
+        trains ResNet-110 with 0.5); 0: no stochastic depth.
 
     Shapes: ``(N, 3, H, W) -> (N, num_classes)``; 32x32 for CIFAR.
     """
 
-    def __init__(self, depth, num_classes=10, shortcut="A", zero_init_residual=False):
+    def __init__(self, depth, num_classes=10, shortcut="A", zero_init_residual=False,
+                 stochastic_depth_prob=0.0):
         super().__init__()
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 8 \
                 or (depth - 2) % 6:
@@ -210,14 +247,15 @@ class CifarResNet(nn.Module):
         self.conv1 = nn.Conv2d(3, 16, kernel_size=3, stride=1, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(16)
         self.relu = nn.ReLU(inplace=True)
-        self.layer1 = self._make_layer(16, blocks)
-        self.layer2 = self._make_layer(32, blocks, stride=2)
-        self.layer3 = self._make_layer(64, blocks, stride=2)
+        drop_probs = linear_drop_probs(stochastic_depth_prob, 3 * blocks)
+        self.layer1 = self._make_layer(16, blocks, drop_probs)
+        self.layer2 = self._make_layer(32, blocks, drop_probs, stride=2)
+        self.layer3 = self._make_layer(64, blocks, drop_probs, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(64, num_classes)
         _init_weights(self, zero_init_residual)
 
-    def _make_layer(self, planes, blocks, stride=1):
+    def _make_layer(self, planes, blocks, drop_probs, stride=1):
         downsample = None
         if stride != 1 or self.inplanes != planes:
             if self.shortcut == "A":
@@ -225,9 +263,11 @@ class CifarResNet(nn.Module):
             else:
                 downsample = nn.Sequential(conv1x1(self.inplanes, planes, stride),
                                            nn.BatchNorm2d(planes))
-        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
+        layers = [BasicBlock(self.inplanes, planes, stride, downsample,
+                             stochastic_depth_prob=next(drop_probs))]
         self.inplanes = planes
-        layers += [BasicBlock(planes, planes) for _ in range(1, blocks)]
+        layers += [BasicBlock(planes, planes, stochastic_depth_prob=next(drop_probs))
+                   for _ in range(1, blocks)]
         return nn.Sequential(*layers)
 
     def forward(self, x):
@@ -257,6 +297,20 @@ def resnext50_32x4d(num_classes=1000, **kwargs):
     convolutions have 32 groups of 4 channels (x planes / 64). ``kwargs`` go to ``ResNet``."""
     return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, groups=32,
                   width_per_group=4, **kwargs)
+
+
+def wide_resnet50_2(num_classes=1000, **kwargs):
+    """Wide ResNet-50-2 (68,883,240 parameters at 1000 classes): ResNet-50 with the channels
+    inside each bottleneck doubled, torchvision's. ``kwargs`` go to ``ResNet``."""
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, width_per_group=128,
+                  **kwargs)
+
+
+def se_resnet50(num_classes=1000, se_reduction=16, **kwargs):
+    """SE-ResNet-50 (28,088,024 parameters at 1000 classes): ResNet-50 v1.5 with an SEBlock
+    (reduction 16) on every residual branch. ``kwargs`` go to ``ResNet``."""
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, se_reduction=se_reduction,
+                  **kwargs)
 
 
 def resnet20(num_classes=10, shortcut="A", **kwargs):

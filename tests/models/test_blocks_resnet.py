@@ -13,8 +13,11 @@ import pytest
 
 import minicnn
 from minicnn import nn
-from minicnn.models.blocks import BasicBlock, Bottleneck, ZeroPadShortcut
-from minicnn.models.blocks.resnet import conv1x1
+from minicnn.models.blocks import BasicBlock, Bottleneck, WideBasicBlock, ZeroPadShortcut
+from minicnn.models.blocks.resnet import conv1x1, linear_drop_probs
+from minicnn.rng import get_rng_state
+
+from .torch_oracle import assert_same_as_torch, load_twin, randomise_batch_norms, torch_se_block
 
 KINK_MARGIN = 1e-4
 
@@ -31,12 +34,15 @@ def _randomise_batch_norms(block, rng):
 
 
 def _relu_inputs(block, x):
-    """Every array that goes into the block's ReLU (it is called two or three times)."""
+    """Every array that goes into one of the block's ReLUs (the block's own is called two or
+    three times, an SE block's once)."""
     seen = []
-    handle = block.relu.register_forward_pre_hook(lambda m, args: seen.append(args[0].data))
+    handles = [m.register_forward_pre_hook(lambda m, args: seen.append(args[0].data))
+               for m in block.modules() if isinstance(m, nn.ReLU)]
     with minicnn.no_grad():
         block(x)
-    handle.remove()
+    for handle in handles:
+        handle.remove()
     return seen
 
 
@@ -49,6 +55,11 @@ CONFIGS = {
     "bottleneck-projection": (lambda: Bottleneck(3, 2, 2, _projection(3, 8, 2)), (2, 3, 5, 5)),
     "bottleneck-grouped": (lambda: Bottleneck(4, 2, 2, _projection(4, 8, 2), groups=2,
                                               base_width=64), (2, 4, 4, 5)),
+    "basic-se": (lambda: BasicBlock(4, 4, se_reduction=2), (2, 4, 4, 5)),
+    "bottleneck-se-projection": (lambda: Bottleneck(3, 2, 2, _projection(3, 8, 2),
+                                                    se_reduction=4), (2, 3, 5, 4)),
+    "wide-identity": (lambda: WideBasicBlock(4, 4), (2, 4, 4, 5)),
+    "wide-projection": (lambda: WideBasicBlock(3, 5, 2), (2, 3, 5, 5)),
 }
 
 
@@ -61,12 +72,14 @@ def test_gradcheck_block_in_training_mode(name):
     _randomise_batch_norms(block, rng)
     x = minicnn.tensor(rng.standard_normal(shape), requires_grad=True)
     relu_inputs = _relu_inputs(block, x)
-    assert len(relu_inputs) == (3 if isinstance(block, Bottleneck) else 2)
+    se_relus = int(getattr(block, "se", None) is not None)
+    assert len(relu_inputs) == (3 if isinstance(block, Bottleneck) else 2) + se_relus
     assert min(np.abs(a).min() for a in relu_inputs) > KINK_MARGIN, "seed puts a ReLU on its kink"
     params = list(block.parameters())
     expected = {"basic-identity": 6, "basic-projection": 9, "basic-zero-pad": 6,
                 "bottleneck-identity": 9, "bottleneck-projection": 12,
-                "bottleneck-grouped": 12}[name]
+                "bottleneck-grouped": 12, "basic-se": 10, "bottleneck-se-projection": 16,
+                "wide-identity": 6, "wide-projection": 7}[name]
     assert len(params) == expected
     assert minicnn.gradcheck(lambda x, *ps: block(x), [x, *params])
 
@@ -186,8 +199,11 @@ def test_block_keeps_float32(rng):
 # --------------------------------------------------------------------------- PyTorch oracle
 
 
-def _torch_block(torch, kind, inplanes, planes, stride, groups=1, shortcut="projection"):
-    """The same block written in plain torch.nn (torchvision's structure and names)."""
+def _torch_block(torch, kind, inplanes, planes, stride, groups=1, shortcut="projection",
+                 base_width=64, se_reduction=None, stochastic_depth_prob=0.0):
+    """The same block written in plain torch.nn (torchvision's structure and names; the SE
+    block where timm's SE-ResNet has it; stochastic depth as Huang et al.: the test sets
+    ``keep`` to what minicnn's block drew, torch has no such layer)."""
     tnn, tF = torch.nn, torch.nn.functional
 
     class Block(tnn.Module):
@@ -200,13 +216,15 @@ def _torch_block(torch, kind, inplanes, planes, stride, groups=1, shortcut="proj
                 self.conv2 = tnn.Conv2d(planes, planes, 3, 1, 1, bias=False)
                 self.bn2 = tnn.BatchNorm2d(planes)
             else:
-                width = planes * groups
+                width = int(planes * base_width / 64) * groups
                 self.conv1 = tnn.Conv2d(inplanes, width, 1, bias=False)
                 self.bn1 = tnn.BatchNorm2d(width)
                 self.conv2 = tnn.Conv2d(width, width, 3, stride, 1, groups=groups, bias=False)
                 self.bn2 = tnn.BatchNorm2d(width)
                 self.conv3 = tnn.Conv2d(width, out, 1, bias=False)
                 self.bn3 = tnn.BatchNorm2d(out)
+            self.se = None if se_reduction is None else torch_se_block(torch, out, se_reduction)
+            self.drop_prob, self.keep = stochastic_depth_prob, True
             self.downsample = None
             self.pad = None
             if shortcut == "projection":
@@ -215,17 +233,26 @@ def _torch_block(torch, kind, inplanes, planes, stride, groups=1, shortcut="proj
             elif shortcut == "zero-pad":  # Idelbayev's option A
                 self.pad = ((out - inplanes) // 2, out - inplanes - (out - inplanes) // 2)
 
+        def shortcut(self, x):
+            if self.downsample is not None:
+                return self.downsample(x)
+            if self.pad is not None:
+                return tF.pad(x[:, :, ::stride, ::stride], (0, 0, 0, 0, *self.pad))
+            return x
+
         def forward(self, x):
+            if self.training and not self.keep:
+                return tF.relu(self.shortcut(x))
             y = tF.relu(self.bn1(self.conv1(x)))
             if kind == "basic":
                 y = self.bn2(self.conv2(y))
             else:
                 y = self.bn3(self.conv3(tF.relu(self.bn2(self.conv2(y)))))
-            if self.downsample is not None:
-                x = self.downsample(x)
-            elif self.pad is not None:
-                x = tF.pad(x[:, :, ::stride, ::stride], (0, 0, 0, 0, *self.pad))
-            return tF.relu(y + x)
+            if self.se is not None:
+                y = self.se(y)
+            if not self.training:
+                y = y * (1 - self.drop_prob)
+            return tF.relu(y + self.shortcut(x))
 
     return Block()
 
@@ -296,3 +323,125 @@ def test_block_loads_a_torch_save_file(tmp_path):
     with torch.no_grad():
         expected = reference(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(block(minicnn.tensor(x)).data, expected, rtol=1e-5, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- SE and stochastic depth
+
+
+def _branch_ran(block):
+    """A list that gets, for each call of ``block``, whether its residual branch ran."""
+    ran, conv1_calls = [], []
+    block.register_forward_pre_hook(lambda m, args: conv1_calls.clear())
+    block.conv1.register_forward_hook(lambda m, args, out: conv1_calls.append(True))
+    block.register_forward_hook(lambda m, args, out: ran.append(bool(conv1_calls)))
+    return ran
+
+
+def test_stochastic_depth_drops_the_whole_branch_with_its_probability_in_training(rng):
+    minicnn.manual_seed(0)
+    block = BasicBlock(3, 3, stochastic_depth_prob=0.3).double()
+    plain = BasicBlock(3, 3).double()  # the same weights, never dropped
+    plain.load_state_dict(block.state_dict())
+    ran = _branch_ran(block)
+    x = rng.standard_normal((2, 3, 4, 4))
+    outputs = [block(minicnn.tensor(x)).data for _ in range(400)]
+    assert len(ran) == 400
+    assert 0.22 < 1 - np.mean(ran) < 0.38  # 0.3 +- 3.5 standard deviations
+    expected_kept = plain(minicnn.tensor(x)).data  # batch statistics: the same every call
+    for out, kept in zip(outputs, ran):
+        # dropped: relu(x) exactly; kept: the branch unscaled, as if there were no dropping
+        np.testing.assert_array_equal(out, expected_kept if kept else np.maximum(x, 0))
+    assert int(block.bn1.num_batches_tracked) == sum(ran)  # a dropped branch is not run
+
+
+def test_stochastic_depth_scales_the_branch_by_its_survival_probability_in_eval(rng):
+    minicnn.manual_seed(1)
+    block = Bottleneck(8, 2, se_reduction=2, stochastic_depth_prob=0.25).double().eval()
+    x = minicnn.tensor(rng.standard_normal((2, 8, 3, 3)))
+    branch = block.se(block.branch(x)).data
+    np.testing.assert_allclose(block(x).data, np.maximum(0.75 * branch + x.data, 0),
+                               rtol=1e-12, atol=1e-14)
+    state = get_rng_state()
+    block(x)  # evaluation draws nothing
+    assert state == get_rng_state()
+
+
+def test_gradcheck_stochastic_depth_in_eval_mode():
+    minicnn.manual_seed(2)
+    block = BasicBlock(3, 4, 2, _projection(3, 4, 2), stochastic_depth_prob=0.4).double()
+    rng = np.random.default_rng(3)
+    _randomise_batch_norms(block, rng)
+    block.eval()
+    x = minicnn.tensor(rng.standard_normal((2, 3, 5, 4)), requires_grad=True)
+    assert min(np.abs(a).min() for a in _relu_inputs(block, x)) > KINK_MARGIN
+    assert minicnn.gradcheck(lambda x, *ps: block(x), [x, *block.parameters()])
+
+
+def test_linear_drop_probs_are_the_papers_decay():
+    # p_l = 1 - l / L (1 - p_L) with p_L = 0.5 and L = 4: drop 0.125, 0.25, 0.375, 0.5
+    assert list(linear_drop_probs(0.5, 4)) == [0.125, 0.25, 0.375, 0.5]
+    assert list(linear_drop_probs(0.0, 3)) == [0.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="stochastic_depth_prob must be a number in \\[0, 1\\), "
+                                         "got 1.0"):
+        linear_drop_probs(1.0, 4)
+
+
+def test_se_and_stochastic_depth_options_keep_the_keys_and_check_their_arguments():
+    bn = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    keys = list(Bottleneck(8, 4, 2, _projection(8, 16, 2), se_reduction=4,
+                           stochastic_depth_prob=0.2).state_dict())
+    assert keys == (["conv1.weight"] + [f"bn1.{k}" for k in bn] + ["conv2.weight"]
+                    + [f"bn2.{k}" for k in bn] + ["conv3.weight"] + [f"bn3.{k}" for k in bn]
+                    + ["se.fc1.weight", "se.fc1.bias", "se.fc2.weight", "se.fc2.bias"]
+                    + ["downsample.0.weight"] + [f"downsample.1.{k}" for k in bn])
+    assert list(BasicBlock(4, 4, stochastic_depth_prob=0.5).state_dict()) == \
+        list(BasicBlock(4, 4).state_dict())
+    assert "stochastic_depth_prob=0.5" in repr(BasicBlock(4, 4, stochastic_depth_prob=0.5))
+    for bad in (1.0, -0.1, True, "0.5"):
+        with pytest.raises(ValueError, match="Bottleneck: stochastic_depth_prob must be"):
+            Bottleneck(8, 2, stochastic_depth_prob=bad)
+    with pytest.raises(ValueError, match="channels // reduction must be at least 1"):
+        BasicBlock(4, 4, se_reduction=8)
+
+
+@pytest.mark.parametrize("kind, base_width", [("basic", 64), ("bottleneck", 64),
+                                              ("bottleneck", 128)])
+def test_se_block_with_stochastic_depth_matches_torch(kind, base_width, rng):
+    """An SE block with stochastic depth (and wide_resnet50_2's doubled width), against its
+    torch twin: in evaluation (branch scaled by 0.5), and in training on a draw that keeps
+    the branch and one that drops it."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    inplanes, planes = (6, 8) if kind == "basic" else (6, 3)
+    reference = _torch_block(torch, kind, inplanes, planes, 2, base_width=base_width,
+                             se_reduction=4, stochastic_depth_prob=0.5).double()
+    randomise_batch_norms(torch, reference)
+    out_planes = planes * (4 if kind == "bottleneck" else 1)
+    block_type = Bottleneck if kind == "bottleneck" else BasicBlock
+
+    def build():
+        return block_type(inplanes, planes, 2, _projection(inplanes, out_planes, 2),
+                          base_width=base_width, se_reduction=4,
+                          stochastic_depth_prob=0.5).double()
+
+    x = rng.standard_normal((2, inplanes, 6, 5))
+    block = build()
+    load_twin(torch, block, reference)
+    reference.eval(), block.eval()
+    assert_same_as_torch(torch, block, reference, x, rng)
+
+    probe = build()  # the same draws as ``block`` from the same seed
+    ran = _branch_ran(probe)
+    seeds = {}
+    for seed in range(20):
+        minicnn.manual_seed(seed)
+        with minicnn.no_grad():
+            probe(minicnn.tensor(x))
+        seeds.setdefault(ran[-1], seed)
+    assert set(seeds) == {True, False}
+    for kept, seed in seeds.items():
+        reference.train(), block.train()
+        block.zero_grad(), reference.zero_grad()
+        reference.keep = kept
+        minicnn.manual_seed(seed)
+        assert_same_as_torch(torch, block, reference, x, rng)

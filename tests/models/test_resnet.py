@@ -302,3 +302,162 @@ def test_imagenet_size_forward_backward(imagenet_models, name):
     nn.CrossEntropyLoss()(out, np.array([7])).backward()
     assert x.grad.shape == (1, 3, 224, 224) and np.isfinite(x.grad).all()
     assert all(p.grad is not None and np.isfinite(p.grad).all() for p in model.parameters())
+
+
+# --------------------------------------------- SE-ResNet-50, Wide ResNet-50-2, stochastic depth
+
+# parameters, len(state_dict()), (key, shape) samples; wide_resnet50_2's are torchvision's,
+# se_resnet50's timm's seresnet50 (torchvision has no SE-ResNet)
+VARIANTS = {
+    "se_resnet50": (28_088_024, 384, [
+        ("layer1.0.se.fc1.weight", (16, 256, 1, 1)), ("layer1.0.se.fc1.bias", (16,)),
+        ("layer1.0.se.fc2.weight", (256, 16, 1, 1)), ("layer3.5.se.fc2.bias", (1024,)),
+        ("layer4.2.se.fc1.weight", (128, 2048, 1, 1)), ("layer2.0.conv2.weight", (128, 128, 3, 3)),
+        ("fc.weight", (1000, 2048))]),
+    "wide_resnet50_2": (68_883_240, 320, [
+        ("layer1.0.conv1.weight", (128, 64, 1, 1)), ("layer1.0.conv2.weight", (128, 128, 3, 3)),
+        ("layer1.0.conv3.weight", (256, 128, 1, 1)),
+        ("layer4.2.conv1.weight", (1024, 2048, 1, 1)),
+        ("layer4.2.conv2.weight", (1024, 1024, 3, 3)),
+        ("layer4.0.downsample.0.weight", (2048, 1024, 1, 1)), ("fc.weight", (1000, 2048))]),
+}
+
+
+def _check_variant(model, name):
+    count, key_count, keys = VARIANTS[name]
+    assert _count(model) == count
+    state = model.state_dict()
+    assert len(state) == key_count
+    for key, shape in keys:
+        assert state[key].shape == shape, key
+
+
+def test_se_resnet50_parameter_count_and_keys(imagenet_models):
+    model = imagenet_models("se_resnet50")
+    _check_variant(model, "se_resnet50")
+    # Hu et al.: "~2.5 million additional parameters"; 2 C^2 / 16 + C / 16 + C per block
+    assert _count(model) - IMAGENET_COUNTS["resnet50"] == sum(
+        blocks * (2 * c * c // 16 + c // 16 + c)
+        for blocks, c in [(3, 256), (4, 512), (6, 1024), (3, 2048)]) == 2_530_992
+    keys = list(model.state_dict())
+    assert keys.index("layer1.0.se.fc2.bias") + 1 == keys.index("layer1.0.downsample.0.weight")
+
+
+@pytest.mark.slow
+def test_wide_resnet50_2_parameter_count_and_keys(imagenet_models):
+    _check_variant(imagenet_models("wide_resnet50_2"), "wide_resnet50_2")
+
+
+def test_wide_bottlenecks_are_twice_as_wide_inside():
+    """width_per_group=128, wide_resnet50_2's setting, at one block per stage."""
+    model = ResNet(Bottleneck, [1, 1, 1, 1], num_classes=10, width_per_group=128)
+    narrow = ResNet(Bottleneck, [1, 1, 1, 1], num_classes=10)
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        wide_block, block = getattr(model, stage)[0], getattr(narrow, stage)[0]
+        assert wide_block.conv2.out_channels == 2 * block.conv2.out_channels
+        assert wide_block.conv3.out_channels == block.conv3.out_channels
+
+
+def test_stochastic_depth_decays_linearly_over_all_blocks():
+    model = ResNet(BasicBlock, [2, 1, 2, 1], num_classes=10, stochastic_depth_prob=0.3)
+    blocks = [m for m in model.modules() if isinstance(m, BasicBlock)]
+    np.testing.assert_allclose([b.stochastic_depth_prob for b in blocks],
+                               [0.05, 0.1, 0.15, 0.2, 0.25, 0.3], rtol=1e-15)
+    model = models.resnet20(stochastic_depth_prob=0.5)
+    probs = [m.stochastic_depth_prob for m in model.modules() if isinstance(m, BasicBlock)]
+    np.testing.assert_allclose(probs, [0.5 * l / 9 for l in range(1, 10)], rtol=1e-15)
+    assert _count(model) == CIFAR_COUNTS["resnet20"][0]
+    assert all(m.stochastic_depth_prob == 0 for m in models.resnet20().modules()
+               if isinstance(m, BasicBlock))
+    with pytest.raises(ValueError, match="stochastic_depth_prob must be a number in"):
+        models.resnet18(stochastic_depth_prob=1.0)
+
+
+def _torch_resnet(torch, layers, num_classes, se_reduction, drop_probs):
+    """torchvision's ResNet with Bottlenecks in plain torch.nn, from the blocks' twins."""
+    from .test_blocks_resnet import _torch_block
+    tnn = torch.nn
+
+    class TorchResNet(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = tnn.Conv2d(3, 64, 7, 2, 3, bias=False)
+            self.bn1 = tnn.BatchNorm2d(64)
+            self.relu = tnn.ReLU(inplace=True)
+            self.maxpool = tnn.MaxPool2d(3, 2, 1)
+            inplanes, probs = 64, iter(drop_probs)
+            for index, (planes, blocks) in enumerate(zip((64, 128, 256, 512), layers)):
+                stride = 1 if index == 0 else 2
+                stage = [_torch_block(torch, "bottleneck", inplanes, planes, stride,
+                                      se_reduction=se_reduction,
+                                      stochastic_depth_prob=next(probs))]
+                stage += [_torch_block(torch, "bottleneck", planes * 4, planes, 1,
+                                       shortcut="identity", se_reduction=se_reduction,
+                                       stochastic_depth_prob=next(probs))
+                          for _ in range(1, blocks)]
+                setattr(self, f"layer{index + 1}", tnn.Sequential(*stage))
+                inplanes = planes * 4
+            self.avgpool = tnn.AdaptiveAvgPool2d(1)
+            self.fc = tnn.Linear(2048, num_classes)
+
+        def forward(self, x):
+            x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+            x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+            return self.fc(torch.flatten(self.avgpool(x), 1))
+
+    return TorchResNet()
+
+
+@pytest.mark.parametrize("training", [pytest.param(False, marks=pytest.mark.slow), True],
+                         ids=["eval", "train"])
+def test_se_resnet_with_stochastic_depth_matches_torch(training):
+    """SE blocks and stochastic depth at one block per stage: the same logits and gradients
+    as the torch twin (the wider bottlenecks of wide_resnet50_2 are checked against torch
+    block by block, as building them wide here would take seconds). In training, the
+    twin's blocks are told which branches minicnn's draws kept (a probe model with the same
+    structure and seed makes the same draws). Evaluation is ``slow``: the blocks' own torch
+    tests check it by default."""
+    torch = pytest.importorskip("torch")
+    from .torch_oracle import assert_same_as_torch, load_twin, randomise_batch_norms
+    torch.manual_seed(0)
+    layers, config = [1, 1, 1, 1], dict(num_classes=5, se_reduction=16)
+    drop_probs = [0.125, 0.25, 0.375, 0.5]
+    reference = _torch_resnet(torch, layers, drop_probs=drop_probs, **config).double()
+    randomise_batch_norms(torch, reference)
+    model = ResNet(Bottleneck, layers, stochastic_depth_prob=0.5, **config).double()
+    load_twin(torch, model, reference)
+    rng = np.random.default_rng(0)
+    # 48x48: layer4 sees 2x2, so its batch norms have 8 values per channel in training (with
+    # 2, a normalised value is +-1 whatever the input, and its gradient is rounding noise)
+    x = rng.standard_normal((2, 3, 48, 48))
+    reference.train(training), model.train(training)
+    if training:
+        probe = ResNet(Bottleneck, layers, stochastic_depth_prob=0.5, **config).double()
+        ran = []
+        for block in (m for m in probe.modules() if isinstance(m, Bottleneck)):
+            block.conv1.register_forward_hook(lambda m, args, out: ran.append(m))
+        minicnn.manual_seed(7)
+        with minicnn.no_grad():
+            probe(minicnn.tensor(x))
+        kept = {id(m) for m in ran}
+        probe_blocks = [m for m in probe.modules() if isinstance(m, Bottleneck)]
+        twin_blocks = [m for m in reference.modules() if hasattr(m, "keep")]
+        for probe_block, twin_block in zip(probe_blocks, twin_blocks):
+            twin_block.keep = id(probe_block.conv1) in kept
+        assert 0 < sum(b.keep for b in twin_blocks) < len(twin_blocks)  # both outcomes
+        minicnn.manual_seed(7)
+    assert_same_as_torch(torch, model, reference, x, rng)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_variants_imagenet_size_forward_backward(imagenet_models, name):
+    model = imagenet_models(name).train()
+    model.zero_grad()
+    x = minicnn.tensor(np.random.default_rng(0).standard_normal((1, 3, 224, 224))
+                       .astype(np.float32), requires_grad=True)
+    out = model(x)
+    assert out.shape == (1, 1000)
+    nn.CrossEntropyLoss()(out, np.array([7])).backward()
+    assert np.isfinite(x.grad).all()
+    assert all(p.grad is not None and np.isfinite(p.grad).all() for p in model.parameters())

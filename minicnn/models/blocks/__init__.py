@@ -1,11 +1,14 @@
 """Building blocks of the classic architectures, each gradient-checked on its own.
 
-One module per family: ``resnet`` (BasicBlock, Bottleneck), ``inception`` (Inception-v1 and
--v3 modules, auxiliary heads), ``squeezenet`` (Fire), ``mobilenet`` (depthwise-separable and
-inverted-residual blocks).
+One module per family: ``resnet`` (BasicBlock, Bottleneck, WideBasicBlock),
+``squeeze_excitation`` (SEBlock), ``densenet`` (DenseLayer, DenseBlock, Transition),
+``inception`` (Inception-v1 and -v3 modules, auxiliary heads), ``squeezenet`` (Fire),
+``mobilenet`` (depthwise-separable and inverted-residual blocks).
 """
 
-from .resnet import BasicBlock, Bottleneck, ZeroPadShortcut
+from .resnet import BasicBlock, Bottleneck, WideBasicBlock, ZeroPadShortcut
+from .squeeze_excitation import SEBlock
+from .densenet import DenseBlock, DenseLayer, Transition
 from .inception import (BasicConv2d, Inception, InceptionA, InceptionAux, InceptionAuxV1,
                         InceptionB, InceptionC, InceptionD, InceptionE)
 from .squeezenet import Fire
