@@ -429,7 +429,7 @@ class Tensor:
 
     def argmax(self, axis=None):
         """Indices of the maxima (an integer tensor, outside the graph)."""
-        return Tensor(self.data.argmax(axis=axis))
+        return reduce.argmax(self, axis)
 
     def float(self):
         """This tensor as float32 (itself if it already is); the gradient flows back."""

@@ -19,10 +19,10 @@ in float32 or float64 only (PyTorch refuses integers too: ``x.float().mean()``).
 import numpy as np
 
 from .._checks import check_compute_dtype
-from ..autograd import Function
+from ..autograd import Function, Tensor
 from .elementwise import checked_result_type
 
-__all__ = ["sum", "mean", "max", "normalize_axis", "normalize_axes"]
+__all__ = ["sum", "mean", "max", "argmax", "normalize_axis", "normalize_axes"]
 
 
 def normalize_axis(axis, ndim, op, name="axis"):
@@ -116,11 +116,28 @@ def max(x, axis=None, keepdims=False):
     """
     checked_result_type("max", (x,))
     axes = normalize_axes(axis, x.ndim, "max")
+    _check_nothing_empty_is_reduced("max", x, axis, axes)
+    return Max.apply(x, axes=axes, keepdims=keepdims)
+
+
+def _check_nothing_empty_is_reduced(op, x, axis, axes):
+    """A ValueError when ``op`` (a maximum) would reduce over nothing: the maximum of an
+    empty set is undefined (PyTorch raises too)."""
     if axis is None and x.size == 0:
-        raise ValueError(f"max: the tensor of shape {x.shape} is empty; give axis= to reduce "
+        raise ValueError(f"{op}: the tensor of shape {x.shape} is empty; give axis= to reduce "
                          "over axes of nonzero length only")
     for a in axes:
         if x.shape[a] == 0:
-            raise ValueError(f"max: axis {a} of shape {x.shape} has length 0; the maximum of "
-                             "nothing is undefined")
-    return Max.apply(x, axes=axes, keepdims=keepdims)
+            raise ValueError(f"{op}: axis {a} of shape {x.shape} has length 0; the maximum "
+                             "of nothing is undefined")
+
+
+def argmax(x, axis=None):
+    """Indices of the maxima over ``axis`` (None: of the flattened tensor), an int64 tensor
+    outside the graph; the same empty-tensor errors as ``max``."""
+    checked_result_type("argmax", (x,))
+    axes = normalize_axes(axis, x.ndim, "argmax")
+    if axis is not None and len(axes) != 1:
+        raise TypeError(f"argmax: axis must be one integer or None, got {axis!r}")
+    _check_nothing_empty_is_reduced("argmax", x, axis, axes)
+    return Tensor(x.data.argmax(axis=None if axis is None else axes[0]))

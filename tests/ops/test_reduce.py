@@ -174,6 +174,20 @@ def test_sum_and_mean_of_empty_tensors_match_pytorch():
                                   torch.from_numpy(x).amax(dim=1).numpy())
 
 
+def test_argmax_of_empty_tensors_follows_max():
+    x = minicnn.tensor(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match=r"argmax: the tensor of shape \(0, 3\) is empty"):
+        x.argmax()
+    with pytest.raises(ValueError, match=r"argmax: axis 0 of shape \(0, 3\) has length 0"):
+        x.argmax(axis=0)
+    out = x.argmax(axis=1)
+    assert out.shape == (0,) and out.dtype == np.int64
+    with pytest.raises(ValueError, match="argmax: axis=2 is out of range"):
+        x.argmax(axis=2)
+    assert minicnn.tensor(np.array([[1.0, 3.0], [4.0, 2.0]])).argmax(axis=-1).data.tolist() \
+        == [1, 0]
+
+
 # ----------------------------------------------------------------------------- dtypes
 
 
