@@ -325,7 +325,7 @@ def test_block_loads_a_torch_save_file(tmp_path):
     np.testing.assert_allclose(block(minicnn.tensor(x)).data, expected, rtol=1e-5, atol=1e-5)
 
 
-# --------------------------------------------------------------------------- SE and stochastic depth
+# ------------------------------------------------------------------- SE and stochastic depth
 
 
 def _branch_ran(block):

@@ -349,13 +349,14 @@ def test_wide_resnet50_2_parameter_count_and_keys(imagenet_models):
 
 
 def test_wide_bottlenecks_are_twice_as_wide_inside():
-    """width_per_group=128, wide_resnet50_2's setting, at one block per stage."""
-    model = ResNet(Bottleneck, [1, 1, 1, 1], num_classes=10, width_per_group=128)
-    narrow = ResNet(Bottleneck, [1, 1, 1, 1], num_classes=10)
-    for stage in ("layer1", "layer2", "layer3", "layer4"):
-        wide_block, block = getattr(model, stage)[0], getattr(narrow, stage)[0]
-        assert wide_block.conv2.out_channels == 2 * block.conv2.out_channels
-        assert wide_block.conv3.out_channels == block.conv3.out_channels
+    """base_width=128 (wide_resnet50_2's width_per_group): torchvision's last block,
+    2048-1024-2048 instead of ResNet-50's 2048-512-2048."""
+    wide, narrow = Bottleneck(2048, 512, base_width=128), Bottleneck(2048, 512)
+    assert wide.conv1.weight.shape == (1024, 2048, 1, 1)
+    assert wide.conv2.weight.shape == (1024, 1024, 3, 3)
+    assert wide.conv3.weight.shape == (2048, 1024, 1, 1)
+    assert narrow.conv2.weight.shape == (512, 512, 3, 3)
+    assert _count(wide) - _count(narrow) == 2 * 2048 * 512 + 9 * (1024 ** 2 - 512 ** 2) + 2 * 1024
 
 
 def test_stochastic_depth_decays_linearly_over_all_blocks():

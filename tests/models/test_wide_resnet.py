@@ -19,8 +19,9 @@ def _count(model):
 
 @pytest.fixture(scope="module")
 def wrn28_10():
+    """Built by name, with the paper's dropout (which changes no parameter)."""
     minicnn.manual_seed(0)
-    return models.wide_resnet28_10()
+    return models.get_model("wide_resnet28_10", dropout=0.3)
 
 
 def test_parameter_count_keys_and_shapes(wrn28_10):
@@ -45,10 +46,11 @@ def test_parameter_count_keys_and_shapes(wrn28_10):
         == (2, 2) and wrn28_10.layer1[0].conv1.stride == (1, 1)
 
 
-def test_registered_for_32x32_inputs():
+def test_registered_for_32x32_inputs_with_the_papers_dropout(wrn28_10):
     assert models.input_shape("wide_resnet28_10") == (3, 32, 32)
-    model = models.get_model("wide_resnet28_10", num_classes=100, dropout=0.3)
-    assert model.fc.weight.shape == (100, 640) and model.layer2[1].dropout.p == 0.3
+    assert isinstance(wrn28_10, WideResNet)
+    assert all(block.dropout.p == 0.3 for stage in (wrn28_10.layer1, wrn28_10.layer2,
+                                                     wrn28_10.layer3) for block in stage)
 
 
 @pytest.mark.parametrize("depth, widen_factor, count", [(10, 1, 77_850), (16, 4, 2_748_890)])

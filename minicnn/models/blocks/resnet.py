@@ -16,13 +16,13 @@ Blocks (attribute names are torchvision's, so ``state_dict`` keys match and its 
                  bn3, + shortcut, relu. ``expansion = 4``: the 1x1 convolutions narrow the
                  channels to ``width`` for the costly 3x3 and widen them back to
                  ``4 * planes`` (ResNet-50 and deeper, ResNeXt).
-
     WideBasicBlock
                  bn1 - relu - conv3x3(stride) - bn2 - relu - dropout - conv3x3, + shortcut
                  (Zagoruyko & Komodakis, 2016, "Wide Residual Networks", arXiv:1605.07146):
                  the pre-activation order of He et al.'s "Identity Mappings in Deep
                  Residual Networks" (no ReLU after the sum), with dropout between the
-                 convolutions (Wide ResNet-28-10 on CIFAR).
+                 convolutions (Wide ResNet-28-10 on CIFAR). torchvision has no such block;
+                 its projection is named ``shortcut`` (see ``models/wide_resnet.py``).
 
 Shortcuts
     identity            when the block keeps the shape (``downsample=None``).
