@@ -4,18 +4,18 @@ Commands: ``gradcheck`` (gradient-check every registered op and print a table),
 ``summary MODEL`` (layers, output shapes, parameters and MACs of a model),
 ``train MODEL`` and ``evaluate CHECKPOINT`` (in ``minicnn/train/command.py``),
 ``bench ops|train|models`` (the scripts in the checkout's ``benchmarks/`` folder).
-Bad arguments give a one-line error naming the argument, not a traceback.
+Bad arguments give a one-line error naming the argument, not a traceback (exit status 2);
+warnings are one line too; Ctrl-C prints "interrupted" (exit status 130).
 """
 
 import argparse
 import sys
-
-import numpy as np
-
-from .train.command import add_evaluate_parser, add_train_parser
+import warnings
 
 
 def cmd_gradcheck(args):
+    import numpy as np
+
     from .gradcheck import gradcheck_report
     from .opchecks import all_cases
 
@@ -61,6 +61,11 @@ def cmd_summary(args):
         print(f"{prog}: error: argument MODEL: {e}", file=sys.stderr)
         return 2
     input_shape = args.input or models.input_shape(args.model)
+    channels = models.input_shape(args.model)[0]
+    if input_shape[0] != channels:      # found before a large input is allocated
+        print(f"{prog}: error: argument --input: {args.model} takes {channels}-channel images, "
+              f"got {'x'.join(map(str, input_shape))}", file=sys.stderr)
+        return 2
     try:
         summary(model, input_shape, depth=args.depth)
     except ValueError as e:  # e.g. an input too small for the model's downsampling
@@ -92,22 +97,30 @@ def cmd_bench(args):
 
 
 def _image_shape(text):
-    """``'3x224x224'`` -> ``(3, 224, 224)``, for ``--input``."""
+    """``'3x224x224'`` -> ``(3, 224, 224)``, for ``--input`` (sides at most MAX_INPUT_SIDE)."""
+    from .train.command import MAX_INPUT_SIDE
+
     parts = text.lower().split("x")
-    if len(parts) != 3 or not all(part.isdigit() and int(part) > 0 for part in parts):
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and int(part) > 0
+                                  for part in parts):
         raise argparse.ArgumentTypeError(f"expected CxHxW with three positive ints, e.g. "
                                          f"3x224x224, got {text!r}")
-    return tuple(int(part) for part in parts)
+    shape = tuple(int(part) for part in parts)
+    if max(shape[1:]) > MAX_INPUT_SIDE:
+        raise argparse.ArgumentTypeError(f"the height and width must be at most "
+                                         f"{MAX_INPUT_SIDE}, got {text!r}")
+    return shape
 
 
-def _int_at_least(minimum):
+def _int_in_range(minimum, maximum=None):
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}, got {text!r}")
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            upper = "" if maximum is None else f" and <= {maximum}"
+            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}{upper}, got {text!r}")
         return value
     return parse
 
@@ -118,11 +131,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
+    from .train.checkpoint import MAX_NUM_CLASSES
+    from .train.command import add_evaluate_parser, add_train_parser
+
     parser = _Parser(prog="python -m minicnn", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("gradcheck", help="gradient-check every registered op, print a table")
     p.add_argument("--filter", default="", help="only ops whose 'family.name' contains this")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random test inputs")
+    p.add_argument("--seed", type=_int_in_range(0), default=0,
+                   help="seed of the random test inputs (an int >= 0)")
     p.set_defaults(run=cmd_gradcheck)
     p = sub.add_parser("summary", help="print a model's layers, output shapes, parameters "
                        "and multiply-accumulates")
@@ -130,9 +147,10 @@ def build_parser():
     p.add_argument("--input", type=_image_shape, default=None, metavar="CxHxW",
                    help="input image shape (default: 1x32x32 for lenet5, 3x299x299 for "
                    "inception_v3, 3x32x32 for the CIFAR resnets, else 3x224x224)")
-    p.add_argument("--num-classes", type=_int_at_least(1), default=None, metavar="N",
+    p.add_argument("--num-classes", type=_int_in_range(1, MAX_NUM_CLASSES), default=None,
+                   metavar="N",
                    help="number of classes (default: the model's)")
-    p.add_argument("--depth", type=_int_at_least(0), default=None, metavar="D",
+    p.add_argument("--depth", type=_int_in_range(0), default=None, metavar="D",
                    help="show layers at most D levels deep, folding deeper ones into them")
     p.set_defaults(run=cmd_summary)
     add_train_parser(sub)
@@ -149,8 +167,28 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    """Run the command line on ``argv`` (default ``sys.argv[1:]``); return the exit status:
+    0, 1 (a failed check or run), 2 (a user's mistake, one line on stderr) or 130
+    (interrupted). The console script ``minicnn`` and ``python -m minicnn`` both come here,
+    so everything heavy is imported inside the ``try``: Ctrl-C during those imports or the
+    first data generation prints one line too, never a traceback."""
+    prog = "python -m minicnn"
+    try:
+        args = build_parser().parse_args(argv)
+        prog = f"{prog} {args.command}"
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(prog)
+            return args.run(args)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _one_line_warning(prog):
+    """A ``warnings.showwarning`` that prints ``prog: warning: message`` (no source line)."""
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"{prog}: warning: {' '.join(str(message).split())}", file=file or sys.stderr)
+    return show
 
 
 if __name__ == "__main__":

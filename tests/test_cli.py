@@ -2,6 +2,7 @@
 
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 
@@ -75,7 +76,8 @@ def test_a_crashing_op_is_a_failing_row(capsys, monkeypatch):
 
 @pytest.mark.parametrize("argv, message", [
     (["gradcheck", "--filter", "no-such-op"], "no op matches --filter 'no-such-op'"),
-    (["gradcheck", "--seed", "x"], "argument --seed: invalid int value: 'x'"),
+    (["gradcheck", "--seed", "x"], "argument --seed: expected an int >= 0, got 'x'"),
+    (["gradcheck", "--seed", "-1"], "argument --seed: expected an int >= 0, got '-1'"),
     (["gradcheck", "--bogus"], "unrecognized arguments: --bogus"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "the following arguments are required: command"),
@@ -129,3 +131,68 @@ def test_bench_unknown_suite_is_a_one_line_error(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'nope'" in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+class _InterruptingImport:
+    """A meta path finder: importing ``name`` raises KeyboardInterrupt, as Ctrl-C would."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == self.name:
+            raise KeyboardInterrupt
+        return None
+
+
+def _main_or_fail(argv):
+    """main(argv), failing the test (not the whole session) if KeyboardInterrupt escapes."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped main()")
+
+
+@pytest.mark.parametrize("module", ["minicnn.train.command", "minicnn.opchecks"])
+def test_ctrl_c_during_imports_is_one_line_and_exit_code_130(module, capsys, monkeypatch):
+    """The console script and python -m minicnn both call main(); the heavy imports happen
+    inside it, so Ctrl-C there prints one line instead of a traceback."""
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_InterruptingImport(module)] + sys.meta_path)
+    assert _main_or_fail(["gradcheck", "--filter", "autograd_core.exp"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err.endswith(": interrupted\n") and captured.err.count("\n") == 1
+    assert "Traceback" not in captured.err
+
+
+def test_ctrl_c_while_the_first_data_is_generated_is_one_line(tmp_path, capsys, monkeypatch):
+    from minicnn.train import command
+
+    def interrupted(spec, train, limit):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(command, "_load_split", interrupted)
+    assert _main_or_fail(["train", "lenet5", "--quiet", "--out", str(tmp_path / "r")]) == 130
+    err = capsys.readouterr().err
+    assert err == "python -m minicnn train: interrupted\n"
+
+
+def test_sigint_during_the_first_data_generation_in_a_fresh_interpreter(tmp_path):
+    """A real Ctrl-C (SIGINT) once the data starts loading: generating the built-in digits
+    the first time takes seconds, so the signal lands in it (or, on a very fast machine, in
+    the first epoch); either way one line, exit code 130, no traceback."""
+    env = dict(os.environ, MINICNN_CACHE=str(tmp_path / "cache"), PYTHONUNBUFFERED="1",
+               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    process = subprocess.Popen([sys.executable, "-m", "minicnn", "train", "lenet5", "--quiet",
+                                "--out", str(tmp_path / "run")], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("loading the data"), line
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    assert err.startswith("python -m minicnn train: interrupted") and err.count("\n") == 1, err
+    assert "Traceback" not in err

@@ -71,7 +71,7 @@ def test_unknown_model_is_a_one_line_error(capsys):
 
 
 @pytest.mark.parametrize("text", ["3x32", "3x32x32x1", "3x0x32", "axbxc", "3*32*32", "",
-                                  "-3x2x2"])
+                                  "-3x2x2", "3x\u00b2x2"])
 def test_malformed_input_is_a_one_line_error(capsys, text):
     code, err = error_of(capsys, ["summary", "resnet20", f"--input={text}"])
     assert code == 2
@@ -110,3 +110,18 @@ def test_resnet50_from_the_command_line():
     assert "Total params:         25,557,032" in result.stdout
     assert "(4.089 GMACs)" in result.stdout
     assert "layer4.2.downsample" not in result.stdout and "layer4.0.downsample.0" in result.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    # each allocated (or tried to allocate) tens or hundreds of GB before failing
+    (["--input", "3x100000x100000"], "argument --input: the height and width must be at most "
+     "1024, got '3x100000x100000'"),
+    (["--input", "1000000x32x32"], "argument --input: resnet20 takes 3-channel images, got "
+     "1000000x32x32"),
+    (["--num-classes", "100000000"], "argument --num-classes: expected an int >= 1 and <= "
+     "100000, got '100000000'"),
+])
+def test_sizes_that_cannot_fit_in_memory_are_one_line_errors(capsys, argv, message):
+    code, err = error_of(capsys, ["summary", "resnet20", *argv])
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert message in err

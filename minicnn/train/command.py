@@ -31,18 +31,28 @@ this order, the same for training and evaluation:
 
 Each epoch is validated on the test split (the only split these datasets have besides the
 training one); the checkpoint is the last epoch's, never one picked by its test score.
+
+What a checkpoint records is checked before anything is built from it (it may be damaged
+or edited): the settings of a resumed run as their flags are checked, ``input_shape`` (the
+model's channels, sides at most ``MAX_INPUT_SIDE``), ``normalize`` (finite numbers, std >
+0), the model's constructor arguments (``minicnn.train.load_model``); every problem is a
+one-line error naming the argument, never a traceback.
 """
 
 import argparse
 import json
 import math
+import numbers
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["add_train_parser", "add_evaluate_parser", "MODEL_DEFAULTS"]
+from .._checks import is_int
+
+__all__ = ["add_train_parser", "add_evaluate_parser", "MODEL_DEFAULTS", "MAX_INPUT_SIDE"]
 
 _CIFAR_RESNET = dict(epochs=5, batch_size=128, optimizer="sgd", lr=0.1, momentum=0.9,
                      weight_decay=1e-4)
@@ -64,8 +74,14 @@ EVAL_BATCH = 256
 RUN_SETTINGS = ("epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay",
                 "label_smoothing", "augment", "seed", "data", "limit")
 
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
+
 DATA_KINDS = ("builtin", "digits", "mnist", "fashion-mnist", "cifar10")
 MIRROR_SAFE = ("fashion-mnist", "cifar10")      # a mirrored image keeps its class
+# The largest height or width of a model input taken from a checkpoint or --input (the
+# largest model input here is Inception-v3's 299): an edited 10^5 x 10^5 asked for 30 GB
+# per image.
+MAX_INPUT_SIDE = 1024
 
 
 class _ArgumentError(Exception):
@@ -109,31 +125,39 @@ def _number(kind, low, high=None, low_open=False, high_open=True):
     return parse
 
 
+# The check of each run setting that is a number or a data spec: of its command-line flag,
+# and of the value a resumed run's checkpoint recorded.
+SETTING_TYPES = {"epochs": _number(int, 1), "batch_size": _number(int, 1),
+                 "lr": _number(float, 0, low_open=True), "momentum": _number(float, 0, 1),
+                 "weight_decay": _number(float, 0), "label_smoothing": _number(float, 0, 1),
+                 "seed": _number(int, 0), "limit": _number(int, 1), "data": _data_spec}
+
+
 def add_train_parser(sub):
     """Register ``train`` on the subparsers object ``sub``."""
     p = sub.add_parser("train", help="train a model on the built-in digits or a dataset folder",
                        description="Train MODEL; see minicnn/train/command.py for the data "
                        "preparation and the run folder.")
     p.add_argument("model", metavar="MODEL", help="a name in minicnn.models, e.g. lenet5")
-    p.add_argument("--data", type=_data_spec, default=None, metavar="SPEC",
+    p.add_argument("--data", type=SETTING_TYPES["data"], default=None, metavar="SPEC",
                    help="builtin (default: generated digits, no download), digits "
                    "(scikit-learn's 8x8), mnist:DIR, fashion-mnist:DIR, cifar10:DIR")
-    p.add_argument("--epochs", type=_number(int, 1), default=None, metavar="N",
+    p.add_argument("--epochs", type=SETTING_TYPES["epochs"], default=None, metavar="N",
                    help="default per model (lenet5: 2, CIFAR resnets: 5, others: 5)")
-    p.add_argument("--batch-size", type=_number(int, 1), default=None, metavar="N",
+    p.add_argument("--batch-size", type=SETTING_TYPES["batch_size"], default=None, metavar="N",
                    help="default per model (lenet5: 64, CIFAR resnets: 128, others: 32)")
-    p.add_argument("--lr", type=_number(float, 0, low_open=True), default=None,
+    p.add_argument("--lr", type=SETTING_TYPES["lr"], default=None,
                    help="initial learning rate, cosine-annealed to 0 over the epochs "
                    "(lenet5: 0.05, CIFAR resnets: 0.1; adam and rmsprop: 0.001)")
-    p.add_argument("--optimizer", choices=("sgd", "rmsprop", "adam"), default=None,
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                    help="default sgd with momentum 0.9")
-    p.add_argument("--momentum", type=_number(float, 0, 1), default=None,
+    p.add_argument("--momentum", type=SETTING_TYPES["momentum"], default=None,
                    help="for sgd and rmsprop")
-    p.add_argument("--weight-decay", type=_number(float, 0), default=None)
-    p.add_argument("--label-smoothing", type=_number(float, 0, 1), default=None)
+    p.add_argument("--weight-decay", type=SETTING_TYPES["weight_decay"], default=None)
+    p.add_argument("--label-smoothing", type=SETTING_TYPES["label_smoothing"], default=None)
     p.add_argument("--augment", action="store_true", default=None,
                    help="random crops (and mirror images where they keep the class)")
-    p.add_argument("--seed", type=_number(int, 0), default=None,
+    p.add_argument("--seed", type=SETTING_TYPES["seed"], default=None,
                    help="seed of initialisation, shuffling and augmentation (default 0)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="run folder (default runs/<model>-<date>-<time>)")
@@ -141,7 +165,7 @@ def add_train_parser(sub):
                    help="continue the run in --out DIR from its checkpoint, with its settings")
     p.add_argument("--quiet", action="store_true",
                    help="no progress bar (one line per epoch is still printed)")
-    p.add_argument("--limit", type=_number(int, 1), default=None, metavar="N",
+    p.add_argument("--limit", type=SETTING_TYPES["limit"], default=None, metavar="N",
                    help="use only the first N training and N test images (smoke runs, tests)")
     p.set_defaults(run=cmd_train)
     return p
@@ -269,6 +293,152 @@ def _source_shape(dataset):
     return tuple(int(s) for s in dataset.images.shape[1:])
 
 
+# ----------------------------------------------------------------------------- checkpoints
+
+
+def _error(prog, message):
+    """Print ``message`` on stderr as one line (a multi-line message is joined); return 2,
+    the exit status of a user's mistake."""
+    print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
+
+
+def _finite_number(value):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:                    # an int too large for a float
+        return False
+
+
+def _recorded_config(config):
+    """A resumed run's settings, ``meta['config']``, each checked as its flag is checked."""
+    if not isinstance(config, dict):
+        raise ValueError(f"it records no run settings (meta['config'] is {config!r:.80})")
+    missing = [name for name in RUN_SETTINGS if name not in config]
+    if missing:
+        raise ValueError(f"its meta['config'] lacks the settings {missing}")
+    checked = {}
+    for name in RUN_SETTINGS:
+        value, where = config[name], f"meta['config'][{name!r}]"
+        if name == "optimizer":
+            if not (isinstance(value, str) and value in OPTIMIZERS):
+                raise ValueError(f"{where} must be one of {', '.join(OPTIMIZERS)}, got "
+                                 f"{value!r:.80}")
+        elif name == "augment":
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(f"{where} must be True or False, got {value!r:.80}")
+            value = bool(value)
+        elif not (name == "limit" and value is None):
+            try:                             # str(): 2.5 must not pass as int(2.5) == 2
+                value = SETTING_TYPES[name](str(value))
+            except argparse.ArgumentTypeError as e:
+                raise ValueError(f"{where}: {e}") from None
+        checked[name] = value
+    return checked
+
+
+def _recorded_input_shape(meta, model_name):
+    """``meta['input_shape']`` as ``(C, H, W)``: the model's channels, and a height and
+    width in [1, MAX_INPUT_SIDE]."""
+    from .. import models
+
+    shape = meta.get("input_shape")
+    if (not isinstance(shape, (list, tuple)) or len(shape) != 3
+            or not all(is_int(side) for side in shape)):
+        raise ValueError(f"meta['input_shape'] must be three ints [C, H, W], got {shape!r:.80}")
+    channels, height, width = (int(side) for side in shape)
+    model_channels = models.input_shape(model_name)[0]
+    if channels != model_channels:
+        raise ValueError(f"meta['input_shape'] {[channels, height, width]} has {channels} "
+                         f"channels; {model_name} takes {model_channels}")
+    if not (1 <= height <= MAX_INPUT_SIDE and 1 <= width <= MAX_INPUT_SIDE):
+        raise ValueError(f"meta['input_shape'] {[channels, height, width]}: the height and "
+                         f"width must lie in [1, {MAX_INPUT_SIDE}] (MAX_INPUT_SIDE)")
+    return channels, height, width
+
+
+def _recorded_normalize(meta, channels):
+    """``meta['normalize']`` as ``(mean, std)``: ``channels`` finite numbers each, std > 0."""
+    stats = meta.get("normalize")
+    valid = (isinstance(stats, (list, tuple)) and len(stats) == 2
+             and all(isinstance(part, (list, tuple)) and len(part) == channels
+                     and all(_finite_number(v) for v in part) for part in stats)
+             and all(v > 0 for v in stats[1]))
+    if not valid:
+        raise ValueError(f"meta['normalize'] must be [mean, std] with {channels} finite "
+                         f"number(s) each and std > 0, got {stats!r:.80}")
+    return [float(v) for v in stats[0]], [float(v) for v in stats[1]]
+
+
+def _recorded_classes(meta):
+    """``meta['classes']`` (the class names), or None when the checkpoint has none."""
+    classes = meta.get("classes")
+    if classes is None:
+        return None
+    if (not isinstance(classes, (list, tuple)) or not classes
+            or not all(isinstance(name, str) for name in classes)):
+        raise ValueError(f"meta['classes'] must be a list of class names, got {classes!r:.80}")
+    return list(classes)
+
+
+def _recorded_data(meta):
+    """``meta['data']``, checked as ``--data`` is."""
+    spec = meta.get("data")
+    if not isinstance(spec, str):
+        raise ValueError(f"meta['data'] must be a data spec such as 'builtin', got {spec!r:.80}")
+    try:
+        return _data_spec(spec)
+    except argparse.ArgumentTypeError as e:
+        raise ValueError(f"meta['data']: {e}") from None
+
+
+def _model_outputs(model, input_shape):
+    """The number of outputs of ``model`` (eval mode) on one blank image of
+    ``input_shape``; ValueError if it cannot take that input."""
+    from ..autograd import Tensor, no_grad
+
+    dtype = next(iter(model.parameters())).dtype
+    try:
+        with no_grad():
+            logits = model(Tensor(np.zeros((1, *input_shape), dtype=dtype)))
+    except ValueError as e:                  # e.g. a pooling window larger than the input
+        raise ValueError(f"the model cannot take meta['input_shape'] {list(input_shape)}: "
+                         f"{e}") from None
+    return logits.shape[-1]
+
+
+def _check_out_folder(out):
+    """``--out`` must be a folder, or not exist yet (found before any work is done)."""
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise _ArgumentError("--out", f"{out} exists and is not a folder")
+
+
+def _resumed_run(args, input_shape):
+    """``(state, settings, normalisation)`` of the run in ``--out`` that ``--resume``
+    continues; _ArgumentError if there is none, or its checkpoint is unreadable, holds
+    another model or records what the command line would refuse."""
+    from .checkpoint import load_checkpoint
+    from .trainer import CHECKPOINT_NAME
+
+    if args.out is None:
+        raise _ArgumentError("--resume", "needs --out DIR, the run folder to continue")
+    path = Path(args.out) / CHECKPOINT_NAME
+    if not path.is_file():
+        raise _ArgumentError("--out", f"no checkpoint to resume in {args.out} (expected {path})")
+    try:
+        state = load_checkpoint(path)
+        meta = state["meta"]
+        if meta.get("model") != args.model:
+            raise _ArgumentError("MODEL", f"the run in {args.out} trains "
+                                 f"{meta.get('model')!r:.80}, not {args.model!r}")
+        return (state, _recorded_config(meta.get("config")),
+                _recorded_normalize(meta, input_shape[0]))
+    except (OSError, ValueError) as e:
+        raise _ArgumentError("--out", f"cannot resume from {path}: {e}") from None
+
+
 # ----------------------------------------------------------------------------- train
 
 
@@ -334,51 +504,39 @@ def cmd_train(args):
     from ..data import DataLoader
     from ..optim.lr_scheduler import CosineAnnealingLR
     from ..rng import manual_seed
-    from .checkpoint import load_checkpoint
+    from .checkpoint import restore_checkpoint
     from .plots import matplotlib_available, plot_feature_maps, plot_filters
     from .progress import log
-    from .trainer import CHECKPOINT_NAME, fit
+    from .trainer import CHECKPOINT_NAME, History, fit
 
     prog = "python -m minicnn train"
     if args.model == "get_model" or args.model not in models.__all__:
         try:
             models.get_model(args.model)           # raises the message naming the models
         except ValueError as e:
-            print(f"{prog}: error: argument MODEL: {e}", file=sys.stderr)
-            return 2
+            return _error(prog, f"argument MODEL: {e}")
+    input_shape = models.input_shape(args.model)
     try:
-        saved_meta = None
+        state = saved_config = None
         if args.resume:
-            if args.out is None:
-                raise _ArgumentError("--resume", "needs --out DIR, the run folder to continue")
-            path = Path(args.out) / CHECKPOINT_NAME
-            if not path.is_file():
-                raise _ArgumentError("--out", f"no checkpoint to resume in {args.out} "
-                                     f"(expected {path})")
-            saved_meta = load_checkpoint(path)["meta"]
-            if saved_meta.get("model") != args.model:
-                raise _ArgumentError("MODEL", f"the run in {args.out} trains "
-                                     f"{saved_meta.get('model')!r}, not {args.model!r}")
+            state, saved_config, saved_stats = _resumed_run(args, input_shape)
         elif args.out is not None and (Path(args.out) / CHECKPOINT_NAME).exists():
             raise _ArgumentError("--out", f"{args.out} already holds a run's checkpoint; add "
                                  "--resume to continue it, or choose another folder")
-        config = _resolve_config(args, None if saved_meta is None else saved_meta["config"])
+        _check_out_folder(args.out)
+        config = _resolve_config(args, saved_config)
     except _ArgumentError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
-        return 2
+        return _error(prog, e)
 
     run_dir = Path(args.out) if args.out is not None else _new_run_folder(args.model)
-    input_shape = models.input_shape(args.model)
     log(f"loading the data ({config['data']})...")
     try:
         train_raw = _load_split(config["data"], True, config["limit"])
         test_raw = _load_split(config["data"], False, config["limit"])
         steps, margin = _fitting(_source_shape(train_raw), input_shape)
-    except (FileNotFoundError, ImportError, ValueError) as e:
-        print(f"{prog}: error: argument --data: {e}", file=sys.stderr)
-        return 2
-    stats = (_channel_stats(train_raw, steps[:-1]) if saved_meta is None
-             else tuple(saved_meta["normalize"]))
+    except (OSError, ImportError, ValueError) as e:
+        return _error(prog, f"argument --data: {e}")
+    stats = _channel_stats(train_raw, steps[:-1]) if state is None else saved_stats
     kind = config["data"].partition(":")[0]
     train_set = _prepared(train_raw, steps, stats,
                           augment_margin=margin if config["augment"] else None,
@@ -393,12 +551,28 @@ def cmd_train(args):
     scheduler = CosineAnnealingLR(optimizer, T_max=config["epochs"])
     train_loader = DataLoader(train_set, batch_size=config["batch_size"], shuffle=True)
     test_loader = DataLoader(test_set, batch_size=EVAL_BATCH)
+    if state is not None:
+        # A checkpoint whose weights or optimizer state do not fit is the user's file to fix:
+        # a one-line error here, before fit() restores it again (and warns about NaN weights).
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                _, history = restore_checkpoint(state, model, optimizer, scheduler,
+                                                [train_loader, test_loader])
+            if history is not None:
+                History.from_dict(history)
+        except ValueError as e:
+            return _error(prog, f"argument --out: cannot resume from "
+                                f"{run_dir / CHECKPOINT_NAME}: {e}")
     meta = {"model": args.model, "model_args": model_args, "input_shape": list(input_shape),
             "data": config["data"], "normalize": [list(stats[0]), list(stats[1])],
             "classes": [str(c) for c in train_raw.classes], "config": config}
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(json.dumps(meta, indent=1) + "\n")
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.json").write_text(json.dumps(meta, indent=1) + "\n")
+    except OSError as e:
+        return _error(prog, f"argument --out: cannot write the run folder {run_dir}: {e}")
     settings = ", ".join(f"{k}={config[k]}" for k in ("epochs", "batch_size", "optimizer", "lr",
                                                        "momentum", "weight_decay"))
     log(f"training {args.model} ({sum(p.size for p in model.parameters()):,} parameters) on "
@@ -415,17 +589,19 @@ def cmd_train(args):
                       scheduler=scheduler, label_smoothing=config["label_smoothing"],
                       checkpoint_dir=run_dir, resume=args.resume, progress=not args.quiet,
                       meta=meta, callback=lambda h: _write_outputs(run_dir, h, title))
+        _write_outputs(run_dir, history, title)
+        if plots:
+            plot_filters(model, run_dir / "filters.png")
+            plot_feature_maps(model, test_set[0][0], run_dir / "feature_maps.png")
     except KeyboardInterrupt:
-        print(f"\ninterrupted; continue with: python -m minicnn train {args.model} "
-              f"--out {run_dir} --resume", file=sys.stderr)
+        resume = (f"; continue with: python -m minicnn train {args.model} --out {run_dir} "
+                  "--resume" if (run_dir / CHECKPOINT_NAME).is_file() else
+                  " before the first epoch's checkpoint")
+        print(f"{prog}: interrupted{resume}", file=sys.stderr)
         return 130
-    except FloatingPointError as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+    except (FloatingPointError, OSError) as e:   # diverged; a disk full or gone
+        print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 1
-    _write_outputs(run_dir, history, title)
-    if plots:
-        plot_filters(model, run_dir / "filters.png")
-        plot_feature_maps(model, test_set[0][0], run_dir / "feature_maps.png")
     last = history.last
     log(f"done in {time.perf_counter() - started:.0f} s: test top-1 {100 * last['val_top1']:.2f}%"
         f", top-5 {100 * last['val_top5']:.2f}%, loss {last['val_loss']:.4f}; "
@@ -436,9 +612,34 @@ def cmd_train(args):
 # ----------------------------------------------------------------------------- evaluate
 
 
+def _evaluated_checkpoint(path, data):
+    """``(model, meta, input_shape, normalisation, classes or None, data spec)`` of the
+    checkpoint at ``path`` (the data spec ``data`` if given, else its own), everything it
+    records checked before it is used (ValueError, OSError)."""
+    from .checkpoint import load_checkpoint, load_model
+
+    state = load_checkpoint(path)
+    meta = state["meta"]
+    if "input_shape" not in meta or "normalize" not in meta:
+        raise ValueError(f"{path} was not written by the train command (no "
+                         "input_shape/normalize in its meta)")
+    try:
+        model = load_model(state)
+        input_shape = _recorded_input_shape(meta, meta["model"])
+        stats = _recorded_normalize(meta, input_shape[0])
+        classes = _recorded_classes(meta)
+        outputs = _model_outputs(model, input_shape)
+        if classes is not None and len(classes) != outputs:
+            raise ValueError(f"the model has {outputs} outputs but meta['classes'] names "
+                             f"{len(classes)} classes")
+        spec = data or _recorded_data(meta)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return model, meta, input_shape, stats, classes, spec
+
+
 def cmd_evaluate(args):
     from ..data import DataLoader
-    from .checkpoint import load_checkpoint, load_model
     from .metrics import confusion_matrix
     from .plots import matplotlib_available, plot_confusion_matrix
     from .trainer import CHECKPOINT_NAME, evaluate
@@ -448,30 +649,24 @@ def cmd_evaluate(args):
     if path.is_dir():
         path = path / CHECKPOINT_NAME
     try:
-        state = load_checkpoint(path)
-        model = load_model(state)
-    except (FileNotFoundError, ValueError) as e:
-        message = f"no such file {path}" if isinstance(e, FileNotFoundError) else str(e)
-        print(f"{prog}: error: argument CHECKPOINT: {message}", file=sys.stderr)
-        return 2
-    meta = state["meta"]
-    if "input_shape" not in meta or "normalize" not in meta:
-        print(f"{prog}: error: argument CHECKPOINT: {path} was not written by the train "
-              "command (no input_shape/normalize in its meta)", file=sys.stderr)
-        return 2
-    spec = args.data or meta["data"]
-    input_shape = tuple(int(s) for s in meta["input_shape"])
+        _check_out_folder(args.out)
+    except _ArgumentError as e:
+        return _error(prog, e)
+    try:
+        model, meta, input_shape, stats, classes, spec = _evaluated_checkpoint(path, args.data)
+    except FileNotFoundError:
+        return _error(prog, f"argument CHECKPOINT: no such file {path}")
+    except (OSError, ValueError) as e:
+        return _error(prog, f"argument CHECKPOINT: {e}")
     try:
         test_raw = _load_split(spec, False, args.limit)
         steps, _ = _fitting(_source_shape(test_raw), input_shape)
-    except (FileNotFoundError, ImportError, ValueError) as e:
-        print(f"{prog}: error: argument --data: {e}", file=sys.stderr)
-        return 2
-    classes = list(meta.get("classes") or test_raw.classes)
+    except (OSError, ImportError, ValueError) as e:
+        return _error(prog, f"argument --data: {e}")
+    classes = classes or [str(c) for c in test_raw.classes]
     if len(test_raw.classes) != len(classes):
-        print(f"{prog}: error: argument --data: {spec} has {len(test_raw.classes)} classes, "
-              f"the model {len(classes)}", file=sys.stderr)
-        return 2
+        return _error(prog, f"argument --data: {spec} has {len(test_raw.classes)} classes, "
+                            f"the model {len(classes)}")
     tta = False
     if args.tta:
         from ..data import transforms as T
@@ -480,7 +675,7 @@ def cmd_evaluate(args):
         print(f"test-time augmentation: {tta} ({'ten' if tta == 'tencrop' else 'five'} crops "
               f"of {input_shape[1]}x{input_shape[2]} from images with a 2-pixel margin"
               + ("" if tta == "tencrop" else "; no mirror images: they change digits") + ")")
-    test_set = _prepared(test_raw, steps, meta["normalize"])
+    test_set = _prepared(test_raw, steps, stats)
     loader = DataLoader(test_set, batch_size=args.batch_size)
     started = time.perf_counter()
     result = evaluate(model, loader, tta=tta, crop_size=input_shape[1:],
@@ -490,16 +685,19 @@ def cmd_evaluate(args):
           f"loss {result.loss:.4f}, top-1 {100 * result.top1:.2f}%, "
           f"top-5 {100 * result.top5:.2f}% ({seconds:.1f} s)")
     out = Path(args.out) if args.out is not None else path.parent
-    out.mkdir(parents=True, exist_ok=True)
     matrix = confusion_matrix(result.labels, result.predictions, len(classes))
     report = {"checkpoint": str(path), "data": spec, "tta": tta or None, "images": len(test_set),
               "loss": result.loss, "top1": result.top1, "top5": result.top5,
               "confusion_matrix": matrix.tolist(), "classes": classes}
-    (out / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
-    if matplotlib_available():
-        plot_confusion_matrix(matrix, out / "confusion_matrix.png", class_names=classes)
-        print(f"confusion matrix: {out / 'confusion_matrix.png'}")
-    else:
-        print("matplotlib is not installed, so no confusion-matrix plot (pip install "
-              "'minicnn[plots]'); the matrix is in evaluation.json")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "evaluation.json").write_text(json.dumps(report, indent=1) + "\n")
+        if matplotlib_available():
+            plot_confusion_matrix(matrix, out / "confusion_matrix.png", class_names=classes)
+            print(f"confusion matrix: {out / 'confusion_matrix.png'}")
+        else:
+            print("matplotlib is not installed, so no confusion-matrix plot (pip install "
+                  "'minicnn[plots]'); the matrix is in evaluation.json")
+    except OSError as e:
+        return _error(prog, f"argument --out: cannot write to {out}: {e}")
     return 0

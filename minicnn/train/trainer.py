@@ -32,6 +32,7 @@ class (computed as a log-sum-exp of log-softmaxes, so it stays finite).
 import csv
 import json
 import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,10 +82,19 @@ class History:
             self.append(row)
 
     def append(self, row):
+        if not isinstance(row, dict):
+            raise ValueError(f"a History row is a dict, got {row!r:.80}")
         missing = set(self.COLUMNS) - set(row)
         if missing:
             raise ValueError(f"a History row needs the keys {list(self.COLUMNS)}; missing "
                              f"{sorted(missing)}")
+        for key in self.COLUMNS:
+            value = row[key]
+            optional = key.startswith("val_")           # None without a val_loader
+            if not (optional and value is None or isinstance(value, numbers.Real)
+                    and not isinstance(value, bool)):
+                raise ValueError(f"History: {key} must be a number{' or None' if optional else ''}"
+                                 f", got {value!r:.80}")
         self.rows.append({key: row[key] for key in self.COLUMNS})
 
     def __len__(self):
@@ -105,7 +115,10 @@ class History:
 
     @classmethod
     def from_dict(cls, data):
-        return cls(_plain(row) for row in data["rows"])
+        """The History of ``to_dict()``'s output (ValueError if it is not one)."""
+        if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
+            raise ValueError(f"a History dict holds a list of 'rows', got {data!r:.80}")
+        return cls(_plain(row) if isinstance(row, dict) else row for row in data["rows"])
 
     def save_json(self, path):
         Path(path).write_text(json.dumps(self.to_dict(), indent=1) + "\n")
@@ -362,6 +375,11 @@ def evaluate(model, loader, tta=False, crop_size=None, progress=False):
     -------
     Evaluation
         ``loss, top1, top5`` (unpackable), plus ``predictions`` and ``labels``.
+
+    Raises
+    ------
+    ValueError
+        If the labels are not class indices in [0, classes), or the loader yields nothing.
     """
     return _evaluate([model], loader, tta, crop_size, progress, "evaluate")
 
@@ -412,6 +430,19 @@ def _log_mean_exp(values, axis):
     return np.squeeze(np.log(mean) + top, axis=axis)
 
 
+def _check_labels(labels, scores_shape):
+    """A ValueError unless ``labels`` are class indices for scores of ``scores_shape``
+    (they index the scores: floats or labels out of range gave NumPy's IndexError)."""
+    count, classes = scores_shape
+    if labels.shape != (count,) or labels.dtype.kind not in "iu":
+        raise ValueError(f"evaluate: the loader's labels must be class indices, an integer "
+                         f"array of shape ({count},), got shape {labels.shape} and dtype "
+                         f"{labels.dtype}")
+    if count and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"evaluate: the loader's labels must lie in [0, {classes}) (the "
+                         f"model's classes), got values from {labels.min()} to {labels.max()}")
+
+
 def _evaluate(models, loader, tta, crop_size, progress, desc):
     if tta not in (False, None, "tencrop", "fivecrop"):
         raise ValueError(f"tta must be False, 'tencrop' or 'fivecrop', got {tta!r}")
@@ -427,6 +458,7 @@ def _evaluate(models, loader, tta, crop_size, progress, desc):
                 x, y = _crops(np.asarray(x), tta, crop_size), np.asarray(y)
                 member = np.stack([_member_log_probs(model, x) for model in models])
                 log_probs = _log_mean_exp(member, axis=0)                   # (N, classes)
+                _check_labels(y, log_probs.shape)
                 loss_sum -= float(log_probs[np.arange(len(y)), y].astype(np.float64).sum())
                 hits = topk_correct(log_probs, y, (1, 5))
                 top1 += hits[0]

@@ -121,3 +121,20 @@ def test_huge_logits_give_a_finite_loss():
     images, labels = toy_arrays(9)
     result = evaluate(model, DataLoader(ArrayDataset(images, 2 - labels), 9))   # all wrong-ish
     assert np.isfinite(result.loss) and result.loss > 100
+
+
+@pytest.mark.parametrize("labels, message", [
+    (np.array([0.9, 1.0, 0.0]), "labels must be class indices, an integer array of shape (3,), "
+     "got shape (3,) and dtype float64"),
+    (np.array([[0], [1], [2]]), "labels must be class indices"),
+    (np.array([0, 3, 1]), "labels must lie in [0, 3) (the model's classes), got values from 0 "
+     "to 3"),
+    (np.array([-1, 0, 1]), "labels must lie in [0, 3)"),
+])
+def test_labels_that_are_not_class_indices_are_a_value_error(labels, message):
+    """They indexed the scores: floats or labels out of range gave NumPy's IndexError (or,
+    for -1, silently the last class)."""
+    images, _ = toy_arrays(3)
+    with pytest.raises(ValueError) as info:
+        evaluate(tiny_cnn(), [(images, labels)])
+    assert message in str(info.value)

@@ -309,3 +309,19 @@ def test_history_round_trips_through_json_csv_and_dict(tmp_path):
     with pytest.raises(ValueError, match="missing"):
         History([{"epoch": 1}])
     assert trainer_module.CHECKPOINT_NAME == CHECKPOINT_NAME
+
+
+def test_history_refuses_rows_that_are_not_numbers():
+    from minicnn.train import History
+
+    row = {"epoch": 1, "train_loss": 0.5, "train_top1": 0.9, "val_loss": None, "val_top1": None,
+           "val_top5": None, "lr": 0.1, "seconds": 1.0, "images_per_sec": 10.0}
+    assert History.from_dict({"rows": [row]}).last == row
+    with pytest.raises(ValueError, match="History: train_loss must be a number, got 'x'"):
+        History.from_dict({"rows": [dict(row, train_loss="x")]})
+    with pytest.raises(ValueError, match="History: lr must be a number, got None"):
+        History([dict(row, lr=None)])
+    with pytest.raises(ValueError, match="a History dict holds a list of 'rows'"):
+        History.from_dict({"rows": 3})
+    with pytest.raises(ValueError, match="a History row is a dict"):
+        History.from_dict({"rows": [[1, 2]]})
