@@ -5,6 +5,7 @@ Function, backward) and ``ops`` (each op's forward and backward) -> ``functional
 and ``optim`` -> ``models`` -> data and training -> the command line.
 """
 
+from . import _startup  # first: Ctrl-C while ``python -m minicnn`` imports (see there)
 from . import functional
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
 from .gradcheck import GradcheckError, gradcheck

@@ -173,6 +173,7 @@ def main(argv=None):
     so everything heavy is imported inside the ``try``: Ctrl-C during those imports or the
     first data generation prints one line too, never a traceback."""
     prog = "python -m minicnn"
+    _take_over_ctrl_c()
     try:
         args = build_parser().parse_args(argv)
         prog = f"{prog} {args.command}"
@@ -182,6 +183,16 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def _take_over_ctrl_c():
+    """From here Ctrl-C is a KeyboardInterrupt that ``main`` reports; until now the package's
+    ``__init__`` kept it from printing an import traceback (see there)."""
+    import signal
+
+    from ._startup import interrupted_while_starting
+    if signal.getsignal(signal.SIGINT) is interrupted_while_starting:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _one_line_warning(prog):

@@ -5,6 +5,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -196,3 +197,33 @@ def test_sigint_during_the_first_data_generation_in_a_fresh_interpreter(tmp_path
     assert process.returncode == 130, err
     assert err.startswith("python -m minicnn train: interrupted") and err.count("\n") == 1, err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.3])
+def test_sigint_while_the_package_itself_imports(tmp_path, delay):
+    """Ctrl-C before main() exists: ``python -m minicnn`` imports the package (numba and
+    all) first. Whenever the signal lands, one line and exit code 130 (or, if the command
+    already finished, 0), never a traceback."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    process = subprocess.Popen([sys.executable, "-m", "minicnn", "summary", "lenet5"],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert "Traceback" not in err, err
+    if process.returncode != 0:
+        # 130, or death by SIGINT (which a shell also reports as 130): CPython ends that way
+        # when the KeyboardInterrupt passed through an eval() (namedtuple, Numba's
+        # templates) on its way to main's handler, even though main caught it.
+        assert process.returncode in (130, -signal.SIGINT), (process.returncode, err)
+        assert err.endswith("interrupted\n") and err.count("\n") == 1, err
+
+
+def test_importing_minicnn_as_a_library_leaves_the_sigint_handler_alone():
+    code = ("import signal, minicnn; "
+            "assert signal.getsignal(signal.SIGINT) is signal.default_int_handler")
+    subprocess.run([sys.executable, "-c", code], check=True)
