@@ -5,15 +5,33 @@
 
 import numpy as np
 
+from ._checks import is_int
+
 __all__ = ["manual_seed", "get_rng", "get_rng_state", "set_rng_state"]
+
+# PyTorch's seed range: a signed or an unsigned 64-bit int; negative seeds wrap modulo 2**64.
+MIN_SEED, MAX_SEED = -0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff
 
 _rng = np.random.default_rng()
 
 
 def manual_seed(seed):
-    """Seed minicnn's generator (a fresh ``numpy.random.Generator``)."""
+    """Seed minicnn's generator (a fresh ``numpy.random.Generator``) and return it.
+
+    ``seed`` is an int in [-2**63, 2**64 - 1], as in PyTorch; a negative seed means
+    ``seed + 2**64`` (so ``manual_seed(-1)`` equals ``manual_seed(2**64 - 1)``).
+
+    Raises TypeError if ``seed`` is not a Python or NumPy int (PyTorch truncates floats and
+    takes ``True`` as 1; here those are refused, as everywhere in minicnn), ValueError if it
+    is outside that range.
+    """
     global _rng
-    _rng = np.random.default_rng(seed)
+    if not is_int(seed):
+        raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
+    if not MIN_SEED <= seed <= MAX_SEED:
+        raise ValueError(f"manual_seed: seed must be an int in [{MIN_SEED}, {MAX_SEED}], "
+                         f"got {seed!r}")
+    _rng = np.random.default_rng(int(seed) % 2**64)
     return _rng
 
 
@@ -28,5 +46,13 @@ def get_rng_state():
 
 
 def set_rng_state(state):
-    """Restore a state returned by ``get_rng_state``."""
-    _rng.bit_generator.state = state
+    """Restore a state returned by ``get_rng_state``.
+
+    Raises ValueError naming ``state`` if it is not one (NumPy's TypeError, KeyError or
+    ValueError otherwise); the generator is then unchanged.
+    """
+    try:
+        _rng.bit_generator.state = state
+    except (TypeError, KeyError, ValueError) as e:
+        raise ValueError(f"set_rng_state: state must be a dict returned by get_rng_state, "
+                         f"got {state!r} ({type(e).__name__}: {e})") from None
