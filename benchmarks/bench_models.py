@@ -4,7 +4,8 @@ size, and a LeNet-5 training step at batch 64.
     python benchmarks/bench_models.py [names ...] [--repeats 3]
 
 Without names it times lenet5, alexnet, vgg11, vgg16, squeezenet1_0, squeezenet1_1,
-mobilenet_v1 and mobilenet_v2 (any name of ``minicnn.models`` works). Each figure is the
+mobilenet_v1 and mobilenet_v2 (any name of ``minicnn.models`` works; the input is
+``models.input_shape(name)``, e.g. 3x32x32 for resnet20). Each figure is the
 median of ``--repeats`` runs after one warm-up run (which compiles the Numba kernels).
 The machines drift by 1.3x and more: compare figures from one run only.
 """
@@ -22,9 +23,10 @@ import minicnn  # noqa: E402
 from minicnn import functional as F  # noqa: E402
 from minicnn import models  # noqa: E402
 
+from arguments import Parser, int_in_range, run  # noqa: E402
+
 DEFAULT_MODELS = ["lenet5", "alexnet", "vgg11", "vgg16", "squeezenet1_0", "squeezenet1_1",
                   "mobilenet_v1", "mobilenet_v2"]
-INPUT_SHAPES = {"lenet5": (1, 32, 32), "inception_v3": (3, 299, 299)}  # (C, H, W)
 
 
 def median_seconds(fn, repeats):
@@ -41,7 +43,7 @@ def forward_time(name, repeats):
     minicnn.manual_seed(0)
     model = models.get_model(name)
     model.eval()
-    shape = INPUT_SHAPES.get(name, (3, 224, 224))
+    shape = models.input_shape(name)  # (C, H, W)
     x = minicnn.tensor(np.random.default_rng(0).standard_normal((1, *shape))
                        .astype(np.float32))
 
@@ -69,10 +71,23 @@ def lenet_training_step_time(repeats, batch=64):
     return median_seconds(step, repeats)
 
 
+def model_name(text):
+    """An argparse ``type``: a name in ``minicnn.models`` (an unknown one lists them all)."""
+    try:
+        models.input_shape(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=DEFAULT_MODELS)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", type=model_name, default=DEFAULT_MODELS,
+                        metavar="MODEL",
+                        help=f"models to time (default: {' '.join(DEFAULT_MODELS)})")
+    parser.add_argument("--repeats", type=int_in_range(1), default=3,
+                        help="timed runs per model after the warm-up, the median is printed "
+                        "(default 3)")
     args = parser.parse_args(argv)
     print(f"forward, batch 1, float32, eval mode, no_grad (median of {args.repeats})")
     for name in args.names:
@@ -84,4 +99,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -9,7 +9,6 @@ float32 GEMM peak (a 2048^3 ``numpy.matmul`` timed at start-up). It also prints 
 kernels NumPy is using (``OPENBLAS_CORETYPE`` changes them; see README, "Speed").
 """
 
-import argparse
 import os
 import sys
 import time
@@ -20,6 +19,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import minicnn  # noqa: E402
 from minicnn import functional as F  # noqa: E402
+
+from arguments import Parser, int_in_range, run  # noqa: E402
 
 try:
     import torch
@@ -208,8 +209,10 @@ FAMILIES = {"conv": conv_workloads, "pool": pool_workloads, "norm": norm_loss_wo
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int_in_range(1), default=20,
+                        help="timed calls per workload and framework, the median is printed "
+                        "(default 20)")
     parser.add_argument("--only", choices=sorted(FAMILIES), help="one family of workloads")
     args = parser.parse_args(argv)
 
@@ -238,4 +241,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

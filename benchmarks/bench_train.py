@@ -31,7 +31,6 @@ region otherwise waits for a worker to be scheduled (milliseconds each, while th
 workers spin and count as CPU time).
 """
 
-import argparse
 import os
 import sys
 import time
@@ -47,6 +46,7 @@ from minicnn.autograd import Function  # noqa: E402
 from minicnn.models import lenet5, resnet20  # noqa: E402
 from minicnn.models.blocks import DepthwiseSeparableConv  # noqa: E402
 
+from arguments import Parser, int_in_range, run  # noqa: E402
 from bench_ops import blas_description, time_alternately, torch  # noqa: E402
 
 LR, MOMENTUM, CLASSES = 0.01, 0.9, 10
@@ -287,15 +287,21 @@ def limit_threads(n):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
+    import numba
+
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int_in_range(1), default=20,
+                        help="timed steps per network and framework, the median is printed "
+                        "(default 20)")
     parser.add_argument("--only", choices=sorted(MODELS), help="one network")
-    parser.add_argument("--threads", type=int, help="threads for both frameworks")
+    # Numba cannot run on more threads than its pool was started with
+    parser.add_argument("--threads", type=int_in_range(1, numba.config.NUMBA_NUM_THREADS),
+                        help="threads for both frameworks (default: all; at most "
+                        f"{numba.config.NUMBA_NUM_THREADS}, Numba's pool)")
     args = parser.parse_args(argv)
     if args.threads is not None:
         limit_threads(args.threads)
 
-    import numba
     print(f"BLAS: {blas_description()}; Numba {numba.get_num_threads()} threads")
     print(f"load average: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
           f"({os.cpu_count()} CPUs)")
@@ -352,4 +358,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

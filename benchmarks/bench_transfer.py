@@ -4,7 +4,7 @@
 
 A CIFAR ResNet-20 (``minicnn.models.resnet20``) is the frozen backbone and its ``fc`` the
 head, trained for ``--epochs`` epochs (batch 64, SGD with momentum) on ``--images`` random
-3 x 32 x 32 images with 10 classes:
+3 x 32 x 32 images (at most 50,000, CIFAR-10's size) with 10 classes:
 
     through the backbone   every epoch runs the frozen backbone forward again
                            (``freeze(model, but="fc")``, ``fit`` with ``eval_modules``)
@@ -15,7 +15,6 @@ Both give the same head (``tests/train/test_transfer.py`` checks it); this print
 seconds of each, the cache's share of its total, and the speed-up. No PyTorch involved.
 """
 
-import argparse
 import os
 import sys
 import tempfile
@@ -32,7 +31,10 @@ from minicnn.models import resnet20  # noqa: E402
 from minicnn.train import fit  # noqa: E402
 from minicnn.train.transfer import cache_features, freeze, frozen_modules, split_head  # noqa: E402
 
+from arguments import Parser, int_in_range, run  # noqa: E402
+
 BATCH, LR, MOMENTUM, CLASSES = 64, 0.01, 0.9, 10
+MAX_IMAGES = 50_000  # CIFAR-10's training set: 600 MB of float32 images, hours of training
 
 
 def _model_and_data(images):
@@ -66,9 +68,11 @@ def on_cached_features(images, epochs, folder):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=2000)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int_in_range(1, MAX_IMAGES), default=2000,
+                        help=f"random training images (default 2000, at most {MAX_IMAGES})")
+    parser.add_argument("--epochs", type=int_in_range(1), default=5,
+                        help="epochs of head training (default 5)")
     args = parser.parse_args(argv)
     through_backbone(64, 1)  # compile the kernels before timing
     slow = through_backbone(args.images, args.epochs)
@@ -83,4 +87,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run(main)

@@ -134,6 +134,88 @@ def test_bench_unknown_suite_is_a_one_line_error(capsys):
     assert "invalid choice: 'nope'" in err and "Traceback" not in err and len(err.splitlines()) == 1
 
 
+def _numba_threads():
+    import numba
+    return numba.config.NUMBA_NUM_THREADS
+
+
+@pytest.mark.parametrize("suite, options, message", [
+    ("models", ["nonet"], "argument MODEL: unknown model 'nonet'; known models: alexnet, "),
+    ("models", ["lenet5", "--repeats", "0"], "argument --repeats: expected an int >= 1, got '0'"),
+    ("transfer", ["--images", "-5"],
+     "argument --images: expected an int >= 1 and <= 50000, got '-5'"),
+    ("transfer", ["--images", "1000000000"],
+     "argument --images: expected an int >= 1 and <= 50000, got '1000000000'"),
+    ("transfer", ["--epochs", "0"], "argument --epochs: expected an int >= 1, got '0'"),
+    ("ops", ["--repeats", "-1"], "argument --repeats: expected an int >= 1, got '-1'"),
+    ("ops", ["--repeats", "0"], "argument --repeats: expected an int >= 1, got '0'"),
+    ("ops", ["--repeats", "2.5"], "argument --repeats: expected an int >= 1, got '2.5'"),
+    ("ops", ["--only", "convolution"],
+     "argument --only: invalid choice: 'convolution' (choose from 'conv', 'norm', 'pool')"),
+    ("ops", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("train", ["--repeats", "x"], "argument --repeats: expected an int >= 1, got 'x'"),
+    ("train", ["--threads", "0"], "argument --threads: expected an int >= 1 and <= "),
+    ("train", ["--threads", "-1"], "argument --threads: expected an int >= 1 and <= "),
+    ("train", ["--threads", "too-many"], "argument --threads: expected an int >= 1 and <= "),
+    ("train", ["--only", "vgg"],
+     "argument --only: invalid choice: 'vgg' (choose from 'lenet5', 'mobilenet', 'resnet20')"),
+])
+def test_bench_bad_options_are_one_line_errors_before_any_timing(suite, options, message,
+                                                                 capsys, monkeypatch):
+    # Before: tracebacks (unknown model, --images -5, --threads 0), a table of NaN
+    # (--repeats 0 or -1), or argparse's usage line above the error.
+    if options[-1] == "too-many":
+        options = options[:-1] + [str(_numba_threads() + 1)]
+    monkeypatch.setattr(sys, "argv", list(sys.argv))  # the bench command replaces both
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", suite, *options])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing measured, not even the BLAS line
+    err = captured.err
+    assert err.startswith(f"bench_{suite}.py: error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err and "usage:" not in err
+
+
+@pytest.mark.parametrize("command", [
+    [os.path.join("benchmarks", "bench_transfer.py"), "--images", "-5"],
+    ["-m", "minicnn", "bench", "models", "lenet5", "nonet"],
+])
+def test_bench_bad_options_in_a_fresh_interpreter(command):
+    done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and ": error: argument " in done.stderr
+    assert "Traceback" not in done.stderr and "usage:" not in done.stderr
+
+
+def _benchmark_module(name, monkeypatch):
+    """A module of benchmarks/, imported as the scripts import each other."""
+    import importlib
+    monkeypatch.setattr(sys, "path", [os.path.join(ROOT, "benchmarks"), *sys.path])
+    return importlib.import_module(name)
+
+
+def test_ctrl_c_in_a_benchmark_script_is_one_line_and_exit_code_130(capsys, monkeypatch):
+    arguments = _benchmark_module("arguments", monkeypatch)
+    monkeypatch.setattr(sys, "argv", [os.path.join(ROOT, "benchmarks", "bench_ops.py")])
+
+    def interrupted():
+        raise KeyboardInterrupt
+    with pytest.raises(SystemExit) as exit_info:
+        arguments.run(interrupted)
+    assert exit_info.value.code == 130
+    assert capsys.readouterr().err == "bench_ops.py: interrupted\n"
+
+
+def test_bench_models_times_each_model_at_its_own_input_size(monkeypatch):
+    # resnet20 was timed on 3x224x224 images, not the 3x32x32 CIFAR images it is built for
+    bench_models = _benchmark_module("bench_models", monkeypatch)
+    shape, seconds = bench_models.forward_time("resnet20", repeats=1)
+    assert shape == (3, 32, 32) and seconds > 0
+
+
 class _InterruptingImport:
     """A meta path finder: importing ``name`` raises KeyboardInterrupt, as Ctrl-C would."""
 
