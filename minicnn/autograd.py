@@ -43,7 +43,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["Tensor", "tensor", "Function", "Context", "no_grad", "enable_grad",
+__all__ = ["Tensor", "tensor", "Function", "ArrayFunction", "Context", "no_grad", "enable_grad",
            "is_grad_enabled"]
 
 
@@ -139,7 +139,7 @@ class _Node:
         self.inputs = inputs  # one entry per positional forward argument: a Tensor or None
 
 
-class Function:
+class ArrayFunction:
     """Base class of every differentiable op. See the module docstring for the pattern."""
 
     @staticmethod
@@ -587,6 +587,10 @@ class _FreedNode:
 _FREED = _FreedNode()
 
 
-# The ops modules build on Function and Tensor above; imported last to close the cycle.
+# Until PyTorch's tensor-level protocol has its own class (issue 13), Function is the
+# array-level base under its old name.
+Function = ArrayFunction
+
+# The ops modules build on ArrayFunction and Tensor above; imported last to close the cycle.
 from .ops import activation, elementwise, linear, reduce  # noqa: E402
 from .ops import shape as shape_ops  # noqa: E402

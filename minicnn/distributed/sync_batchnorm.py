@@ -29,7 +29,7 @@ averages them with the other gradients, which makes them the global batch's.
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import ArrayFunction
 from ..kernels import norm as kernels
 from ..nn.normalization import BatchNorm1d, BatchNorm2d, _BatchNorm
 from ..ops.norm import _flatten_spatial
@@ -52,7 +52,7 @@ def _global_statistics(x3):
     return global_mean, global_m2 / total, int(total)
 
 
-class SyncBatchNormFunction(Function):
+class SyncBatchNormFunction(ArrayFunction):
     """Batch norm with statistics reduced over the ranks (see the module docstring)."""
 
     @staticmethod

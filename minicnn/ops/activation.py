@@ -23,13 +23,13 @@ import numbers
 import numpy as np
 
 from .._checks import check_compute_dtype
-from ..autograd import Function
+from ..autograd import ArrayFunction
 from .reduce import normalize_axis
 
 __all__ = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
 
 
-class ReLU(Function):
+class ReLU(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x > 0)
@@ -47,7 +47,7 @@ def relu(x):
     return ReLU.apply(x)
 
 
-class ReLU6(Function):
+class ReLU6(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         # PyTorch's gradient: 0 at both kinks (strict inequalities), unlike clip's 1
@@ -76,7 +76,7 @@ def relu6(x):
     return ReLU6.apply(x)
 
 
-class LeakyReLU(Function):
+class LeakyReLU(ArrayFunction):
     @staticmethod
     def forward(ctx, x, negative_slope):
         slope = np.where(x > 0, 1, negative_slope).astype(x.dtype)
@@ -102,7 +102,7 @@ def leaky_relu(x, negative_slope=0.01):
     return LeakyReLU.apply(x, negative_slope=float(negative_slope))
 
 
-class Sigmoid(Function):
+class Sigmoid(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         # exp(-|x|) never overflows; the two branches are the same function.
@@ -123,7 +123,7 @@ def sigmoid(x):
     return Sigmoid.apply(x)
 
 
-class Tanh(Function):
+class Tanh(ArrayFunction):
     @staticmethod
     def forward(ctx, x):
         y = np.tanh(x)
@@ -148,7 +148,7 @@ def _stable_exp(x, axis):
     return np.exp(shifted), shifted
 
 
-class Softmax(Function):
+class Softmax(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axis):
         e, _ = _stable_exp(x, axis)
@@ -169,7 +169,7 @@ def softmax(x, axis=-1):
     return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
 
 
-class LogSoftmax(Function):
+class LogSoftmax(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axis):
         e, shifted = _stable_exp(x, axis)

@@ -33,14 +33,14 @@ Input rows and columns that no window covers (when the stride does not divide
 import numpy as np
 
 from .._checks import check_compute_dtype, check_positive_int, check_same_dtype
-from ..autograd import Function
+from ..autograd import ArrayFunction
 from ..kernels import conv as kernels
 from ..kernels.geometry import output_size, pair, resolve_padding
 
 __all__ = ["conv2d"]
 
 
-class Conv2d(Function):
+class Conv2d(ArrayFunction):
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         # the kernels take C-contiguous arrays (one compiled version each)

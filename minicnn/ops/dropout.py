@@ -15,13 +15,13 @@ import numbers
 import numpy as np
 
 from .._checks import check_compute_dtype
-from ..autograd import Function
+from ..autograd import ArrayFunction
 from ..rng import get_rng
 
 __all__ = ["dropout"]
 
 
-class Dropout(Function):
+class Dropout(ArrayFunction):
     @staticmethod
     def forward(ctx, x, p):
         keep = get_rng().random(x.shape, dtype=np.float32) >= p

@@ -46,7 +46,7 @@ import numbers
 import numpy as np
 
 from .._checks import COMPUTE_DTYPES
-from ..autograd import Function, Tensor
+from ..autograd import ArrayFunction, Tensor
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
            "maximum", "minimum", "where", "clip", "compare", "unbroadcast", "result_type",
@@ -181,7 +181,7 @@ def checked_result_type(op, operands, true_division=False):
     return dtype
 
 
-class Cast(Function):
+class Cast(ArrayFunction):
     """A dtype conversion that stays in the graph: the gradient goes back in the input's
     dtype."""
 
@@ -236,7 +236,7 @@ def _check_broadcast(op, *shapes):
                              "aligned from the right, must be equal or 1)") from None
 
 
-class Add(Function):
+class Add(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = np.shape(a), np.shape(b)
@@ -255,7 +255,7 @@ def add(a, b):
     return Add.apply(*_operands("add", a, b))
 
 
-class Sub(Function):
+class Sub(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = np.shape(a), np.shape(b)
@@ -278,7 +278,7 @@ def sub(a, b):
     return Sub.apply(a, b)
 
 
-class Mul(Function):
+class Mul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -297,7 +297,7 @@ def mul(a, b):
     return Mul.apply(*_operands("mul", a, b))
 
 
-class Div(Function):
+class Div(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -316,7 +316,7 @@ def div(a, b):
     return Div.apply(*_operands("div", a, b, true_division=True))
 
 
-class Neg(Function):
+class Neg(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         return np.negative(a)
@@ -334,7 +334,7 @@ def neg(a):
     return Neg.apply(a)
 
 
-class Pow(Function):
+class Pow(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
@@ -372,7 +372,7 @@ def pow(a, b):
     return Pow.apply(a, b)
 
 
-class Exp(Function):
+class Exp(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         out = np.exp(a)
@@ -390,7 +390,7 @@ def exp(a):
     return Exp.apply(*_operands("exp", a, true_division=True))
 
 
-class Log(Function):
+class Log(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -407,7 +407,7 @@ def log(a):
     return Log.apply(*_operands("log", a, true_division=True))
 
 
-class Sqrt(Function):
+class Sqrt(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         out = np.sqrt(a)
@@ -426,7 +426,7 @@ def sqrt(a):
     return Sqrt.apply(*_operands("sqrt", a, true_division=True))
 
 
-class Abs(Function):
+class Abs(ArrayFunction):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -443,7 +443,7 @@ def abs(a):
     return Abs.apply(*_operands("abs", a))
 
 
-class _Extremum(Function):
+class _Extremum(ArrayFunction):
     """Shared forward/backward of element-wise ``maximum`` and ``minimum``."""
 
     @staticmethod
@@ -472,7 +472,7 @@ def minimum(a, b):
     return _Extremum.apply(*_operands("minimum", a, b), pick_max=False)
 
 
-class Where(Function):
+class Where(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b, condition):
         ctx.condition = np.broadcast_to(condition, np.broadcast_shapes(
@@ -504,7 +504,7 @@ def where(condition, a, b):
     return Where.apply(a, b, condition=condition)
 
 
-class Clip(Function):
+class Clip(ArrayFunction):
     @staticmethod
     def forward(ctx, a, low, high):
         ctx.save_for_backward(a)

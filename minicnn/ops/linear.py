@@ -16,7 +16,7 @@ layer on a float64 input raises ``TypeError`` (as in PyTorch) instead of upcasti
 import numpy as np
 
 from .._checks import check_compute_dtype, check_same_dtype
-from ..autograd import Function, Tensor
+from ..autograd import ArrayFunction, Tensor
 from .elementwise import unbroadcast
 
 __all__ = ["matmul", "linear"]
@@ -26,7 +26,7 @@ def _swap(m):
     return np.swapaxes(m, -1, -2)
 
 
-class MatMul(Function):
+class MatMul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -85,7 +85,7 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-class Linear(Function):
+class Linear(ArrayFunction):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)

@@ -36,7 +36,7 @@ import numbers
 import numpy as np
 
 from .._checks import check_compute_dtype
-from ..autograd import Function, Tensor
+from ..autograd import ArrayFunction, Tensor
 from .elementwise import cast, checked_result_type
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss"]
@@ -103,7 +103,7 @@ def _restore_positions(loss, scores, reduction):
     return loss.reshape(scores.shape[:1] + scores.shape[2:])
 
 
-class CrossEntropy(Function):
+class CrossEntropy(ArrayFunction):
     @staticmethod
     def forward(ctx, logits, target, label_smoothing, reduction):
         n_samples, classes = logits.shape
@@ -167,7 +167,7 @@ def cross_entropy(logits, target, label_smoothing=0.0, reduction="mean"):
     return _restore_positions(loss, logits, reduction)
 
 
-class NLLLoss(Function):
+class NLLLoss(ArrayFunction):
     @staticmethod
     def forward(ctx, log_probs, target, reduction):
         ctx.save_for_backward(target)
@@ -206,7 +206,7 @@ def nll_loss(log_probs, target, reduction="mean"):
     return _restore_positions(loss, log_probs, reduction)
 
 
-class MSELoss(Function):
+class MSELoss(ArrayFunction):
     @staticmethod
     def forward(ctx, prediction, target, reduction):
         diff = prediction - target

@@ -61,7 +61,7 @@ import numbers
 import numpy as np
 
 from .._checks import check_compute_dtype, check_positive_int, check_same_dtype
-from ..autograd import Function, Tensor
+from ..autograd import ArrayFunction, Tensor
 from ..kernels import norm as kernels
 
 __all__ = ["batch_norm", "local_response_norm"]
@@ -72,7 +72,7 @@ def _flatten_spatial(a):
     return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:]))
 
 
-class BatchNorm(Function):
+class BatchNorm(ArrayFunction):
     """``y = (x - mean) * invstd * weight + bias`` per channel (see the module docstring)."""
 
     @staticmethod
@@ -217,7 +217,7 @@ def _channel_window_sum(a, before, after):
     return out
 
 
-class LocalResponseNorm(Function):
+class LocalResponseNorm(ArrayFunction):
     """``b_c = a_c * (k + alpha / n * sum_{window} a^2)^(-beta)`` (see the module docstring)."""
 
     @staticmethod

@@ -40,7 +40,7 @@ matrices ``P`` (see ``minicnn/kernels/pool.py``).
 """
 
 from .._checks import check_compute_dtype, is_int
-from ..autograd import Function
+from ..autograd import ArrayFunction
 from ..kernels import pool as kernels
 from ..kernels.geometry import SIZE_LIMIT, output_size, pair, resolve_padding
 
@@ -104,7 +104,7 @@ def _as_4d(x):
     return x[None] if x.ndim == 3 else x
 
 
-class MaxPool2d(Function):
+class MaxPool2d(ArrayFunction):
     @staticmethod
     def forward(ctx, x, kernel_hw, stride_hw, padding, out_hw):
         out, argmax = kernels.max_pool2d_forward(_as_4d(x), kernel_hw, stride_hw, padding,
@@ -145,7 +145,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
                            out_hw=out_hw)
 
 
-class AvgPool2d(Function):
+class AvgPool2d(ArrayFunction):
     @staticmethod
     def forward(ctx, x, kernel_hw, stride_hw, padding, out_hw, count_include_pad):
         out = kernels.avg_pool2d_forward(_as_4d(x), kernel_hw, stride_hw, padding, out_hw,
@@ -190,7 +190,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
                            out_hw=out_hw, count_include_pad=bool(count_include_pad))
 
 
-class AdaptiveAvgPool2d(Function):
+class AdaptiveAvgPool2d(ArrayFunction):
     @staticmethod
     def forward(ctx, x, out_hw):
         ctx.input_shape = x.shape

@@ -19,7 +19,7 @@ in float32 or float64 only (PyTorch refuses integers too: ``x.float().mean()``).
 import numpy as np
 
 from .._checks import check_compute_dtype
-from ..autograd import Function, Tensor
+from ..autograd import ArrayFunction, Tensor
 from .elementwise import checked_result_type
 
 __all__ = ["sum", "mean", "max", "argmax", "normalize_axis", "normalize_axes"]
@@ -51,7 +51,7 @@ def _regrow(grad, axes, keepdims):
     return grad if keepdims else np.expand_dims(grad, axes)
 
 
-class Sum(Function):
+class Sum(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdims):
         ctx.shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
@@ -68,7 +68,7 @@ def sum(x, axis=None, keepdims=False):
     return Sum.apply(x, axes=normalize_axes(axis, x.ndim, "sum"), keepdims=keepdims)
 
 
-class Mean(Function):
+class Mean(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdims):
         ctx.shape, ctx.axes, ctx.keepdims = x.shape, axes, keepdims
@@ -91,7 +91,7 @@ def mean(x, axis=None, keepdims=False):
     return Mean.apply(x, axes=normalize_axes(axis, x.ndim, "mean"), keepdims=keepdims)
 
 
-class Max(Function):
+class Max(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes, keepdims):
         out = np.max(x, axis=axes, keepdims=True)

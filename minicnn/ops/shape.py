@@ -20,14 +20,14 @@ import math
 import numpy as np
 
 from .._checks import is_int
-from ..autograd import Function, Tensor
+from ..autograd import ArrayFunction, Tensor
 from .elementwise import cast, is_operand, promote_types
 from .reduce import normalize_axis
 
 __all__ = ["reshape", "transpose", "permute", "flatten", "getitem", "cat", "stack", "pad"]
 
 
-class Reshape(Function):
+class Reshape(ArrayFunction):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.input_shape = x.shape
@@ -96,7 +96,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     return Reshape.apply(x, shape=shape)
 
 
-class Permute(Function):
+class Permute(ArrayFunction):
     @staticmethod
     def forward(ctx, x, axes):
         ctx.axes = axes
@@ -131,7 +131,7 @@ def transpose(x, *axes):
     return Permute.apply(x, axes=tuple(order))
 
 
-class GetItem(Function):
+class GetItem(ArrayFunction):
     @staticmethod
     def forward(ctx, x, index):
         ctx.input_shape, ctx.index = x.shape, index
@@ -158,7 +158,7 @@ def getitem(x, index):
     return GetItem.apply(x, index=index)
 
 
-class Cat(Function):
+class Cat(ArrayFunction):
     @staticmethod
     def forward(ctx, *arrays, axis):
         ctx.axis = axis
@@ -206,7 +206,7 @@ def cat(tensors, axis=0):
     return Cat.apply(*tensors, axis=axis)
 
 
-class Stack(Function):
+class Stack(ArrayFunction):
     @staticmethod
     def forward(ctx, *arrays, axis):
         ctx.axis = axis
@@ -226,7 +226,7 @@ def stack(tensors, axis=0):
     return Stack.apply(*tensors, axis=axis)
 
 
-class Pad(Function):
+class Pad(ArrayFunction):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.crop = tuple(slice(before, x.shape[i] + before) for i, (before, _) in enumerate(widths))
