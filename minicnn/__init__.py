@@ -14,7 +14,8 @@ from .ops.shape import cat, stack
 from .rng import manual_seed
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, short, uint8)
-from .device import backends, cuda, device
+from .device import (accelerator, backends, cuda, device, get_default_device,
+                     set_default_device)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, normal, ones, ones_like, rand, rand_like, randint,
                        randint_like, randn, randn_like, zeros, zeros_like)
@@ -41,7 +42,8 @@ def __getattr__(name):
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "GradcheckError", "cat", "stack", "maximum", "minimum", "where",
            "manual_seed", "functional", "nn", "optim", "data", "models", "train", "save", "load",
-           "load_torch_state_dict", "summary", "device", "cuda", "backends",
+           "load_torch_state_dict", "summary", "device", "cuda", "backends", "accelerator",
+           "set_default_device", "get_default_device",
            "get_default_dtype"]
 # (``minicnn.float``, ``.int`` and ``.bool`` exist but stay out of ``import *``, which
 # would shadow Python's own float, int and bool.)

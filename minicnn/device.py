@@ -13,7 +13,8 @@ says why, never a silent CPU run the user believes is on a GPU.
 
 import types
 
-__all__ = ["device", "CPU", "check_device", "cuda", "backends"]
+__all__ = ["device", "CPU", "check_device", "set_default_device", "get_default_device", "cuda",
+           "backends", "accelerator"]
 
 
 # Device types PyTorch code may name. Naming one is fine (``torch.device("cuda")`` is how
@@ -78,6 +79,16 @@ def check_device(value, argument):
                          f"'cpu')")
 
 
+def set_default_device(value):
+    """PyTorch's ``set_default_device``: the CPU (or None) is accepted and changes nothing;
+    any other device is the ValueError of ``check_device``."""
+    check_device(value, "set_default_device()")
+
+
+def get_default_device():
+    return CPU
+
+
 def _false():
     return False
 
@@ -101,3 +112,8 @@ cuda = types.SimpleNamespace(is_available=_false, device_count=lambda: 0,
 backends = types.SimpleNamespace(
     mps=types.SimpleNamespace(is_available=_false, is_built=_false),
     cudnn=types.SimpleNamespace(enabled=False, benchmark=False, deterministic=True))
+
+# ``torch.accelerator`` (PyTorch >= 2.6): the newer tutorials' device line,
+# ``torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"``.
+accelerator = types.SimpleNamespace(is_available=_false, current_accelerator=lambda: None,
+                                    device_count=lambda: 0)

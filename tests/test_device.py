@@ -44,3 +44,17 @@ def test_unknown_device_strings_are_refused(name):
 def test_a_non_string_device_is_a_type_error():
     with pytest.raises(TypeError, match="device name"):
         minicnn.device(3.5)
+
+
+def test_set_default_device_accepts_the_cpu_only():
+    minicnn.set_default_device("cpu")
+    minicnn.set_default_device(None)
+    assert minicnn.get_default_device() == "cpu"
+    with pytest.raises(ValueError, match="CPU only"):
+        minicnn.set_default_device("cuda")
+
+
+def test_the_accelerator_boilerplate_of_newer_tutorials_selects_the_cpu():
+    device = (minicnn.accelerator.current_accelerator().type
+              if minicnn.accelerator.is_available() else "cpu")
+    assert device == "cpu"
