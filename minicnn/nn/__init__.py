@@ -9,6 +9,7 @@ from . import init
 from .activation import LeakyReLU, ReLU, ReLU6, Sigmoid, Tanh
 from .conv import Conv2d
 from .dropout import Dropout
+from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear
 from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential, StateDictError
@@ -21,3 +22,4 @@ __all__ = ["init", "Module", "Parameter", "Sequential", "ModuleList", "Incompati
            "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",
            "Sigmoid", "Tanh", "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss",
            "MSELoss"]
+__all__ += ["LazyLinear", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d"]
