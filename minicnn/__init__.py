@@ -21,6 +21,7 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        randint_like, randn, randn_like, zeros, zeros_like)
 from . import nn, optim
 from . import data, models, train  # together 20 ms: a bare ``import minicnn`` reaches them
+from . import utils  # ``torch.utils.data.DataLoader`` after ``import minicnn as torch``
 from .serialization import load, save
 from .torch_checkpoint import load_torch_state_dict
 from .summary import summary  # the function (``from minicnn.summary import Summary`` still works)
@@ -41,7 +42,8 @@ def __getattr__(name):
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
            "gradcheck", "GradcheckError", "cat", "stack", "maximum", "minimum", "where",
-           "manual_seed", "functional", "nn", "optim", "data", "models", "train", "save", "load",
+           "manual_seed", "functional", "nn", "optim", "data", "utils", "models", "train",
+           "save", "load",
            "load_torch_state_dict", "summary", "device", "cuda", "backends", "accelerator",
            "set_default_device", "get_default_device",
            "get_default_dtype"]

@@ -17,6 +17,7 @@ Transforms are callables ``transform(x, rng=None)`` on a ``(C, H, W)`` array (se
 (``transform(x)``); its randomness, if any, is then not controlled by the loader.
 """
 
+import bisect
 import inspect
 import math
 import numbers
@@ -24,10 +25,11 @@ import numbers
 import numpy as np
 
 from .._checks import is_int
+from ..autograd import Tensor
 from ..rng import get_rng
 
-__all__ = ["Dataset", "ArrayDataset", "Subset", "random_split", "default_collate",
-           "apply_transform", "get_sample", "get_batch"]
+__all__ = ["Dataset", "ArrayDataset", "TensorDataset", "ConcatDataset", "Subset",
+           "random_split", "default_collate", "apply_transform", "get_sample", "get_batch"]
 
 
 def default_collate(samples):
@@ -105,6 +107,10 @@ class Dataset:
         Returns ``(images (N, C, H, W) float32, labels (N,) int64)``.
         """
         return default_collate([self.get(int(i), rng) for i in indices])
+
+    def __add__(self, other):
+        """``a + b`` is ``ConcatDataset([a, b])``, as in PyTorch."""
+        return ConcatDataset([self, other])
 
 
 def _check_index(index, length):
@@ -188,6 +194,69 @@ class ArrayDataset(Dataset):
                                    for image in images])
         return (np.ascontiguousarray(images, dtype=np.float32),
                 _collated_labels(self.labels[indices]))
+
+
+class TensorDataset(Dataset):
+    """PyTorch's ``TensorDataset``: sample ``i`` is ``tuple(t[i] for t in tensors)``.
+
+    Parameters
+    ----------
+    *tensors : Tensor or ndarray, each (N, ...)
+        The same length N along the first dimension.
+
+    A batch (``get_batch``) is the tuple of the arrays indexed at once, ``t.data[indices]``.
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        for tensor in tensors:
+            if not hasattr(tensor, "shape") or len(tensor.shape) == 0:
+                raise TypeError(f"TensorDataset: expected tensors with a first dimension, got "
+                                f"{tensor!r}")
+        lengths = [tensor.shape[0] for tensor in tensors]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"Size mismatch between tensors: first dimensions {lengths}")
+        self.tensors = tensors
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def __getitem__(self, index):
+        return tuple(tensor[index] for tensor in self.tensors)
+
+    def get_batch(self, indices, rng):
+        indices = np.asarray(indices, dtype=np.intp)
+        return tuple(np.asarray(tensor.data if isinstance(tensor, Tensor) else tensor)[indices]
+                     for tensor in self.tensors)
+
+
+class ConcatDataset(Dataset):
+    """The datasets one after another: ``len`` is the sum, index ``i`` falls in the first
+    dataset whose cumulative length exceeds it (PyTorch's ``ConcatDataset``)."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def _locate(self, index):
+        index = _check_index(index, len(self))
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which], index - start
+
+    def __getitem__(self, index):
+        dataset, local = self._locate(index)
+        return dataset[local]
+
+    def get(self, index, rng):
+        dataset, local = self._locate(index)
+        return get_sample(dataset, local, rng)
 
 
 class Subset(Dataset):

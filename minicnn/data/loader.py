@@ -62,6 +62,12 @@ class DataLoader:
         ``collate_fn([(image, label), ...]) -> batch``, called on samples from
         ``dataset.get``; the default stacks them (and lets an in-memory dataset index its
         arrays directly, with no per-sample Python loop).
+    sampler : iterable of int, optional
+        The indices of a pass, in order (see ``minicnn.data.sampler``); drawn at the start
+        of each pass, in the caller's thread. Exclusive with ``shuffle``.
+    batch_sampler : iterable of lists of int, optional
+        The batches of a pass (e.g. a ``BatchSampler``); exclusive with ``batch_size``,
+        ``shuffle``, ``sampler`` and ``drop_last``.
 
     Yields
     ------
@@ -76,7 +82,8 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, *, drop_last=False, seed=None,
-                 generator=None, prefetch=2, collate_fn=None):
+                 generator=None, prefetch=2, collate_fn=None, sampler=None,
+                 batch_sampler=None):
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader: dataset must have len() and ds[i], got "
                             f"{type(dataset).__name__}")
@@ -84,6 +91,19 @@ class DataLoader:
         self.batch_size = check_positive_int(batch_size, "DataLoader: batch_size")
         self.shuffle = _check_flag(shuffle, "shuffle")
         self.drop_last = _check_flag(drop_last, "drop_last")
+        # PyTorch's rules and messages for the combinations that contradict each other.
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                             "shuffle, sampler, and drop_last")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        for name, value in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if value is not None and not hasattr(value, "__iter__"):
+                raise TypeError(f"DataLoader: {name} must be an iterable of indices, got "
+                                f"{value!r}")
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self.prefetch = check_positive_int(prefetch, "DataLoader: prefetch", minimum=0)
         if seed is not None and generator is not None:
             raise ValueError("give DataLoader a seed or a generator, not both")
@@ -98,26 +118,50 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __len__(self):
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler if self.sampler is not None else self.dataset)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _batches(self, rng):
+        """The index arrays of one pass's batches."""
+        if self.batch_sampler is not None:
+            return [np.asarray(batch, dtype=np.intp) for batch in self.batch_sampler]
+        if self.sampler is not None:
+            order = np.asarray(list(self.sampler), dtype=np.intp)
+        else:
+            n = len(self.dataset)
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
+        stops = range(self.batch_size, len(order) + self.batch_size, self.batch_size)
+        batches = [order[stop - self.batch_size:stop] for stop in stops]
+        if batches and self.drop_last and len(batches[-1]) < self.batch_size:
+            batches.pop()
+        return batches
 
     def __iter__(self):
         # Everything random about this pass is drawn here, in the caller's thread.
         rng = self.generator if self.generator is not None else get_rng()
-        n = len(self.dataset)
-        order = rng.permutation(n) if self.shuffle else np.arange(n)
+        batches = self._batches(rng)
         epoch_seed = int(rng.integers(2**63))
-        plan = [(k, order[k * self.batch_size:(k + 1) * self.batch_size])
-                for k in range(len(self))]
+        plan = list(enumerate(batches))
         if self.prefetch == 0:
             return (self._make_batch(epoch_seed, k, indices) for k, indices in plan)
-        return _prefetched(self._make_batch, epoch_seed, plan, self.prefetch)
+        return _prefetched(self._make_batch, epoch_seed, plan, self.prefetch,
+                           self._start_worker)
+
+    def _start_worker(self):
+        """Called in the background thread before it prepares a pass's first batch."""
 
     def _make_batch(self, epoch_seed, k, indices):
-        rng = np.random.default_rng((epoch_seed, k))
+        rng = batch_rng(epoch_seed, k)
         if self.collate_fn is not None:
             return self.collate_fn([get_sample(self.dataset, int(i), rng) for i in indices])
         return get_batch(self.dataset, indices, rng)
+
+
+def batch_rng(epoch_seed, k):
+    """The generator that prepares batch ``k`` of the pass with ``epoch_seed``."""
+    return np.random.default_rng((epoch_seed, k))
 
 
 def _check_flag(value, name):
@@ -126,11 +170,13 @@ def _check_flag(value, name):
     return bool(value)
 
 
-def _prefetched(make_batch, epoch_seed, plan, depth):
-    """Yield the batches of ``plan`` while a thread prepares up to ``depth`` of them ahead."""
+def _prefetched(make_batch, epoch_seed, plan, depth, start_worker):
+    """Yield the batches of ``plan`` while a thread prepares up to ``depth`` of them ahead
+    (after calling ``start_worker()`` in it)."""
     batches = queue.Queue(maxsize=depth)
     stop = threading.Event()
-    worker = threading.Thread(target=_produce, args=(make_batch, epoch_seed, plan, batches, stop),
+    worker = threading.Thread(target=_produce,
+                              args=(make_batch, epoch_seed, plan, batches, stop, start_worker),
                               name="minicnn-DataLoader", daemon=True)
     worker.start()
     try:
@@ -154,7 +200,7 @@ def _prefetched(make_batch, epoch_seed, plan, depth):
             worker.join(_POLL_SECONDS)
 
 
-def _produce(make_batch, epoch_seed, plan, batches, stop):
+def _produce(make_batch, epoch_seed, plan, batches, stop, start_worker):
     """Worker thread: prepare each batch, hand it over, stop when told to."""
 
     def hand_over(item):
@@ -167,6 +213,7 @@ def _produce(make_batch, epoch_seed, plan, batches, stop):
         return False
 
     try:
+        start_worker()
         for k, indices in plan:
             if stop.is_set() or not hand_over(("batch", make_batch(epoch_seed, k, indices))):
                 return

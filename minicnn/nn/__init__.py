@@ -5,6 +5,9 @@ Read ``module.py`` first (how parameters, sub-modules and buffers are registered
 the layers, one family per file, mirroring ``minicnn.ops``.
 """
 
+import sys
+
+from .. import functional
 from . import init
 from .activation import LeakyReLU, ReLU, ReLU6, Sigmoid, Tanh
 from .conv import Conv2d
@@ -17,7 +20,10 @@ from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .shape import Flatten, Identity
 
-__all__ = ["init", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
+# ``import minicnn.nn.functional as F`` (PyTorch's path) is ``minicnn.functional`` itself.
+sys.modules[__name__ + ".functional"] = functional
+
+__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
            "StateDictError", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",
            "Sigmoid", "Tanh", "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss",
