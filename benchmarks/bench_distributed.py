@@ -68,13 +68,13 @@ def worker(args):
         raise ValueError(f"--batch {args.batch} must be divisible by the {ranks} ranks")
     local = args.batch // ranks
     minicnn.manual_seed(0)
-    model = models.get_model(args.model, num_classes=10)
+    model = models.get_model(args.model)  # its own classes: 10 for ResNet-20, 1000 for ResNet-50
     if ranks > 1:
         model = dist.DistributedDataParallel(model)
     optimizer = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((local, 3, args.size, args.size)).astype(np.float32)
-    y = rng.integers(0, 10, local)
+    y = rng.integers(0, 10, local)            # classes any model has
     steps, syncs = [], []
     for step in range(args.warmup + args.steps):
         started = time.perf_counter()

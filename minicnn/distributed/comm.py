@@ -55,7 +55,6 @@ class _Group:
     mpi = None          # the mpi4py.MPI module
     comm = None         # MPI.COMM_WORLD
     timeout = DEFAULT_TIMEOUT
-    previous_excepthook = None
 
 
 _group = _Group()
@@ -96,7 +95,6 @@ def init(timeout=None):
         raise DistributedError(f"minicnn.distributed needs mpi4py ({error}); "
                                f"{INSTALL_HINT}") from None
     _group.mpi, _group.comm = MPI, MPI.COMM_WORLD
-    _group.previous_excepthook = sys.excepthook
     sys.excepthook = _abort_on_uncaught_exception
 
 

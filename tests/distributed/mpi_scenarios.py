@@ -107,6 +107,9 @@ def run_training(norm, sync_bn):
             model.sync_gradients()
             optimizer.step()
             losses.append(loss.item())
+    model.eval()
+    with minicnn.no_grad():  # a forward copies rank 0's buffers (running statistics) to all
+        model(minicnn.Tensor(images[:4].astype(np.float64)))
     return model.module.state_dict(), np.array(losses)
 
 
@@ -116,6 +119,25 @@ def scenario_train(out, norm, sync_bn):
     state, losses = run_training(norm, sync_bn)
     np.savez(out / f"rank{dist.rank()}.npz", losses=losses,
              **{f"param:{k}": v for k, v in state.items()})
+
+
+def scenario_fit(out, epochs, resume):
+    """``fit(..., distributed=True)`` with SyncBatchNorm, checkpointing into ``out/run``."""
+    from minicnn import distributed as dist
+    from minicnn.data import ArrayDataset, DataLoader
+    from minicnn.train import fit
+
+    images, labels = dataset()
+    model = dist.convert_sync_batchnorm(build_model("batchnorm", seed=0))
+    loader = DataLoader(ArrayDataset(images, labels), batch_size=GLOBAL_BATCH, shuffle=True,
+                        prefetch=0)
+    val_loader = DataLoader(ArrayDataset(images[:36], labels[:36]), batch_size=12)
+    history = fit(model, loader, val_loader, make_optimizer(model), int(epochs),
+                  checkpoint_dir=out / "run", resume=resume == "resume", progress=False)
+    columns = ["train_loss", "train_top1", "val_loss", "val_top1"]
+    np.savez(out / f"rank{dist.rank()}.npz", ranks=dist.world_size(),
+             history=np.array([[row[c] for c in columns] for row in history.rows]),
+             **{f"param:{k}": v for k, v in model.state_dict().items()})
 
 
 def scenario_collectives(out):
@@ -183,7 +205,8 @@ SCENARIOS = {
     "fail": scenario_fail,
     "hang": scenario_hang,
     "indivisible": scenario_indivisible,
+    "fit": scenario_fit,
 }
 
 if __name__ == "__main__":
-    SCENARIOS[sys.argv[1]](Path(sys.argv[2]))
+    SCENARIOS[sys.argv[1]](Path(sys.argv[2]), *sys.argv[3:])

@@ -5,49 +5,15 @@ that module) and reads what every rank wrote. They skip, saying why, only when t
 ``distributed`` extra (mpi4py and Open MPI's ``mpiexec``) is not installed.
 """
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from minicnn.distributed import mpi_missing_reason, mpiexec_command
-
 from .mpi_scenarios import train_reference
+from .ranks import parameters, rank_results, requires_mpi, run_ranks
 
-REPO = Path(__file__).resolve().parents[2]
-LAUNCH_TIMEOUT = 180  # seconds for one mpiexec run (a first Numba compile included)
-
-pytestmark = pytest.mark.skipif(mpi_missing_reason() is not None,
-                                reason=str(mpi_missing_reason()))
-
-
-def run_ranks(scenario, ranks, out, expect_success=True, timeout=LAUNCH_TIMEOUT):
-    """Run a scenario on ``ranks`` ranks; return the finished process (output captured)."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(REPO)] + [p for p in [os.environ.get("PYTHONPATH")] if p]),
-        # one thread per rank: the ranks already share the cores
-        OPENBLAS_NUM_THREADS="1", NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    command = mpiexec_command(ranks, [sys.executable, "-m", "tests.distributed.mpi_scenarios",
-                                      scenario, str(out)])
-    result = subprocess.run(command, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                            capture_output=True, text=True, timeout=timeout, check=False)
-    if expect_success:
-        assert result.returncode == 0, (f"{scenario} on {ranks} ranks failed "
-                                        f"({result.returncode}):\n{result.stderr[-3000:]}")
-    return result
-
-
-def rank_results(out, ranks):
-    return [dict(np.load(out / f"rank{k}.npz")) for k in range(ranks)]
-
-
-def parameters(result):
-    return {key[len("param:"):]: value for key, value in result.items()
-            if key.startswith("param:")}
+pytestmark = requires_mpi
 
 
 def assert_same_parameters(actual, expected, atol, skip=("running_", "num_batches")):
@@ -78,14 +44,18 @@ def test_ranks_equal_one_process_on_the_global_batch(scenario, norm, ranks, tmp_
 def test_plain_batchnorm_uses_each_ranks_statistics(tmp_path):
     """Plain BatchNorm2d under DistributedDataParallel normalises each shard on its own: the
     ranks equal one process that averages the gradients of separate passes over the shards,
-    and differ from one process on the whole batch."""
+    and differ from one process on the whole batch; the running statistics are rank 0's."""
     ranks = 2
     run_ranks("train-bn", ranks, tmp_path)
     per_shard, _ = train_reference("batchnorm", shards=ranks)
     whole_batch, _ = train_reference("batchnorm")
-    for result in rank_results(tmp_path, ranks):
+    results = rank_results(tmp_path, ranks)
+    for result in results:
         assert_same_parameters(parameters(result), per_shard, atol=1e-10)
         assert np.abs(parameters(result)["1.weight"] - whole_batch["1.weight"]).max() > 1e-3
+    # the running statistics differ from rank to rank until a forward copies rank 0's
+    for key in ("1.running_mean", "4.running_var"):
+        np.testing.assert_array_equal(parameters(results[1])[key], parameters(results[0])[key])
 
 
 def test_collectives_and_sampler_on_three_ranks(tmp_path):
