@@ -41,6 +41,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
+from arguments import Parser, int_in_range, run  # noqa: E402
+
 BANDWIDTH = 1.25e9          # bytes/s: 10 Gbit/s Ethernet
 LATENCY = 50e-6             # s per message over TCP on 10 GbE
 MACHINES = (2, 8, 16, 32, 64)
@@ -64,8 +66,6 @@ def worker(args):
     if dist.launched_by_mpi():
         dist.init()
         ranks = dist.world_size()
-    if args.batch % ranks:
-        raise ValueError(f"--batch {args.batch} must be divisible by the {ranks} ranks")
     local = args.batch // ranks
     minicnn.manual_seed(0)
     model = models.get_model(args.model)  # its own classes: 10 for ResNet-20, 1000 for ResNet-50
@@ -153,18 +153,23 @@ def paper_model(name, parameters, seconds_per_image):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=4, help="timed steps per configuration")
-    parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=2,
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int_in_range(1), default=4,
+                        help="timed steps per configuration")
+    parser.add_argument("--warmup", type=int_in_range(0), default=1)
+    parser.add_argument("--rounds", type=int_in_range(1), default=2,
                         help="alternating rounds of the two configurations")
-    parser.add_argument("--batch", type=int, default=128, help="global batch")
+    parser.add_argument("--batch", type=int_in_range(2), default=128,
+                        help="global batch (even: 2 ranks share it)")
     parser.add_argument("--model", default="resnet20", help=argparse.SUPPRESS)
-    parser.add_argument("--size", type=int, default=32, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int_in_range(1), default=32, help=argparse.SUPPRESS)
     parser.add_argument("--no-resnet50", action="store_true",
                         help="estimate ResNet-50's time per image instead of measuring it")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.batch % 2:
+        parser.error(f"argument --batch: expected an even global batch (2 ranks share it), "
+                     f"got {args.batch}")
     if args.worker:
         return worker(args)
 
@@ -218,8 +223,7 @@ def main(argv=None):
         parameters = fifty["parameters"]
     print(f"\n(ResNet-50 time per image: {how})", end="")
     paper_model("resnet50", parameters, resnet50_per_image)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run(main)

@@ -23,7 +23,6 @@ import math
 import numpy as np
 
 from .._checks import check_positive_int, is_int
-from ..data.dataset import Subset
 from ..data.loader import DataLoader
 from ..rng import get_rng
 from . import comm
@@ -95,7 +94,8 @@ class DistributedSampler:
 
 
 class ShardedLoader:
-    """Batches of this rank's shard: a ``DataLoader`` over ``DistributedSampler`` indices.
+    """Batches of this rank's shard: ``DataLoader(dataset, batch_size / K,
+    sampler=DistributedSampler(dataset))``, PyTorch's recipe, with the global batch size.
 
     Parameters
     ----------
@@ -137,8 +137,8 @@ class ShardedLoader:
 
     def __iter__(self):
         sampler = self.sampler
-        loader = DataLoader(Subset(self.dataset, sampler.indices()), self.local_batch_size,
-                            shuffle=False, drop_last=self.drop_last, prefetch=self.prefetch,
+        loader = DataLoader(self.dataset, self.local_batch_size, sampler=sampler,
+                            drop_last=self.drop_last, prefetch=self.prefetch,
                             collate_fn=self.collate_fn,
                             generator=np.random.default_rng((sampler.seed, sampler.epoch,
                                                              sampler.rank)))
@@ -155,6 +155,10 @@ def shard_loader(loader, seed=None, num_replicas=None, rank=None):
     if not isinstance(loader, DataLoader):
         raise TypeError(f"shard_loader: expected a minicnn.data.DataLoader, got "
                         f"{type(loader).__name__}")
+    if loader.sampler is not None or loader.batch_sampler is not None:
+        raise ValueError("shard_loader: the loader has its own sampler, which cannot be split "
+                         "over the ranks; give it batch_size and shuffle instead, or build a "
+                         "DataLoader with sampler=DistributedSampler(dataset)")
     if seed is None:
         seed = comm.broadcast_object(int(get_rng().integers(2**31)) if comm.rank() == 0
                                      else None)

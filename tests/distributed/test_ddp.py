@@ -1,11 +1,12 @@
-"""DistributedDataParallel's parts that need no job: the gradient helper and the buckets.
-(Its averaging and broadcast run under mpiexec in test_mpi.py.)"""
+"""DistributedDataParallel in one process: the buckets, the gradient helper, and the wrapper
+on a one-rank job (its averaging and broadcast over 2 and 3 ranks run in test_mpi.py)."""
 
 import numpy as np
 import pytest
 
+import minicnn
 from minicnn import nn
-from minicnn.distributed import DistributedDataParallel, DistributedError, gradient_array
+from minicnn.distributed import DistributedDataParallel, DistributedError, comm, gradient_array
 from minicnn.distributed.ddp import _plan_buckets
 
 
@@ -34,7 +35,49 @@ def test_a_bucket_packs_gradients_contiguously_and_missing_ones_as_zeros(rng):
     buffer = bucket.pack()
     assert buffer.shape == (8,) and buffer.flags.c_contiguous
     np.testing.assert_array_equal(buffer[:2], 0)                       # bias: no gradient
-    np.testing.assert_array_equal(buffer[2:], model.weight.grad.ravel())
+    np.testing.assert_array_equal(buffer[2:], model.weight.grad.data.ravel())
     bucket.unpack(buffer * 2)
     np.testing.assert_array_equal(gradient_array(model.bias), np.zeros(2))
     np.testing.assert_array_equal(gradient_array(model.weight), 2 * buffer[2:].reshape(2, 3))
+
+
+@pytest.fixture
+def one_rank_job(monkeypatch):
+    """The collectives of a job of one rank (the MPI tests run 2 and 3)."""
+    monkeypatch.setattr(comm, "world_size", lambda: 1)
+    monkeypatch.setattr(comm, "broadcast", lambda array, src=0: array)
+    monkeypatch.setattr(comm, "all_reduce_start",
+                        lambda array: comm.PendingReduction(array, _Done()))
+
+
+class _Done:
+    """A request that has completed."""
+
+    def Test(self):
+        return True
+
+
+def test_the_wrapper_forwards_and_names_its_state_as_pytorch(one_rank_job, rng):
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    wrapped = DistributedDataParallel(model)
+    assert list(wrapped.state_dict()) == [f"module.{key}" for key in model.state_dict()]
+    x = minicnn.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+    with minicnn.no_grad():
+        np.testing.assert_array_equal(wrapped.eval()(x).data, model(x).data)
+
+
+def test_a_second_training_forward_without_sync_gradients_raises(one_rank_job, rng):
+    model = nn.Linear(3, 2)
+    wrapped = DistributedDataParallel(model)
+    x = minicnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+    wrapped(x).sum().backward()
+    grad = gradient_array(model.weight).copy()
+    with pytest.raises(RuntimeError, match=r"before sync_gradients\(\)"):
+        wrapped(x)
+    wrapped.sync_gradients()                               # one rank: the mean is itself
+    np.testing.assert_array_equal(gradient_array(model.weight), grad)
+    with wrapped.no_sync():                                # accumulation is allowed inside
+        wrapped(x).sum().backward()
+        wrapped(x).sum().backward()
+    wrapped.sync_gradients()
+    np.testing.assert_allclose(gradient_array(model.weight), 3 * grad, rtol=1e-6)

@@ -106,3 +106,13 @@ def test_shard_loader_keeps_the_data_loaders_settings():
     assert first_x.shape == (4, 1, 2, 2)
     with pytest.raises(TypeError, match="expected a minicnn.data.DataLoader"):
         shard_loader([1, 2, 3], seed=0, num_replicas=1, rank=0)
+    own_sampler = DataLoader(digits(), batch_size=4, sampler=range(24))
+    with pytest.raises(ValueError, match="has its own sampler"):
+        shard_loader(own_sampler, seed=0, num_replicas=2, rank=0)
+
+
+def test_the_sampler_plugs_into_a_data_loader_as_in_pytorch():
+    sampler = DistributedSampler(digits(), num_replicas=2, rank=0, shuffle=False)
+    loader = DataLoader(digits(), batch_size=3, sampler=sampler, prefetch=0)
+    assert len(loader) == 4
+    np.testing.assert_array_equal(next(iter(loader))[1], [0, 2, 4])   # every other sample
