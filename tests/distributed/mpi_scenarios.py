@@ -73,7 +73,7 @@ def train_reference(norm, shards=1):
             model.zero_grad()
             loss.backward()
             step_loss += loss.item() / shards
-            shard_grads = [p.grad / shards for p in model.parameters()]
+            shard_grads = [np.asarray(p.grad) / shards for p in model.parameters()]
             grads = shard_grads if grads is None else [a + b for a, b in zip(grads, shard_grads)]
         for param, grad in zip(model.parameters(), grads):
             param.grad = grad
@@ -133,7 +133,8 @@ def scenario_fit(out, epochs, resume):
                         prefetch=0)
     val_loader = DataLoader(ArrayDataset(images[:36], labels[:36]), batch_size=12)
     history = fit(model, loader, val_loader, make_optimizer(model), int(epochs),
-                  checkpoint_dir=out / "run", resume=resume == "resume", progress=False)
+                  checkpoint_dir=out / "run", resume=resume == "resume", progress=False,
+                  distributed=True)
     columns = ["train_loss", "train_top1", "val_loss", "val_top1"]
     np.savez(out / f"rank{dist.rank()}.npz", ranks=dist.world_size(),
              history=np.array([[row[c] for c in columns] for row in history.rows]),
