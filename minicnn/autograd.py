@@ -250,14 +250,14 @@ class Tensor:
     """
 
     # Fixed attributes: less memory and faster access for the many tensors of a step.
-    __slots__ = ("data", "grad", "_node", "requires_grad", "__weakref__")
+    __slots__ = ("data", "_grad", "_node", "requires_grad", "__weakref__")
 
     # Make NumPy defer to Tensor in ``ndarray + Tensor`` (so that Tensor.__radd__ runs).
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self.data = _as_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self._node = None
         self.requires_grad = False
         if requires_grad:
@@ -319,6 +319,31 @@ class Tensor:
     @property
     def is_leaf(self):
         return self._node is None
+
+    @property
+    def grad(self):
+        """The gradient that backward accumulated here: a Tensor shaped like this one, or None.
+
+        Assignable, as in PyTorch: ``t.grad = None`` clears it, a Tensor or a NumPy array
+        (wrapped, not copied) of this tensor's shape and dtype replaces it.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if isinstance(value, np.ndarray):
+                value = _new_tensor(value)
+            elif not isinstance(value, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor, a NumPy array or None "
+                                f"but got grad of type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: grad of shape "
+                                   f"{value.shape} for a tensor of shape {self.shape}")
+            if value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: grad of dtype "
+                                   f"{value.dtype} for a tensor of dtype {self.dtype}")
+        self._grad = value
 
     # --- backward -----------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=False):
@@ -495,7 +520,7 @@ def _new_tensor(array):
     """``Tensor(array)`` for an op's output ndarray, without ``__init__``'s conversions."""
     t = _tensor_new(Tensor)
     t.data = array
-    t.grad = None
+    t._grad = None
     t._node = None
     t.requires_grad = False
     return t
@@ -545,10 +570,10 @@ def _run_backward(root, grad, retain_graph):
             continue
         node = t._node
         if node is None:  # a leaf: accumulate into .grad
-            if t.grad is None:
-                t.grad = np.array(g, dtype=t.data.dtype)  # an owned copy, never a view
+            if t._grad is None:
+                t._grad = _new_tensor(np.array(g, dtype=t.data.dtype))  # owned, never a view
             else:
-                t.grad += g
+                t._grad.data += g
             continue
         if node.ctx is None:
             raise RuntimeError("backward through a graph a second time: its saved arrays "

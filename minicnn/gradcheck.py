@@ -79,8 +79,8 @@ def gradcheck_report(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, max_rep
         for out, v in zip(outputs, upstream):
             if out.requires_grad:
                 out.backward(v.astype(out.dtype), retain_graph=True)
-        analytic = [np.zeros(inputs[i].shape) if inputs[i].grad is None else inputs[i].grad
-                    for i in checked]
+        analytic = [np.zeros(inputs[i].shape) if inputs[i].grad is None
+                    else inputs[i].grad.data for i in checked]
     finally:
         for i, g in zip(checked, saved_grads):
             inputs[i].grad = g

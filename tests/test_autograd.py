@@ -323,7 +323,7 @@ def test_second_backward_through_a_freed_graph_is_a_clear_error():
 def test_retain_graph_allows_a_second_backward():
     x, loss, saved = _loss_and_saved_array()
     loss.backward(retain_graph=True)
-    first = x.grad.copy()
+    first = x.grad.data.copy()
     gc.collect()
     assert saved() is not None
     loss.backward()
@@ -588,7 +588,7 @@ def test_custom_backward_may_return_a_tensor_or_a_python_number():
     np.testing.assert_array_equal(x.grad, [1.0, 1.0, 1.0])
     s = leaf(1.0)
     DoubleAsFloat.apply(s).backward()
-    assert s.grad == 2.0 and isinstance(s.grad, np.ndarray)
+    assert s.grad == 2.0 and isinstance(s.grad, Tensor) and isinstance(s.grad.data, np.ndarray)
 
 
 def test_custom_op_mistakes_are_reported():

@@ -217,7 +217,7 @@ def influence(layers, size=11):
         weight = minicnn.tensor(np.random.default_rng(1).uniform(0.5, 1.5, (1, 1) + kernel_hw))
         y = F.conv2d(y, weight, padding="same")
     y[0, 0, size // 2, size // 2].backward()
-    return np.abs(x.grad[0, 0])
+    return np.abs(x.grad.data[0, 0])
 
 
 def extent(gradient):

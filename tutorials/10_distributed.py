@@ -89,7 +89,7 @@ def gradients(model, x, y):
     model.zero_grad()
     loss = F.cross_entropy(model(minicnn.Tensor(x)), y)
     loss.backward()
-    return loss.item(), [p.grad.copy() for p in model.parameters()]
+    return loss.item(), [p.grad.data.copy() for p in model.parameters()]
 
 
 def sharded_gradients(model, x, y, shards):

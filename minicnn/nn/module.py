@@ -315,7 +315,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad[...] = 0
+                param.grad.data[...] = 0
 
     # --- dtype --------------------------------------------------------------------------
     def to(self, dtype):
@@ -332,7 +332,7 @@ class Module:
                     continue
                 param.data = param.data.astype(dtype, copy=False)
                 if param.grad is not None:
-                    param.grad = param.grad.astype(dtype, copy=False)
+                    param.grad = param.grad.data.astype(dtype, copy=False)
             for name, array in module._buffers.items():
                 if array is not None and np.issubdtype(array.dtype, np.floating):
                     module._buffers[name] = array.astype(dtype, copy=False)

@@ -141,7 +141,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad[...] = 0
+                    p.grad.data[...] = 0
 
     def step(self, closure=None):
         """Update every parameter that requires grad and has a gradient.
@@ -160,7 +160,7 @@ class Optimizer:
                             raise ValueError(f"a parameter of shape {p.shape} has a gradient of "
                                              f"shape {p.grad.shape}")
                         state = self.state.get(p, {})
-                        self._update(p, p.grad, group, state)
+                        self._update(p, p.grad.data, group, state)
                         if state:  # plain SGD keeps none
                             self.state[p] = state
         return loss

@@ -77,10 +77,10 @@ def test_forward_backward_at_64x64(model, rng):
     out = model(x)
     assert out.shape == (2, 1000) and out.dtype == np.float32
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     for key, param in model.named_parameters():
         assert param.grad is not None and param.grad.shape == param.shape, key
-    assert np.abs(model.features[0].weight.grad).sum() > 0
+    assert np.abs(model.features[0].weight.grad.data).sum() > 0
     model.eval()
     with minicnn.no_grad():
         first, second = model(x), model(x)
@@ -118,7 +118,7 @@ def test_lrn_option_shifts_indices_not_parameters(rng):
     out = model(x)
     assert out.shape == (2, 10)
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert np.abs(model.features[0].weight.grad).sum() > 0 and np.isfinite(x.grad).all()
+    assert np.abs(model.features[0].weight.grad.data).sum() > 0 and np.isfinite(x.grad.data).all()
 
 
 def test_lrn_layer_is_the_papers_formula(rng):
@@ -144,6 +144,6 @@ def test_imagenet_size_forward_backward(model, rng):
     out = model(x)
     assert out.shape == (1, 1000)
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad()

@@ -100,8 +100,8 @@ def test_training_forward_and_backward_at_reduced_size_without_the_head(headless
     assert isinstance(out, minicnn.Tensor) and out.shape == (2, 10)
     F.cross_entropy(out, np.array([1, 9])).backward()
     for name, param in model.named_parameters():
-        assert param.grad is not None and np.isfinite(param.grad).all(), name
-    assert np.abs(model.Conv2d_1a_3x3.conv.weight.grad).sum() > 0
+        assert param.grad is not None and np.isfinite(param.grad.data).all(), name
+    assert np.abs(model.Conv2d_1a_3x3.conv.weight.grad.data).sum() > 0
 
 
 def test_eval_mode_returns_logits_and_skips_the_head():
@@ -212,7 +212,7 @@ def test_imagenet_size_forward_and_backward_batch_1():
     assert out.shape == (1, 1000)
     out.sum().backward()
     assert model.Conv2d_1a_3x3.conv.weight.grad.shape == (32, 3, 3, 3)
-    assert np.isfinite(model.Conv2d_1a_3x3.conv.weight.grad).all()
+    assert np.isfinite(model.Conv2d_1a_3x3.conv.weight.grad.data).all()
     model.eval()
     with minicnn.no_grad():
         assert model(_images((1, 3, 299, 299))).shape == (1, 1000)

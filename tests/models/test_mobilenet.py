@@ -90,10 +90,10 @@ def test_v1_forward_backward_at_32x32(rng):
     out = model(x)
     assert out.shape == (2, 10) and out.dtype == np.float32
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     for key, param in model.named_parameters():
         assert param.grad is not None and param.grad.shape == param.shape, key
-    assert np.abs(model.features[0][0].weight.grad).sum() > 0
+    assert np.abs(model.features[0][0].weight.grad.data).sum() > 0
 
 
 def test_v1_small_input_downsamples_four_times(rng):
@@ -109,7 +109,7 @@ def test_v1_small_input_downsamples_four_times(rng):
     out = model(x)
     assert out.shape == (2, 10)
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert np.abs(model.features[0][0].weight.grad).sum() > 0
+    assert np.abs(model.features[0][0].weight.grad.data).sum() > 0
 
 
 # --------------------------------------------------------------------------- MobileNet-v2
@@ -173,10 +173,10 @@ def test_v2_forward_backward_at_32x32(rng):
     out = model(x)
     assert out.shape == (2, 10) and out.dtype == np.float32
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     for key, param in model.named_parameters():
         assert param.grad is not None and param.grad.shape == param.shape, key
-    assert np.abs(model.features[0][0].weight.grad).sum() > 0
+    assert np.abs(model.features[0][0].weight.grad.data).sum() > 0
 
 
 def test_v2_bad_settings():
@@ -285,5 +285,5 @@ def test_imagenet_size_forward_backward(name, rng):
     out = model(x)
     assert out.shape == (1, 1000)
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     assert all(p.grad is not None for p in model.parameters())

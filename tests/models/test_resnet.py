@@ -101,10 +101,10 @@ def test_imagenet_forward_backward_small_batch(imagenet_models, name):
     out = model(x)
     assert out.shape == (2, 1000) and out.dtype == np.float32
     out.backward(np.random.default_rng(1).standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     for key, param in model.named_parameters():
         assert param.grad is not None and param.grad.shape == param.shape, key
-    assert np.abs(model.conv1.weight.grad).sum() > 0
+    assert np.abs(model.conv1.weight.grad.data).sum() > 0
     model.eval()
     with minicnn.no_grad():
         assert model(x).shape == (2, 1000)
@@ -152,7 +152,7 @@ def test_resnet20_forward_backward(shortcut, size):
     assert loss.dtype == np.float32 and np.isfinite(loss.item())
     loss.backward()
     assert x.grad.shape == x.shape
-    assert all(p.grad is not None and np.isfinite(p.grad).all() for p in model.parameters())
+    assert all(p.grad is not None and np.isfinite(p.grad.data).all() for p in model.parameters())
     assert int(model.layer3[2].bn2.num_batches_tracked) == 1
 
 
@@ -300,8 +300,8 @@ def test_imagenet_size_forward_backward(imagenet_models, name):
     out = model(x)
     assert out.shape == (1, 1000) and out.dtype == np.float32
     nn.CrossEntropyLoss()(out, np.array([7])).backward()
-    assert x.grad.shape == (1, 3, 224, 224) and np.isfinite(x.grad).all()
-    assert all(p.grad is not None and np.isfinite(p.grad).all() for p in model.parameters())
+    assert x.grad.shape == (1, 3, 224, 224) and np.isfinite(x.grad.data).all()
+    assert all(p.grad is not None and np.isfinite(p.grad.data).all() for p in model.parameters())
 
 
 # --------------------------------------------- SE-ResNet-50, Wide ResNet-50-2, stochastic depth
@@ -460,5 +460,5 @@ def test_variants_imagenet_size_forward_backward(imagenet_models, name):
     out = model(x)
     assert out.shape == (1, 1000)
     nn.CrossEntropyLoss()(out, np.array([7])).backward()
-    assert np.isfinite(x.grad).all()
-    assert all(p.grad is not None and np.isfinite(p.grad).all() for p in model.parameters())
+    assert np.isfinite(x.grad.data).all()
+    assert all(p.grad is not None and np.isfinite(p.grad.data).all() for p in model.parameters())

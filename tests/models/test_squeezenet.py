@@ -84,10 +84,10 @@ def test_forward_backward_at_32x32(name, rng):
     assert out.shape == (2, 10) and out.dtype == np.float32
     assert (out.data >= 0).all()  # a ReLU before the global average: non-negative logits
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     for key, param in model.named_parameters():
         assert param.grad is not None and param.grad.shape == param.shape, key
-    assert np.abs(model.features[0].weight.grad).sum() > 0
+    assert np.abs(model.features[0].weight.grad.data).sum() > 0
 
 
 def test_ceil_mode_grids_at_224():
@@ -179,7 +179,7 @@ def test_imagenet_size_forward_backward(name, rng):
     out = model(x)
     assert out.shape == (1, 1000)
     out.backward(rng.standard_normal(out.shape).astype(np.float32))
-    assert x.grad.shape == x.shape and np.isfinite(x.grad).all()
+    assert x.grad.shape == x.shape and np.isfinite(x.grad.data).all()
     assert all(p.grad is not None for p in model.parameters())
 
 

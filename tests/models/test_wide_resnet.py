@@ -71,8 +71,8 @@ def test_forward_backward_with_dropout():
                        .astype(np.float32), requires_grad=True)
     loss = nn.CrossEntropyLoss()(model(x), np.array([0, 1, 3]))
     loss.backward()
-    assert np.isfinite(x.grad).all() and x.grad.dtype == np.float32
-    assert all(p.grad is not None and np.isfinite(p.grad).all() for p in model.parameters())
+    assert np.isfinite(x.grad.data).all() and x.grad.dtype == np.float32
+    assert all(p.grad is not None and np.isfinite(p.grad.data).all() for p in model.parameters())
     model.eval()
     with minicnn.no_grad():  # dropout off: evaluation is deterministic
         np.testing.assert_array_equal(model(x).data, model(x).data)

@@ -176,7 +176,7 @@ def test_zero_grad_sets_none_or_zeros():
     lin(x).sum().backward()
     assert lin.weight.grad is not None
     lin.zero_grad(set_to_none=False)
-    assert np.all(lin.weight.grad == 0) and lin.weight.grad.shape == (2, 3)
+    assert np.all(lin.weight.grad.data == 0) and lin.weight.grad.shape == (2, 3)
     lin.zero_grad()
     assert lin.weight.grad is None and lin.bias.grad is None
 

@@ -497,7 +497,7 @@ def test_gradients_come_back_in_each_operands_dtype(op, rng):
     x64 = leaf(x.data.astype(np.float64))
     y.grad = None
     op(x64, y).backward(upstream)
-    np.testing.assert_allclose(x.grad, x64.grad.astype(np.float32), rtol=1e-6)
+    np.testing.assert_allclose(x.grad, x64.grad.data.astype(np.float32), rtol=1e-6)
 
 
 def test_a_float32_tensor_stays_float32_beside_integer_labels():

@@ -163,7 +163,7 @@ def test_batch_norm_float32_in_float32_out_accurately(rng, training):
         x, w, b = leaf(x32, dtype), leaf(weight, dtype), leaf(bias, dtype)
         y = F.batch_norm(x, running_mean, running_var, w, b, training=training)
         y.backward(upstream.astype(dtype))
-        results[dtype] = (y.data, x.grad, w.grad, b.grad, running_mean, running_var)
+        results[dtype] = (y.data, x.grad.data, w.grad.data, b.grad.data, running_mean, running_var)
     for single, double in zip(results[np.float32], results[np.float64]):
         assert single.dtype == np.float32
         scale = np.abs(double).max()
@@ -256,7 +256,7 @@ def test_local_response_norm_backward_by_hand():
     x = leaf(np.array([0.5, 2.0]).reshape(2, 1, 1))
     F.local_response_norm(x, 1, alpha=1.0, beta=1.0, k=1.0).backward(np.ones((2, 1, 1)))
     a = np.array([0.5, 2.0])
-    np.testing.assert_allclose(x.grad.ravel(), (1 - a ** 2) / (1 + a ** 2) ** 2)
+    np.testing.assert_allclose(x.grad.data.ravel(), (1 - a ** 2) / (1 + a ** 2) ** 2)
 
 
 def numpy_local_response_norm(x, size, alpha, beta, k):

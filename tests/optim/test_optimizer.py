@@ -41,7 +41,7 @@ def test_parameter_groups_have_their_own_settings():
     assert opt.param_groups[1]["dampening"] == 0  # defaults fill the rest
     before = [p.data.copy() for p in model.parameters()]
     loss_of(model, 0).backward()
-    grads = [p.grad.copy() for p in model.parameters()]
+    grads = [p.grad.data.copy() for p in model.parameters()]
     opt.step()
     lrs = [0.1, 0.1, 0.5, 0.5]
     for p, b, g, lr in zip(model.parameters(), before, grads, lrs):
@@ -80,7 +80,7 @@ def test_zero_grad(make):
     opt = make(model.parameters())
     loss_of(model, 0).backward()
     opt.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad == 0) for p in model.parameters())
+    assert all(np.all(p.grad.data == 0) for p in model.parameters())
     opt.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
