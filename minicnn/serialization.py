@@ -54,6 +54,7 @@ import zipfile
 import numpy as np
 
 from .autograd import Tensor
+from .device import check_device, device
 
 __all__ = ["save", "load", "write_npz", "read_npz", "MAX_DEPTH", "STALE_TEMPORARY_SECONDS"]
 
@@ -333,8 +334,13 @@ def _fsync_folder(folder):
 
 # --- load --------------------------------------------------------------------------------
 
-def load(path):
+def load(path, map_location=None, *, weights_only=True, mmap=None):
     """Read a checkpoint written by ``save`` (or any ``.npz`` of arrays, as a flat dict).
+
+    ``map_location``, ``weights_only`` and ``mmap`` are PyTorch's ``torch.load`` arguments,
+    accepted so that its calls run: the only location is the CPU (another device is a
+    ValueError), and the file is read the same way whatever ``weights_only`` and ``mmap``
+    say, since minicnn's format holds data only and is never unpickled.
 
     Returns
     -------
@@ -348,6 +354,8 @@ def load(path):
         The file is not a readable ``.npz`` archive (truncated, corrupt, crafted, a ``.npy``
         or a PyTorch file) or would need pickle; the message names the file.
     """
+    if isinstance(map_location, (str, device)):
+        check_device(map_location, "load(): map_location")
     path = os.fspath(path)
     arrays = read_npz(path)
     if _TREE_KEY not in arrays:

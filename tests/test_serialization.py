@@ -531,3 +531,14 @@ def test_full_training_checkpoint(tmp_path):
     opt2 = optim.Adam(small_model().parameters(), lr=0.01)
     opt2.load_state_dict(loaded["optimizer"])
     assert opt2.param_groups[0]["lr"] == 0.005 and opt2.param_groups[0]["initial_lr"] == 0.01
+
+
+def test_load_takes_torch_loads_arguments(tmp_path):
+    # The tutorials write torch.load(PATH, weights_only=True) and map_location='cpu'.
+    path = tmp_path / "cifar_net.pth"
+    minicnn.save({"w": np.arange(3.0)}, path)
+    for kwargs in ({"weights_only": True}, {"weights_only": False}, {"map_location": "cpu"},
+                   {"map_location": minicnn.device("cpu"), "mmap": True}):
+        np.testing.assert_array_equal(minicnn.load(path, **kwargs)["w"], np.arange(3.0))
+    with pytest.raises(ValueError, match="map_location.*CPU only"):
+        minicnn.load(path, map_location="cuda:0")

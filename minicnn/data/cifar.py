@@ -2,8 +2,10 @@
 
 ``cifar-10-python.tar.gz`` unpacks to ``cifar-10-batches-py/`` with ``data_batch_1`` ...
 ``data_batch_5`` (10,000 training images each) and ``test_batch`` (10,000). Each is a
-pickled dict with ``b'data'``, a uint8 array (10000, 3072) whose rows are the red, green
-and blue 32 x 32 planes one after another, and ``b'labels'``, a list of ints 0-9.
+pickled dict with ``'data'``, a uint8 array (10000, 3072) whose rows are the red, green
+and blue 32 x 32 planes one after another, and ``'labels'``, a list of ints 0-9 (the
+official files were pickled by Python 2, so their keys are bytes, ``b'data'``; files
+written by Python 3 have str keys: both are read).
 
 Unpickling can run arbitrary code, so the batches are read with an unpickler that only
 rebuilds plain data: dicts, lists, strings, bytes and NumPy arrays of numbers. Any other
@@ -17,7 +19,7 @@ import numpy as np
 
 from .dataset import ArrayDataset
 
-__all__ = ["CIFAR10", "read_cifar_batch"]
+__all__ = ["CIFAR10", "read_cifar_batch", "read_cifar_meta"]
 
 SOURCE = ("https://www.cs.toronto.edu/~kriz/cifar.html (file: "
           "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz)")
@@ -85,21 +87,45 @@ def read_cifar_batch(path):
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError) as error:
         raise ValueError(f"{path} is not a CIFAR-10 python batch: {error}") from None
-    if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
-        keys = sorted(batch) if isinstance(batch, dict) else type(batch).__name__
-        raise ValueError(f"{path} is not a CIFAR-10 python batch: expected a dict with b'data' "
-                         f"and b'labels', got {keys}")
-    data = np.asarray(batch[b"data"])
-    labels = np.asarray(batch[b"labels"])
+    if isinstance(batch, dict):
+        # Python 2 wrote the official files (keys come back as bytes); a batch written by
+        # Python 3 in the same format has str keys.
+        batch = {key.decode("latin1") if isinstance(key, bytes) else key: value
+                 for key, value in batch.items()}
+    if not isinstance(batch, dict) or "data" not in batch or "labels" not in batch:
+        keys = sorted(map(str, batch)) if isinstance(batch, dict) else type(batch).__name__
+        raise ValueError(f"{path} is not a CIFAR-10 python batch: expected a dict with 'data' "
+                         f"and 'labels', got {keys}")
+    data = np.asarray(batch["data"])
+    labels = np.asarray(batch["labels"])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
-        raise ValueError(f"{path}: b'data' must be a uint8 array (N, 3072), got dtype "
+        raise ValueError(f"{path}: 'data' must be a uint8 array (N, 3072), got dtype "
                          f"{data.dtype} and shape {data.shape}")
     if labels.shape != (len(data),) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"{path}: b'labels' must hold {len(data)} ints, got shape "
+        raise ValueError(f"{path}: 'labels' must hold {len(data)} ints, got shape "
                          f"{labels.shape} and dtype {labels.dtype}")
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
         raise ValueError(f"{path}: labels must lie in [0, 9], got {labels.min()}..{labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)   # (N, 3072) -> (N, 3, 32, 32)
+
+
+def read_cifar_meta(path):
+    """The class names (``label_names``) of a CIFAR-10 ``batches.meta`` file, as a list.
+
+    Raises ``ValueError`` naming the file if it is not such a file.
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as file:
+            meta = _PlainDataUnpickler(file, encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
+            IndexError, KeyError) as error:
+        raise ValueError(f"{path} is not a CIFAR-10 batches.meta file: {error}") from None
+    names = meta.get("label_names") if isinstance(meta, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, (str, bytes)) for n in names):
+        raise ValueError(f"{path} is not a CIFAR-10 batches.meta file: expected a dict whose "
+                         f"'label_names' is a list of strings")
+    return [n.decode("latin1") if isinstance(n, bytes) else n for n in names]
 
 
 class CIFAR10(ArrayDataset):

@@ -9,7 +9,7 @@ import sys
 
 from .. import functional
 from . import init
-from .activation import LeakyReLU, ReLU, ReLU6, Sigmoid, Tanh
+from .activation import LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
 from .conv import Conv2d
 from .dropout import Dropout
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear
@@ -23,8 +23,9 @@ from .shape import Flatten, Identity
 # ``import minicnn.nn.functional as F`` (PyTorch's path) is ``minicnn.functional`` itself.
 sys.modules[__name__ + ".functional"] = functional
 
-__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList", "IncompatibleKeys",
-           "StateDictError", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList",
+           "IncompatibleKeys", "StateDictError", "Softmax", "LogSoftmax", "Linear", "Conv2d",
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",
            "Sigmoid", "Tanh", "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss",
            "MSELoss"]

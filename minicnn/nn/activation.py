@@ -5,10 +5,12 @@ shown in ``repr``, but minicnn always computes out of place: its autograd keeps 
 input, so overwriting it would corrupt the backward pass.
 """
 
+import warnings
+
 from .. import functional as F
 from .module import Module
 
-__all__ = ["ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh"]
+__all__ = ["ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
 
 
 class ReLU(Module):
@@ -67,3 +69,41 @@ class Tanh(Module):
 
     def forward(self, x):
         return F.tanh(x)
+
+
+def _softmax_dim(dim, ndim, name):
+    """``dim``, or PyTorch's legacy choice when it is None (0 for 0-, 1- and 3-d inputs, else
+    1), with PyTorch's warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    """``exp(x) / sum(exp(x))`` along ``dim`` (each slice along it sums to 1)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, _softmax_dim(self.dim, x.ndim, "softmax"))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """``log(softmax(x))`` along ``dim``, computed stably."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, _softmax_dim(self.dim, x.ndim, "log_softmax"))
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

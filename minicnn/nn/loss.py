@@ -15,7 +15,8 @@ __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss"]
 
 
 class _Loss(Module):
-    """Shared by the losses: the ``reduction`` option."""
+    """Shared by the losses: the ``reduction`` option (not printed: PyTorch prints
+    ``MSELoss()`` whatever the settings)."""
 
     def __init__(self, reduction):
         super().__init__()
@@ -23,9 +24,6 @@ class _Loss(Module):
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or "
                              f"'none', got {reduction!r}")
         self.reduction = reduction
-
-    def extra_repr(self):
-        return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
 
 class CrossEntropyLoss(_Loss):
@@ -52,12 +50,6 @@ class CrossEntropyLoss(_Loss):
     def forward(self, logits, target):
         return F.cross_entropy(logits, target, label_smoothing=self.label_smoothing,
                                reduction=self.reduction)
-
-    def extra_repr(self):
-        parts = [super().extra_repr()]
-        if self.label_smoothing:
-            parts.append(f"label_smoothing={self.label_smoothing}")
-        return ", ".join(part for part in parts if part)
 
 
 class NLLLoss(_Loss):

@@ -21,6 +21,8 @@ from itertools import islice
 import numpy as np
 
 from ..autograd import Tensor
+from ..device import check_device, device
+from ..dtypes import as_dtype
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys",
            "StateDictError"]
@@ -318,14 +320,30 @@ class Module:
                 param.grad.data[...] = 0
 
     # --- dtype --------------------------------------------------------------------------
-    def to(self, dtype):
-        """Convert parameters (and their gradients) and floating buffers to ``dtype``.
+    def to(self, *args, **kwargs):
+        """PyTorch's ``to``: ``to(device)``, ``to(dtype)``, ``to(tensor)``,
+        ``to(device=None, dtype=None, non_blocking=False)``; returns self.
 
-        Integer buffers (``num_batches_tracked``) keep their type. Returns self.
+        A dtype converts parameters (and their gradients) and floating buffers; integer
+        buffers (``num_batches_tracked``) keep their type. A device must be the CPU
+        (``"cpu"``, ``device("cpu")``): minicnn has no other, so nothing moves; any other
+        device is a ValueError saying so. ``non_blocking``/``memory_format`` change nothing.
+
+        Raises
+        ------
+        TypeError
+            A dtype that is not floating (PyTorch's rule), an unknown keyword, or more than
+            a device and a dtype.
+        ValueError
+            A device other than the CPU.
         """
-        dtype = np.dtype(dtype)
+        target_device, dtype = _to_arguments(args, kwargs)
+        check_device(target_device, "Module.to()")
+        if dtype is None:
+            return self
         if not np.issubdtype(dtype, np.floating):
-            raise TypeError(f"to(dtype): expected a floating dtype, got {dtype}")
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got "
+                            f"desired dtype={dtype}")
         for module in self.modules():
             for param in module._parameters.values():
                 if param is None:
@@ -337,6 +355,16 @@ class Module:
                 if array is not None and np.issubdtype(array.dtype, np.floating):
                     module._buffers[name] = array.astype(dtype, copy=False)
         return self
+
+    def cpu(self):
+        """Nothing to move: minicnn computes on the CPU. Returns self."""
+        return self
+
+    def cuda(self, device=None):
+        """Always a RuntimeError: minicnn has no CUDA device (use ``.to("cpu")``)."""
+        raise RuntimeError("Module.cuda(): minicnn computes on the CPU only, there is no "
+                           "CUDA device (minicnn.cuda.is_available() is False); use "
+                           ".to('cpu') or the device boilerplate that falls back to 'cpu'")
 
     def double(self):
         """Convert to float64 (what gradient checks need)."""
@@ -452,6 +480,36 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
+
+
+def _to_arguments(args, kwargs):
+    """``(device, dtype)`` from the arguments of ``Module.to`` (either may be None)."""
+    kwargs = dict(kwargs)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    target_device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    if kwargs:
+        raise TypeError(f"Module.to() got unexpected keyword arguments {sorted(kwargs)}")
+    if args and isinstance(args[-1], bool):          # positional non_blocking
+        args = args[:-1]
+    if len(args) > 2:
+        raise TypeError(f"Module.to() takes a device, a dtype or a tensor, got {args!r}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.dtype
+        elif isinstance(arg, device) or isinstance(arg, str) and _names_device(arg):
+            target_device = arg
+        else:
+            dtype = arg
+    return target_device, None if dtype is None else as_dtype(dtype, "Module.to(): dtype")
+
+
+def _names_device(text):
+    try:
+        device(text)
+    except ValueError:
+        return False
+    return True
 
 
 class Sequential(Module):

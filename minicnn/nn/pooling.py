@@ -17,26 +17,41 @@ class MaxPool2d(Module):
         Defaults to ``kernel_size`` (non-overlapping windows).
     padding : int, a pair, 'same' or 'valid'
         Padded cells never win the maximum.
+    dilation : 1
+        PyTorch's argument (in its position); minicnn pools without gaps only.
+    return_indices : False
+        PyTorch's argument; returning the winners' indices is not supported.
     ceil_mode : bool
         Round the output size up (a last window may hang over the edge, but never starts
         in the right padding).
 
     The settings are checked when the layer is built (like ``Conv2d``), not at its first call.
+    Raises ValueError for a dilation other than 1 or ``return_indices=True``.
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+                 ceil_mode=False):
         super().__init__()
         check_pool_settings("MaxPool2d", kernel_size, stride, padding)
+        if dilation not in (1, (1, 1)):
+            raise ValueError(f"MaxPool2d: dilation must be 1 (minicnn has no dilated "
+                             f"pooling), got {dilation!r}")
+        if return_indices is not False:
+            raise ValueError(f"MaxPool2d: return_indices=True is not supported by minicnn, "
+                             f"got {return_indices!r}")
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
-        self.padding, self.ceil_mode = padding, ceil_mode
+        self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
+        self.return_indices = return_indices
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding,
+                            ceil_mode=self.ceil_mode)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, ceil_mode={self.ceil_mode}")
+                f"padding={self.padding}, dilation={self.dilation}, "
+                f"ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):

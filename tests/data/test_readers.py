@@ -180,6 +180,18 @@ def test_cifar_batch_with_numpy1_module_name_and_python2_string_keys(tmp_path):
     np.testing.assert_array_equal(labels, [3, 1])
 
 
+def test_cifar_batch_written_by_python3_has_str_keys(tmp_path):
+    # torchvision reads with encoding='latin1' and str keys; batches written by Python 3
+    # (as /work/compat/make_data.py and many re-packaged copies do) have str keys.
+    data = np.arange(2 * 3072, dtype=np.uint8).reshape(2, 3072) % 251
+    path = tmp_path / "batch"
+    path.write_bytes(pickle.dumps({"batch_label": "b", "data": data, "labels": [7, 2],
+                                   "filenames": ["a.png", "b.png"]}))
+    images, labels = read_cifar_batch(path)
+    np.testing.assert_array_equal(images.reshape(2, -1), data)
+    np.testing.assert_array_equal(labels, [7, 2])
+
+
 class _Exploit:
     def __reduce__(self):
         return (os.system, ("echo this must never run",))

@@ -43,3 +43,21 @@ def test_leaky_relu_matches_torch():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).standard_normal((3, 4))
     assert_same_as_torch(torch, nn.LeakyReLU(0.1), torch.nn.LeakyReLU(0.1), x)
+
+
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_softmax_modules_match_torch(name, dim):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((3, 4)) * 5
+    assert_same_as_torch(torch, getattr(nn, name)(dim=dim), getattr(torch.nn, name)(dim=dim), x)
+    assert repr(getattr(nn, name)(dim=dim)) == repr(getattr(torch.nn, name)(dim=dim))
+
+
+def test_softmax_without_dim_takes_pytorchs_legacy_choice_and_warns():
+    x = minicnn.tensor(np.arange(6.0).reshape(2, 3))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        rows = nn.Softmax()(x)                  # 2-D: dim 1
+    np.testing.assert_allclose(rows.data.sum(axis=1), [1.0, 1.0])
+    with pytest.warns(UserWarning, match="log_softmax"):
+        nn.LogSoftmax()(x)

@@ -210,7 +210,7 @@ def test_double_and_float_convert_parameters_and_floating_buffers():
     assert all(p.dtype == np.float32 for p in net.parameters())
     assert dict(net.named_buffers())["3.running_var"].dtype == np.float32
     assert net[:3](x).dtype == np.float32
-    with pytest.raises(TypeError, match="floating dtype"):
+    with pytest.raises(TypeError, match="only accepts floating point dtypes"):
         net.to(np.int32)
 
 
@@ -390,3 +390,56 @@ def test_deepcopy_gives_an_independent_module():
     clone[1].running_mean[...] = 5
     assert np.abs(model[0].weight.data).sum() > 0 and np.all(model[1].running_mean == 0)
     assert isinstance(clone[0].weight, nn.Parameter) and clone[0].weight.requires_grad
+
+
+# --- PyTorch's device/dtype surface and printout (issue 13) ----------------------------------
+
+def test_to_takes_pytorchs_device_dtype_and_tensor_forms():
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    assert model.to("cpu") is model and model.to(minicnn.device("cpu")) is model
+    assert model.cpu() is model and model.to(device="cpu", non_blocking=True) is model
+    assert model.to("cpu", minicnn.float64)[0].weight.dtype == np.float64
+    assert model.to(minicnn.zeros(1, dtype=minicnn.float32))[0].weight.dtype == np.float32
+    assert model.to(dtype=minicnn.double)[1].running_mean.dtype == np.float64
+    assert model.to(minicnn.float32, False)[0].bias.dtype == np.float32
+    assert model[1].num_batches_tracked.dtype == np.int64
+
+
+def test_to_refuses_other_devices_and_integer_dtypes():
+    model = nn.Linear(2, 3)
+    with pytest.raises(ValueError, match="'cuda' is not available: minicnn computes on the CPU"):
+        model.to("cuda")
+    with pytest.raises(ValueError, match="CPU only"):
+        model.to(minicnn.device("cuda:0"), minicnn.float32)
+    with pytest.raises(TypeError, match="only accepts floating point dtypes.*int64"):
+        model.to(minicnn.long)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        model.to(devise="cpu")
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        model.cuda()
+    assert model.weight.dtype == np.float32          # nothing changed on the way
+
+
+def test_train_eval_apply_return_self_and_apply_visits_children_first():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU()))
+    assert model.train() is model and model.eval() is model and not model[1][0].training
+    visited = []
+    assert model.apply(lambda m: visited.append(type(m).__name__)) is model
+    assert visited == ["Linear", "ReLU", "Sequential", "Sequential"]
+
+
+def test_printout_equals_pytorchs_for_the_tutorials_layers():
+    torch = pytest.importorskip("torch")
+
+    def build(nn_):
+        return nn_.Sequential(OrderedDict([
+            ("flatten", nn_.Flatten()), ("fc", nn_.Linear(784, 512)),
+            ("relu", nn_.ReLU(inplace=True)), ("conv", nn_.Conv2d(3, 6, 5)),
+            ("conv2", nn_.Conv2d(3, 6, (3, 5), stride=2, padding=1, bias=False)),
+            ("pool", nn_.MaxPool2d(2, 2)), ("avg", nn_.AvgPool2d(2)),
+            ("bn", nn_.BatchNorm2d(6)), ("drop", nn_.Dropout(0.2)),
+            ("softmax", nn_.Softmax(dim=1)), ("logsoftmax", nn_.LogSoftmax(dim=1)),
+            ("loss", nn_.MSELoss(reduction="sum")), ("ce", nn_.CrossEntropyLoss()),
+            ("list", nn_.ModuleList([nn_.Sigmoid(), nn_.Linear(2, 3, bias=False)]))]))
+
+    assert repr(build(nn)) == repr(build(torch.nn))

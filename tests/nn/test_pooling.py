@@ -15,7 +15,7 @@ def test_stride_defaults_to_kernel_size():
 
 def test_repr():
     assert repr(nn.MaxPool2d(3, 2)) == \
-        "MaxPool2d(kernel_size=3, stride=2, padding=0, ceil_mode=False)"
+        "MaxPool2d(kernel_size=3, stride=2, padding=0, dilation=1, ceil_mode=False)"
     assert repr(nn.AvgPool2d(2)) == "AvgPool2d(kernel_size=2, stride=2, padding=0)"
     assert repr(nn.AvgPool2d(3, 1, 1, count_include_pad=False)) == \
         "AvgPool2d(kernel_size=3, stride=1, padding=1, count_include_pad=False)"

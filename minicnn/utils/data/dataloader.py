@@ -48,12 +48,13 @@ def default_collate(batch):
     RuntimeError when sequences of different lengths meet (PyTorch's kinds and words).
     """
     elem = batch[0]
+    # np.stack keeps the memory order of its inputs; torch.stack's result is contiguous.
     if isinstance(elem, Tensor):
-        return Tensor(np.stack([sample.data for sample in batch]))
+        return Tensor(np.ascontiguousarray(np.stack([sample.data for sample in batch])))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SaUO":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return Tensor(np.stack(batch))
+        return Tensor(np.ascontiguousarray(np.stack(batch)))
     if isinstance(elem, np.generic) and elem.dtype.kind not in "SaUO":
         return Tensor(np.array(batch))
     if isinstance(elem, bool):

@@ -1,0 +1,211 @@
+"""torchvision's datasets ``MNIST``, ``FashionMNIST`` and ``CIFAR10``, read from local files.
+
+    training_data = datasets.FashionMNIST(root="data", train=True, transform=ToTensor())
+    image, label = training_data[0]       # a (1, 28, 28) float32 Tensor and an int
+
+As torchvision's: items are ``(PIL image, int)`` before ``transform`` and
+``target_transform``; ``.data``, ``.targets``, ``.classes``, ``.class_to_idx``, ``.train``
+and ``.root`` as torchvision has them (MNIST: ``data`` a uint8 Tensor (N, 28, 28),
+``targets`` an int64 Tensor; CIFAR-10: ``data`` a uint8 ndarray (N, 32, 32, 3), ``targets``
+a list of ints). The files are those torchvision downloads, in torchvision's layout::
+
+    root/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
+    root/FashionMNIST/raw/...                 (the same four names)
+    root/cifar-10-batches-py/data_batch_1 ... data_batch_5, test_batch, batches.meta
+
+minicnn never downloads: without the files, ``download=True`` or not, the error says which
+files to put where and where to get them. The readers are ``minicnn.data``'s (IDX files;
+CIFAR pickles through an unpickler that rebuilds plain data only).
+
+Random transforms draw from minicnn's generator (``minicnn.manual_seed``); inside a
+``DataLoader`` each batch draws from its own generator, see ``minicnn.data.loader``.
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..autograd import Tensor
+from ..data import cifar as _cifar
+from ..data import mnist as _mnist
+from ..data.dataset import Dataset, apply_transform
+from ..rng import get_rng
+
+__all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "DatasetNotFoundError"]
+
+
+class DatasetNotFoundError(RuntimeError, FileNotFoundError):
+    """The dataset's files are not in ``root`` (torchvision raises RuntimeError; this is one,
+    and a FileNotFoundError as minicnn.data's readers raise)."""
+
+
+def _check_callable(value, name, owner):
+    if value is not None and not callable(value):
+        raise TypeError(f"{owner}: {name} must be callable or None, got {value!r}")
+    return value
+
+
+class VisionDataset(Dataset):
+    """Base class: ``root``, ``transform``, ``target_transform`` and torchvision's ``repr``."""
+
+    _repr_indent = 4
+
+    def __init__(self, root, transform=None, target_transform=None):
+        if isinstance(root, (str, os.PathLike)):
+            root = os.path.expanduser(root)
+        self.root = root
+        name = type(self).__name__
+        self.transform = _check_callable(transform, "transform", name)
+        self.target_transform = _check_callable(target_transform, "target_transform", name)
+
+    def _item(self, index):
+        """``(PIL image, int)`` before the transforms."""
+        raise NotImplementedError
+
+    def __getitem__(self, index):
+        return self.get(index, get_rng())
+
+    def get(self, index, rng):
+        """Item ``index`` with random transforms drawing from ``rng``."""
+        image, target = self._item(index)
+        return (apply_transform(self.transform, image, rng),
+                apply_transform(self.target_transform, target, rng))
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        body = [f"Number of datapoints: {len(self)}"]
+        if self.root is not None:
+            body.append(f"Root location: {self.root}")
+        body += self.extra_repr().splitlines()
+        for label, transform in (("Transform: ", self.transform),
+                                 ("Target transform: ", self.target_transform)):
+            if transform is not None:
+                lines = repr(transform).splitlines()
+                body += [label + lines[0]] + [" " * len(label) + line for line in lines[1:]]
+        return "\n".join([f"Dataset {type(self).__name__}"]
+                         + [" " * self._repr_indent + line for line in body])
+
+
+def _split_repr(train):
+    return f"Split: {'Train' if train else 'Test'}"
+
+
+class MNIST(VisionDataset):
+    """MNIST digits as torchvision's ``MNIST``: ``(PIL image 'L' 28 x 28, int)`` items.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder holding ``MNIST/raw/`` (see the module docstring).
+    train : bool
+        The training files (``train-*``) or the test files (``t10k-*``).
+    transform, target_transform : callable, optional
+        Applied to the image and to the label.
+    download : bool
+        minicnn never downloads; with the files present it changes nothing.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        (a RuntimeError) naming the missing files, the folder and where to get them.
+    ValueError
+        A file that is not in the IDX format.
+    """
+
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
+               "6 - six", "7 - seven", "8 - eight", "9 - nine"]
+    _reader = _mnist.MNIST
+
+    def __init__(self, root, train=True, transform=None, target_transform=None,
+                 download=False):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        folder = Path(self.raw_folder)
+        prefix = "train" if train else "t10k"
+        names = [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"]
+        paths = [_mnist._find([folder], name) for name in names]
+        missing = [name for name, path in zip(names, paths) if path is None]
+        if missing:
+            raise DatasetNotFoundError(
+                f"{type(self).__name__}: {', '.join(missing)} (or the same with .gz) not found "
+                f"in {folder}. minicnn never downloads (download={download!r}): put the files "
+                f"from {self._reader.source} there, as torchvision would have.")
+        images, labels = (_mnist.read_idx(path) for path in paths)
+        if images.ndim != 3 or labels.shape != (len(images),):
+            raise ValueError(f"{type(self).__name__}: {paths[0]} holds shape {images.shape} "
+                             f"and {paths[1]} shape {labels.shape}; expected (N, H, W) and (N,)")
+        self.data = Tensor(images.astype(np.uint8))                # (N, 28, 28)
+        self.targets = Tensor(labels.astype(np.int64))             # (N,)
+
+    @property
+    def raw_folder(self):
+        return os.path.join(self.root, type(self).__name__, "raw")
+
+    @property
+    def class_to_idx(self):
+        return {name: index for index, name in enumerate(self.classes)}
+
+    def __len__(self):
+        return len(self.data.data)
+
+    def _item(self, index):
+        return Image.fromarray(self.data.data[index]), int(self.targets.data[index])
+
+    def extra_repr(self):
+        return _split_repr(self.train)
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST as torchvision's ``FashionMNIST`` (files in ``root/FashionMNIST/raw``)."""
+
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]
+    _reader = _mnist.FashionMNIST
+
+
+class CIFAR10(VisionDataset):
+    """CIFAR-10 as torchvision's ``CIFAR10``: ``(PIL image 'RGB' 32 x 32, int)`` items.
+
+    Parameters as ``MNIST``; ``root`` holds ``cifar-10-batches-py/``. ``classes`` come from
+    ``batches.meta`` (the usual ten names when that file is absent). torchvision also
+    compares each file's md5 with the official one; minicnn does not, so files of your own
+    in this format work too.
+    """
+
+    base_folder = "cifar-10-batches-py"
+    train_list = [f"data_batch_{i}" for i in range(1, 6)]
+    test_list = ["test_batch"]
+
+    def __init__(self, root, train=True, transform=None, target_transform=None,
+                 download=False):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.train = train
+        folder = Path(self.root) / self.base_folder
+        names = self.train_list if train else self.test_list
+        missing = [name for name in names if not (folder / name).is_file()]
+        if missing:
+            raise DatasetNotFoundError(
+                f"CIFAR10: {', '.join(missing)} not found in {folder}. minicnn never downloads "
+                f"(download={download!r}): get cifar-10-python.tar.gz from {_cifar.SOURCE} "
+                f"and unpack it in {self.root} (it makes {self.base_folder}/).")
+        batches = [_cifar.read_cifar_batch(folder / name) for name in names]
+        # (N, 3, 32, 32) -> (N, 32, 32, 3): torchvision keeps CIFAR-10 as HWC
+        self.data = np.concatenate([images for images, _ in batches]).transpose(0, 2, 3, 1)
+        self.targets = np.concatenate([labels for _, labels in batches]).tolist()
+        meta = folder / "batches.meta"
+        self.classes = (_cifar.read_cifar_meta(meta) if meta.is_file()
+                        else list(_cifar.CIFAR10.classes))
+        self.class_to_idx = {name: index for index, name in enumerate(self.classes)}
+
+    def __len__(self):
+        return len(self.data)
+
+    def _item(self, index):
+        return Image.fromarray(self.data[index]), self.targets[index]
+
+    def extra_repr(self):
+        return _split_repr(self.train)

@@ -1,0 +1,16 @@
+"""``minicnn.vision.transforms``: torchvision's ``transforms`` (see ``transforms.py``).
+
+``minicnn.vision.transforms.v2`` has the same classes plus v2's ``ToImage`` and
+``ToDtype``.
+"""
+
+from . import v2
+from .transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale,
+                         InterpolationMode, Lambda, Normalize, Pad, PILToTensor, RandomApply,
+                         RandomChoice, RandomCrop, RandomHorizontalFlip, RandomOrder,
+                         RandomVerticalFlip, Resize, ToPILImage, ToTensor)
+
+__all__ = ["InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToPILImage",
+           "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad", "RandomCrop",
+           "RandomHorizontalFlip", "RandomVerticalFlip", "Grayscale", "Lambda",
+           "RandomApply", "RandomChoice", "RandomOrder", "v2"]

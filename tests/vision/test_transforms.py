@@ -1,0 +1,138 @@
+"""minicnn.vision.transforms: torchvision's transforms on PIL images and Tensors.
+
+Expected values are written by hand from torchvision's documented behaviour (torchvision is
+not importable here): ToTensor scales uint8 by 1/255 into (C, H, W) float32; Resize(int)
+matches the shorter side; CenterCrop's top is round((H - h) / 2); Normalize refuses PIL
+images, integer tensors and std 0.
+"""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import minicnn
+from minicnn.vision import transforms as T
+
+
+def _rgb(height=5, width=7):
+    pixels = (np.arange(height * width * 3) % 256).astype(np.uint8).reshape(height, width, 3)
+    return Image.fromarray(pixels), pixels
+
+
+def test_to_tensor_scales_uint8_to_chw_float32():
+    image, pixels = _rgb()
+    tensor = T.ToTensor()(image)
+    assert tensor.shape == (3, 5, 7) and tensor.dtype == np.float32
+    assert tensor.data.flags.c_contiguous
+    np.testing.assert_array_equal(tensor.data, pixels.transpose(2, 0, 1) / np.float32(255))
+    grey = T.ToTensor()(Image.fromarray(pixels[:, :, 0]))
+    assert grey.shape == (1, 5, 7)
+    floats = np.full((2, 3), 0.25, np.float64)            # not uint8: kept as it is
+    assert T.ToTensor()(floats).dtype == np.float64 and T.ToTensor()(floats).shape == (1, 2, 3)
+    with pytest.raises(TypeError, match="pic should be PIL Image or ndarray"):
+        T.ToTensor()([1, 2])
+
+
+def test_pil_to_tensor_and_back():
+    image, pixels = _rgb()
+    tensor = T.PILToTensor()(image)
+    assert tensor.dtype == np.uint8
+    np.testing.assert_array_equal(tensor.data, pixels.transpose(2, 0, 1))
+    again = T.ToPILImage()(T.ToTensor()(image))
+    np.testing.assert_array_equal(np.asarray(again), pixels)
+
+
+def test_normalize_as_torchvision():
+    x = minicnn.tensor(np.ones((3, 2, 2), np.float32))
+    out = T.Normalize((0.5, 0.25, 0.0), (0.5, 0.5, 2.0))(x)
+    np.testing.assert_allclose(out.data[:, 0, 0], [1.0, 1.5, 0.5])
+    assert out.dtype == np.float32
+    with pytest.raises(TypeError, match="img should be Tensor Image"):
+        T.Normalize(0.5, 0.5)(_rgb()[0])
+    with pytest.raises(TypeError, match="Input tensor should be a float tensor"):
+        T.Normalize(0.5, 0.5)(minicnn.tensor(np.ones((1, 2, 2), np.uint8)))
+    with pytest.raises(ValueError, match="std evaluated to zero"):
+        T.Normalize((0.5,), (0.0,))(x)
+    assert repr(T.Normalize((0.5,), (0.5,))) == "Normalize(mean=(0.5,), std=(0.5,))"
+
+
+def test_resize_matches_the_shorter_side_on_pil_and_tensors():
+    image, _ = _rgb(20, 30)
+    small = T.Resize(10)(image)
+    assert small.size == (15, 10)                        # PIL: (width, height)
+    assert T.Resize((4, 6))(image).size == (6, 4)
+    tall = T.Resize(8)(Image.fromarray(np.zeros((30, 20), np.uint8)))
+    assert tall.size == (8, 12)
+    tensor = T.Resize(10)(T.PILToTensor()(image))
+    assert tensor.shape == (3, 10, 15) and tensor.dtype == np.uint8
+    np.testing.assert_array_equal(tensor.data, np.asarray(small).transpose(2, 0, 1))
+    floats = T.Resize(10)(T.ToTensor()(image))
+    assert floats.dtype == np.float32
+    np.testing.assert_allclose(floats.data * 255, np.asarray(small).transpose(2, 0, 1), atol=1)
+    assert T.Resize(10, max_size=12)(image).size == (12, 8)
+
+
+def test_center_crop_and_pad_on_pil_and_tensors():
+    image, pixels = _rgb(5, 7)
+    crop = T.CenterCrop(3)(image)
+    # top = round((5 - 3) / 2) = 1, left = round((7 - 3) / 2) = 2
+    np.testing.assert_array_equal(np.asarray(crop), pixels[1:4, 2:5])
+    tensor = T.CenterCrop((2, 4))(T.PILToTensor()(image))
+    np.testing.assert_array_equal(tensor.data, pixels[2:4, 2:6].transpose(2, 0, 1))
+    padded = T.Pad((1, 2))(image)                       # left/right 1, top/bottom 2
+    assert padded.size == (9, 9) and padded.mode == "RGB"
+    assert np.asarray(padded)[0].max() == 0
+    np.testing.assert_array_equal(np.asarray(padded)[2:7, 1:8], pixels)
+    edge = T.Pad(1, padding_mode="edge")(T.PILToTensor()(image))
+    np.testing.assert_array_equal(edge.data[:, 0, 1:-1], pixels[0].T)
+
+
+def test_random_crop_and_flip_follow_manual_seed():
+    image, pixels = _rgb(8, 8)
+    augment = T.Compose([T.RandomCrop(8, padding=2), T.RandomHorizontalFlip(), T.ToTensor()])
+    minicnn.manual_seed(4)
+    first = [augment(image).data for _ in range(5)]
+    minicnn.manual_seed(4)
+    again = [augment(image).data for _ in range(5)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(first[0], other) for other in first[1:])
+    flipped = T.RandomHorizontalFlip(p=1.0)(image)
+    np.testing.assert_array_equal(np.asarray(flipped), pixels[:, ::-1])
+    assert T.RandomHorizontalFlip(p=0.0)(image) is image
+    np.testing.assert_array_equal(np.asarray(T.RandomVerticalFlip(p=1.0)(image)), pixels[::-1])
+    grown = T.RandomCrop(10, pad_if_needed=True)(image)
+    assert grown.size == (10, 10)
+
+
+def test_random_transforms_take_a_generator():
+    image, _ = _rgb(8, 8)
+    crop = T.RandomCrop(4)
+    a = crop(image, rng=np.random.default_rng(0))
+    b = crop(image, rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_grayscale_lambda_and_compose_repr():
+    image, pixels = _rgb()
+    assert T.Grayscale()(image).mode == "L"
+    assert T.Grayscale(3)(image).mode == "RGB"
+    grey = T.Grayscale()(T.ToTensor()(image))
+    expected = (pixels / np.float32(255)) @ np.array([0.2989, 0.587, 0.114], np.float32)
+    np.testing.assert_allclose(grey.data[0], expected, rtol=1e-5)
+    with pytest.raises(TypeError, match="Argument lambd should be callable"):
+        T.Lambda(3)
+    one_hot = T.Lambda(lambda y: np.eye(10, dtype=np.float32)[y])
+    assert one_hot(3)[3] == 1
+    assert repr(T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))])) == \
+        "Compose(\n    ToTensor()\n    Normalize(mean=(0.5,), std=(0.5,))\n)"
+    with pytest.raises(TypeError, match="img should be PIL Image or Tensor"):
+        T.CenterCrop(2)(np.zeros((3, 4, 4)))
+
+
+def test_v2_to_image_and_to_dtype():
+    from minicnn.vision.transforms import v2
+    image, pixels = _rgb()
+    out = v2.Compose([v2.ToImage(), v2.ToDtype(minicnn.float32, scale=True)])(image)
+    np.testing.assert_array_equal(out.data, pixels.transpose(2, 0, 1) / np.float32(255))
+    assert v2.ToDtype(minicnn.float32)(v2.ToImage()(image)).data.max() == pixels.max()
