@@ -41,11 +41,12 @@ from .launch import mpi_missing_reason, mpiexec_command
 from .ring import ring_all_reduce, ring_all_reduce_seconds
 from .sampler import DistributedSampler, ShardedLoader, shard_loader
 from .sync_batchnorm import SyncBatchNorm, convert_sync_batchnorm
-from .training import prepare_fit
+from .training import finish_failed_command, prepare_fit, silence_other_ranks
 
 __all__ = ["init", "is_initialized", "rank", "world_size", "is_main_process", "launched_by_mpi",
            "all_reduce", "all_reduce_start", "all_gather", "broadcast", "broadcast_object",
            "barrier", "reduce_metrics", "DistributedError", "DEFAULT_TIMEOUT",
            "DistributedDataParallel", "gradient_array", "DistributedSampler", "ShardedLoader",
            "shard_loader", "SyncBatchNorm", "convert_sync_batchnorm", "ring_all_reduce",
-           "ring_all_reduce_seconds", "prepare_fit", "mpi_missing_reason", "mpiexec_command"]
+           "ring_all_reduce_seconds", "prepare_fit", "silence_other_ranks",
+           "finish_failed_command", "mpi_missing_reason", "mpiexec_command"]

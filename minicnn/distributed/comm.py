@@ -39,8 +39,8 @@ TIMEOUT_VARIABLE = "MINICNN_DISTRIBUTED_TIMEOUT"
 # Environment variables that MPI launchers set in every rank (Open MPI / PMIx, MPICH's Hydra).
 LAUNCHER_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK")
 INSTALL_HINT = "pip install 'minicnn[distributed]' (brings mpi4py and Open MPI's mpiexec)"
-LAUNCH_HINT = ("mpiexec -n 2 python script.py (as root: mpiexec --allow-run-as-root "
-               "--oversubscribe -n 2 ...)")
+LAUNCH_HINT = ("start it with mpiexec -n K python ... (as root Open MPI also needs "
+               "--allow-run-as-root, and --oversubscribe for more ranks than cores)")
 _REDUCE_OPS = ("sum", "mean", "max", "min")
 
 
@@ -87,12 +87,12 @@ def init(timeout=None):
     if _group.comm is not None:
         return
     if not launched_by_mpi():
-        raise DistributedError("minicnn.distributed: this process was not started by mpiexec, "
-                               f"so it has no other ranks to train with; run {LAUNCH_HINT}")
+        raise DistributedError("this process was not started by mpiexec, so it has no other "
+                               f"ranks to train with; {LAUNCH_HINT}")
     try:
         from mpi4py import MPI
     except ImportError as error:
-        raise DistributedError(f"minicnn.distributed needs mpi4py ({error}); "
+        raise DistributedError(f"training on several processes needs mpi4py ({error}); "
                                f"{INSTALL_HINT}") from None
     _group.mpi, _group.comm = MPI, MPI.COMM_WORLD
     sys.excepthook = _abort_on_uncaught_exception
@@ -102,9 +102,10 @@ def _abort_on_uncaught_exception(exc_type, exc, tb):
     """Print this rank's error and stop every rank (the others may be blocked in a collective)."""
     rank_, size = _group.comm.Get_rank(), _group.comm.Get_size()
     message = "".join(traceback.format_exception(exc_type, exc, tb))
-    sys.stderr.write(f"minicnn.distributed: rank {rank_} of {size} failed; stopping all "
-                     f"ranks.\n{message}")
-    sys.stderr.flush()
+    # the process's own stderr: the command line silences sys.stderr on ranks other than 0
+    sys.__stderr__.write(f"minicnn.distributed: rank {rank_} of {size} failed; stopping all "
+                         f"ranks.\n{message}")
+    sys.__stderr__.flush()
     sys.stdout.flush()
     _group.comm.Abort(1)
 
@@ -137,18 +138,19 @@ def is_main_process():
     return _group.comm is None or _group.comm.Get_rank() == 0
 
 
-def _wait(request, what):
-    """Wait for a non-blocking MPI request, at most the group's timeout.
+def _wait(request, what, timeout=None):
+    """Wait for a non-blocking MPI request, at most ``timeout`` (default: the group's).
 
     Polls instead of blocking so the deadline can be checked; the sleeps grow from none to
     1 ms, so a quick collective costs no sleep and a long wait leaves the core to others.
     """
-    deadline = time.monotonic() + _group.timeout
+    timeout = _group.timeout if timeout is None else timeout
+    deadline = time.monotonic() + timeout
     pause = 0.0
     while not request.Test():
         if time.monotonic() > deadline:
             raise DistributedError(
-                f"rank {rank()}: {what} waited more than {_group.timeout:g} s for the other "
+                f"rank {rank()}: {what} waited more than {timeout:g} s for the other "
                 f"ranks; one of them failed or skipped the collective (the timeout is "
                 f"init(timeout=...) or {TIMEOUT_VARIABLE})")
         time.sleep(pause)
@@ -244,9 +246,10 @@ def all_gather(array):
     return gathered
 
 
-def barrier():
-    """Return once every rank has called ``barrier``."""
-    _wait(_comm().Ibarrier(), "barrier")
+def barrier(timeout=None):
+    """Return once every rank has called ``barrier`` (``DistributedError`` after ``timeout``
+    seconds, default the group's)."""
+    _wait(_comm().Ibarrier(), "barrier", timeout)
 
 
 def reduce_metrics(totals):

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..autograd import Tensor, is_grad_enabled
+from ..autograd import is_grad_enabled
 from ..nn.module import Module
 from . import comm
 
@@ -43,9 +43,8 @@ BUCKET_CAP_MB = 25      # PyTorch's default bucket size
 
 def gradient_array(param):
     """The NumPy array holding ``param``'s gradient, or None (the one place that knows how
-    ``.grad`` is stored: a Tensor, or a bare array before PyTorch's Tensor gradients)."""
-    grad = param.grad
-    return grad.data if isinstance(grad, Tensor) else grad
+    ``.grad`` is stored: a Tensor, as in PyTorch)."""
+    return None if param.grad is None else param.grad.data
 
 
 def set_gradient(param, array):
