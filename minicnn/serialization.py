@@ -6,7 +6,11 @@ leaves are NumPy arrays, Tensors (saved as their array), NumPy scalars, and Pyth
 ``optimizer.state_dict()``, a scheduler's, and a dict bundling them with an epoch number.
 Dict keys are ``str`` (any string: empty, with ``/`` or ``.``, unicode, long) or ``int``, and
 come back with their type; any other key (``float``, ``bool``, a NumPy integer, a tuple)
-raises ``TypeError`` naming it.
+raises ``TypeError`` naming it. A whole ``nn.Module`` can be saved too (PyTorch's
+``torch.save(model, path)``): its class's import path and its attributes, parameters, buffers
+and sub-modules are recorded, and ``load(path, weights_only=False)`` rebuilds it (a module
+shared under two names comes back as two copies; hooks and attributes that are not data,
+such as functions, cannot be saved).
 
 The file is an ordinary ``.npz`` archive (``numpy.load`` opens it): each array is the member
 ``<name>.npy``, named by its path of keys joined by ``/`` (a model's ``features.0.weight``,
@@ -43,6 +47,7 @@ file of an older minicnn). Concurrent savers never remove each other's live temp
 """
 
 import hashlib
+import importlib
 import json
 import math
 import os
@@ -55,6 +60,7 @@ import numpy as np
 
 from .autograd import Tensor
 from .device import check_device, device
+from .nn.module import Module, Parameter
 
 __all__ = ["save", "load", "write_npz", "read_npz", "MAX_DEPTH", "STALE_TEMPORARY_SECONDS"]
 
@@ -96,8 +102,41 @@ def _encode(obj, path, arrays):
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(value, path + [i], arrays) for i, value in enumerate(obj)]}
+    if isinstance(obj, Module):
+        return {"module": _encode_module(obj, path, arrays, where)}
     raise TypeError(f"save: cannot save a {type(obj).__name__} (at {where}); expected nested "
-                    "dicts, lists and tuples of arrays, Tensors, numbers, strings and None")
+                    "dicts, lists and tuples of arrays, Tensors, modules, numbers, strings "
+                    "and None")
+
+
+# A whole module (``torch.save(model, path)``) is recorded as its class's import path and its
+# contents: plain attributes, parameters, buffers and sub-modules. Loading rebuilds it without
+# calling __init__ (as unpickling does), and only with ``weights_only=False``.
+_MODULE_REGISTRIES = ("_parameters", "_buffers", "_non_persistent_buffers", "_modules",
+                      "_forward_hooks", "_forward_pre_hooks")
+
+
+def _encode_module(module, path, arrays, where):
+    cls = type(module)
+    if "<locals>" in cls.__qualname__:
+        raise TypeError(f"save: the module at {where} is a {cls.__qualname__}, a class defined "
+                        f"inside a function, which load could not find again")
+    if module._forward_hooks or module._forward_pre_hooks:
+        raise TypeError(f"save: the module at {where} has forward hooks, which cannot be "
+                        f"saved; remove them (handle.remove()) or save its state_dict()")
+    attributes = {name: value for name, value in vars(module).items()
+                  if name not in _MODULE_REGISTRIES}
+    contents = {
+        "attributes": attributes,
+        "parameters": {name: None if p is None else {"data": p.data,
+                                                     "requires_grad": p.requires_grad}
+                       for name, p in module._parameters.items()},
+        "buffers": dict(module._buffers),
+        "non_persistent": sorted(module._non_persistent_buffers),
+        "modules": dict(module._modules),
+    }
+    return {"class": f"{cls.__module__}:{cls.__qualname__}",
+            "contents": _encode(contents, path, arrays)}
 
 
 def _free_member_name(readable, taken):
@@ -124,8 +163,9 @@ def _is_member_name(name):
             and all(part not in ("", ".", "..") for part in parts))
 
 
-def _decode(node, arrays, depth):
-    """The object ``node`` describes; ValueError if the tree is malformed."""
+def _decode(node, arrays, depth, modules_allowed=False):
+    """The object ``node`` describes; ValueError if the tree is malformed (or holds a module
+    and ``modules_allowed`` is false)."""
     if depth > MAX_DEPTH:
         raise ValueError(f"the tree is nested more than {MAX_DEPTH} levels deep")
     if not isinstance(node, dict):
@@ -142,7 +182,7 @@ def _decode(node, arrays, depth):
     if kind == "value" and (content is None or isinstance(content, (bool, int, float, str))):
         return content
     if kind in ("list", "tuple") and isinstance(content, list):
-        items = [_decode(value, arrays, depth + 1) for value in content]
+        items = [_decode(value, arrays, depth + 1, modules_allowed) for value in content]
         return items if kind == "list" else tuple(items)
     if kind == "dict" and isinstance(content, list):
         result = {}
@@ -150,9 +190,51 @@ def _decode(node, arrays, depth):
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int))
                     and not isinstance(item[0], bool)):
                 raise ValueError(f"malformed dict item {item!r:.80} in the tree")
-            result[item[0]] = _decode(item[1], arrays, depth + 1)
+            result[item[0]] = _decode(item[1], arrays, depth + 1, modules_allowed)
         return result
+    if kind == "module" and isinstance(content, dict):
+        if not modules_allowed:
+            raise _WholeModule(content.get("class"))
+        return _decode_module(content, arrays, depth)
     raise ValueError(f"malformed tree node {node!r:.80}")
+
+
+class _WholeModule(Exception):
+    """Raised inside ``_decode`` when a file holds a module and ``weights_only`` is on."""
+
+
+def _module_class(name):
+    """The ``Module`` subclass ``'package.module:Qual.Name'`` names (its module is imported)."""
+    module_name, _, qualname = name.partition(":") if isinstance(name, str) else ("", "", "")
+    try:
+        target = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ValueError(f"the module class {name!r} cannot be found ({error})") from None
+    if not (isinstance(target, type) and issubclass(target, Module)):
+        raise ValueError(f"{name!r} is not a minicnn.nn.Module subclass")
+    return target
+
+
+def _decode_module(content, arrays, depth):
+    cls = _module_class(content.get("class"))
+    parts = _decode(content.get("contents"), arrays, depth + 1, modules_allowed=True)
+    keys = {"attributes", "parameters", "buffers", "non_persistent", "modules"}
+    if not isinstance(parts, dict) or set(parts) != keys:
+        raise ValueError(f"the record of a {cls.__name__} module is malformed")
+    module = cls.__new__(cls)
+    Module.__init__(module)
+    for name, value in parts["attributes"].items():
+        object.__setattr__(module, name, value)
+    for name, param in parts["parameters"].items():
+        module.register_parameter(name, None if param is None else Parameter(
+            param["data"], requires_grad=param["requires_grad"]))
+    for name, array in parts["buffers"].items():
+        module.register_buffer(name, array, persistent=name not in parts["non_persistent"])
+    for name, child in parts["modules"].items():
+        module.add_module(name, child)
+    return module
 
 
 # --- save --------------------------------------------------------------------------------
@@ -337,10 +419,12 @@ def _fsync_folder(folder):
 def load(path, map_location=None, *, weights_only=True, mmap=None):
     """Read a checkpoint written by ``save`` (or any ``.npz`` of arrays, as a flat dict).
 
-    ``map_location``, ``weights_only`` and ``mmap`` are PyTorch's ``torch.load`` arguments,
-    accepted so that its calls run: the only location is the CPU (another device is a
-    ValueError), and the file is read the same way whatever ``weights_only`` and ``mmap``
-    say, since minicnn's format holds data only and is never unpickled.
+    ``map_location``, ``weights_only`` and ``mmap`` are PyTorch's ``torch.load`` arguments:
+    the only location is the CPU (another device is a ValueError); ``mmap`` changes nothing.
+    ``weights_only=False`` is needed, as in PyTorch, for a file that holds a whole module
+    (``save(model, path)``): its class is imported by name and the object rebuilt from the
+    saved attributes, parameters and buffers (no unpickling, no ``__init__`` call). With
+    the default ``True`` such a file is a ValueError that says so.
 
     Returns
     -------
@@ -365,7 +449,12 @@ def load(path, map_location=None, *, weights_only=True, mmap=None):
         if tree.shape != () or tree.dtype.kind != "U":
             raise ValueError(f"the {_TREE_KEY} entry is a {tree.dtype} array of shape "
                              f"{tree.shape}, not a text")
-        return _decode(json.loads(str(tree)), arrays, 0)
+        return _decode(json.loads(str(tree)), arrays, 0, modules_allowed=not weights_only)
+    except _WholeModule as record:
+        raise ValueError(f"load: {path!r} holds a whole module ({record.args[0]}); loading it "
+                         f"imports that class's Python module and builds the object, so it "
+                         f"needs weights_only=False, as torch.load (use it for files you "
+                         f"trust), or save and load model.state_dict() instead") from None
     except (ValueError, RecursionError) as error:  # json's errors are ValueErrors
         raise ValueError(f"load: {path!r} is not a readable minicnn checkpoint: its structure "
                          f"record is damaged ({error})") from error

@@ -542,3 +542,43 @@ def test_load_takes_torch_loads_arguments(tmp_path):
         np.testing.assert_array_equal(minicnn.load(path, **kwargs)["w"], np.arange(3.0))
     with pytest.raises(ValueError, match="map_location.*CPU only"):
         minicnn.load(path, map_location="cuda:0")
+
+
+def test_a_whole_module_round_trips_with_weights_only_false(tmp_path):
+    # saveloadrun_tutorial: torch.save(model, 'model.pth'); torch.load(..., weights_only=False)
+    from minicnn.models import resnet20
+    model = resnet20(num_classes=5).eval()
+    model.conv1.weight.requires_grad_(False)
+    path = tmp_path / "model.pth"
+    minicnn.save({"model": model, "epoch": 3}, path)
+    with pytest.raises(ValueError, match=r"whole module \(minicnn.models.resnet:CifarResNet\)"
+                                         r".*weights_only=False"):
+        minicnn.load(path)
+    loaded = minicnn.load(path, weights_only=False)
+    clone = loaded["model"]
+    assert type(clone) is type(model) and loaded["epoch"] == 3 and repr(clone) == repr(model)
+    assert not clone.training and not clone.conv1.weight.requires_grad
+    assert clone.fc.weight.requires_grad and not clone.bn1.training
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(clone.state_dict()[key], value, err_msg=key)
+    x = minicnn.tensor(np.random.default_rng(0).standard_normal((1, 3, 32, 32),
+                                                                dtype=np.float32))
+    np.testing.assert_array_equal(clone(x).data, model(x).data)
+
+
+def test_saving_a_module_refuses_what_cannot_be_rebuilt(tmp_path):
+    def local_class():
+        class Local(minicnn.nn.Module):
+            pass
+        return Local()
+
+    with pytest.raises(TypeError, match="defined inside a function"):
+        minicnn.save(local_class(), tmp_path / "x.pth")
+    layer = minicnn.nn.Linear(2, 2)
+    layer.register_forward_hook(lambda *args: None)
+    with pytest.raises(TypeError, match="forward hooks"):
+        minicnn.save(layer, tmp_path / "x.pth")
+    layer = minicnn.nn.Linear(2, 2)
+    layer.activation = print
+    with pytest.raises(TypeError, match="builtin_function_or_method"):
+        minicnn.save(layer, tmp_path / "x.pth")
