@@ -8,7 +8,7 @@ from .. import functional as F
 from .._checks import check_positive_int
 from ..kernels.geometry import pair, resolve_padding
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, place
 
 __all__ = ["Conv2d"]
 
@@ -29,6 +29,9 @@ class Conv2d(Module):
         Split channels into ``groups`` independent convolutions (``groups == in_channels``:
         depthwise). Must divide both channel counts.
     bias : bool
+    padding_mode : 'zeros'
+        PyTorch's argument; its other borders ('reflect', ...) are not offered.
+    device, dtype : PyTorch's factory arguments: the CPU; float32 (default) or float64.
 
     Raises
     ------
@@ -50,8 +53,14 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
+                 dtype=None):
         super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"Conv2d: padding_mode must be 'zeros' (minicnn pads with zeros "
+                             f"only; pad with F.pad first for other borders), got "
+                             f"{padding_mode!r}")
+        self.padding_mode = padding_mode
         self.in_channels = in_channels = check_positive_int(in_channels, "Conv2d: in_channels")
         self.out_channels = out_channels = check_positive_int(out_channels,
                                                               "Conv2d: out_channels")
@@ -80,6 +89,7 @@ class Conv2d(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        place(self, device, dtype, "Conv2d")
 
     def reset_parameters(self):
         """Draw fresh weights with PyTorch's default initialisation."""

@@ -7,7 +7,7 @@ import numpy as np
 from .. import functional as F
 from .._checks import check_positive_int
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, place
 
 __all__ = ["Linear"]
 
@@ -32,7 +32,7 @@ class Linear(Module):
     Shapes: input ``(..., in_features)`` -> output ``(..., out_features)``.
     """
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         in_features = check_positive_int(in_features, "Linear: in_features")
         out_features = check_positive_int(out_features, "Linear: out_features")
@@ -43,6 +43,7 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        place(self, device, dtype, "Linear")
 
     def reset_parameters(self):
         """Draw fresh weights with PyTorch's default initialisation."""

@@ -25,7 +25,7 @@ from ..device import check_device, device
 from ..dtypes import as_dtype
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys",
-           "StateDictError"]
+           "StateDictError", "place"]
 
 
 class Parameter(Tensor):
@@ -480,6 +480,14 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
+
+
+def place(module, device, dtype, owner):
+    """A layer's PyTorch factory arguments (``Linear(..., device=None, dtype=None)``): the
+    device must be the CPU (ValueError otherwise), a dtype converts the new parameters and
+    floating buffers (``module.to(dtype)``). Returns ``module``."""
+    check_device(device, f"{owner}: device")
+    return module if dtype is None else module.to(dtype)
 
 
 def _to_arguments(args, kwargs):

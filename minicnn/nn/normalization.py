@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import functional as F
 from .._checks import check_positive_int
-from .module import Module, Parameter
+from .module import Module, Parameter, place
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LocalResponseNorm"]
 
@@ -29,7 +29,7 @@ class _BatchNorm(Module):
     _optional_state_keys = ("num_batches_tracked",)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, *, bias=True):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         num_features = check_positive_int(num_features, f"{type(self).__name__}: num_features")
         if momentum is not None and not 0 <= momentum <= 1:
@@ -54,6 +54,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        place(self, device, dtype, type(self).__name__)
 
     def reset_running_stats(self):
         if self.track_running_stats:

@@ -96,3 +96,15 @@ def test_parameters_must_have_the_input_dtype():
     with pytest.raises(TypeError, match="conv2d: x has dtype float16"):
         conv.to(np.float16)(minicnn.tensor(np.ones((1, 2, 5, 5), np.float16)))
     assert conv.double()(minicnn.tensor(np.ones((1, 2, 5, 5)))).dtype == np.float64
+
+
+def test_pytorchs_padding_mode_and_factory_arguments():
+    # CS231n: nn.Conv2d(3, 32, 5, padding='same', padding_mode='zeros')
+    layer = nn.Conv2d(3, 4, 5, padding="same", padding_mode="zeros")
+    assert layer(minicnn.tensor(np.zeros((1, 3, 8, 8), np.float32))).shape == (1, 4, 8, 8)
+    with pytest.raises(ValueError, match="padding_mode must be 'zeros'.*'reflect'"):
+        nn.Conv2d(3, 4, 3, padding_mode="reflect")
+    double = nn.Conv2d(3, 4, 3, device="cpu", dtype=minicnn.float64)
+    assert double.weight.dtype == np.float64 and double.bias.dtype == np.float64
+    with pytest.raises(ValueError, match="Conv2d: device.*CPU only"):
+        nn.Conv2d(3, 4, 3, device="cuda")

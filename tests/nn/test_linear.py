@@ -55,3 +55,13 @@ def test_float32_layer_on_float64_input_raises_like_pytorch():
     assert out.dtype == np.float64
     with pytest.raises(TypeError, match="linear: x has dtype int64"):
         lin(minicnn.tensor(np.ones((4, 3), dtype=np.int64)))
+
+
+def test_factory_arguments_device_and_dtype():
+    layer = nn.Linear(3, 2, device="cpu", dtype=minicnn.float64)
+    assert layer.weight.dtype == np.float64 and layer.bias.dtype == np.float64
+    assert nn.Linear(3, 2, True, None, None).weight.dtype == np.float32
+    with pytest.raises(ValueError, match="Linear: device.*CPU only"):
+        nn.Linear(3, 2, device="cuda:0")
+    norm = nn.BatchNorm2d(3, device="cpu", dtype=minicnn.float64)
+    assert norm.running_var.dtype == np.float64 and norm.num_batches_tracked.dtype == np.int64
