@@ -139,6 +139,8 @@ class Module:
                                 "(a Module or None expected)")
             self._modules[name] = None
         elif "_buffers" in self.__dict__ and name in self._buffers:
+            if isinstance(value, Tensor):        # PyTorch code assigns tensors: keep the array
+                value = value.data
             if value is not None and not isinstance(value, np.ndarray):
                 raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} "
                                 "(a numpy.ndarray or None expected)")
@@ -184,15 +186,18 @@ class Module:
         Parameters
         ----------
         name : str
-        array : numpy.ndarray or None
-            e.g. batch norm's running statistics; updated in place by the ops.
+        array : numpy.ndarray, Tensor or None
+            e.g. batch norm's running statistics; updated in place by the ops. A Tensor (as
+            PyTorch code passes) is stored as its array, shared: buffers are NumPy arrays.
         persistent : bool
             Whether it belongs in ``state_dict()``.
         """
         self._check_initialised("buffers")
+        if isinstance(array, Tensor):
+            array = array.data
         if array is not None and not isinstance(array, np.ndarray):
-            raise TypeError(f"register_buffer({name!r}): expected a numpy.ndarray or None, got "
-                            f"{type(array).__name__}")
+            raise TypeError(f"register_buffer({name!r}): expected a numpy.ndarray, a Tensor or "
+                            f"None, got {type(array).__name__}")
         if "." in name or not name:
             raise ValueError(f"register_buffer: invalid name {name!r} (non-empty, no dots)")
         self._forget(name, keep=self._buffers)
@@ -229,14 +234,18 @@ class Module:
         return _HookHandle(self._forward_pre_hooks, hook_id)
 
     # --- walking the tree ---------------------------------------------------------------
-    def named_modules(self, prefix=""):
-        """``(name, module)`` for this module (name ``prefix``) and every descendant, once."""
-        seen, stack = set(), [(prefix, self)]
-        while stack:  # depth first, children in registration order
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """``(name, module)`` for this module (name ``prefix``) and every descendant, depth
+        first in registration order; a module reached twice is listed once unless
+        ``remove_duplicate`` is False. ``memo``: a set of modules to skip (PyTorch's)."""
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
             name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
+            if remove_duplicate:
+                if module in memo:
+                    continue
+                memo.add(module)
             yield name, module
             children = [(f"{name}.{key}" if name else key, child)
                         for key, child in module._modules.items() if child is not None]
@@ -258,31 +267,43 @@ class Module:
         for _, child in self.named_children():
             yield child
 
-    def _named_members(self, registry, recurse):
-        """``(dotted name, value)`` of a registry over the tree, each value once."""
-        modules = self.named_modules() if recurse else [("", self)]
+    def get_submodule(self, target):
+        """The sub-module at the dotted path ``target`` (``""``: self), as PyTorch's."""
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = module._modules[part]
+        return module
+
+    def _named_members(self, registry, prefix, recurse, remove_duplicate):
+        """``(dotted name, value)`` of a registry over the tree (each value once unless
+        ``remove_duplicate`` is False)."""
+        modules = (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+                   if recurse else [(prefix, self)])
         seen = set()
         for module_name, module in modules:
             for name, value in getattr(module, registry).items():
-                if value is None or id(value) in seen:
+                if value is None or remove_duplicate and id(value) in seen:
                     continue
                 seen.add(id(value))
                 yield (f"{module_name}.{name}" if module_name else name), value
 
-    def named_parameters(self, recurse=True):
-        """``(dotted name, Parameter)`` for every parameter; a shared one appears once."""
-        yield from self._named_members("_parameters", recurse)
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(dotted name, Parameter)`` for every parameter; a shared one appears once
+        (unless ``remove_duplicate`` is False). PyTorch's signature."""
+        yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
-        for _, param in self.named_parameters(recurse):
+        for _, param in self.named_parameters(recurse=recurse):
             yield param
 
-    def named_buffers(self, recurse=True):
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """``(dotted name, numpy.ndarray)`` for every buffer."""
-        yield from self._named_members("_buffers", recurse)
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
-        for _, array in self.named_buffers(recurse):
+        for _, array in self.named_buffers(recurse=recurse):
             yield array
 
     def apply(self, fn):

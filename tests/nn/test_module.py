@@ -443,3 +443,25 @@ def test_printout_equals_pytorchs_for_the_tutorials_layers():
             ("list", nn_.ModuleList([nn_.Sigmoid(), nn_.Linear(2, 3, bias=False)]))]))
 
     assert repr(build(nn)) == repr(build(torch.nn))
+
+
+def test_pytorchs_traversal_signatures():
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    assert [n for n, _ in model.named_modules()] == ["", "0", "1"]
+    assert [n for n, _ in model.named_modules(remove_duplicate=False)] == ["", "0", "1", "2"]
+    assert [n for n, _ in model.named_modules(prefix="net")][:2] == ["net", "net.0"]
+    assert [n for n, _ in model.named_parameters(prefix="m")] == ["m.0.weight", "m.0.bias"]
+    assert len(list(model.named_parameters(remove_duplicate=False))) == 4
+    assert model.get_submodule("1") is model[1] and model.get_submodule("") is model
+    with pytest.raises(AttributeError, match="has no attribute `7`"):
+        model.get_submodule("7")
+
+
+def test_register_buffer_takes_a_tensor_as_pytorch_code_passes_it():
+    module = nn.Module()
+    mask = minicnn.tensor(np.tril(np.ones((3, 3), np.float32)))
+    module.register_buffer("mask", mask)
+    assert isinstance(module.mask, np.ndarray) and module.mask is mask.data
+    module.mask = minicnn.tensor(np.zeros((3, 3), np.float32))
+    assert isinstance(module.mask, np.ndarray) and module.state_dict()["mask"].sum() == 0
