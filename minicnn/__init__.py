@@ -9,8 +9,10 @@ from . import _startup  # first: Ctrl-C while ``python -m minicnn`` imports (see
 from . import functional
 from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
 from .gradcheck import GradcheckError, gradcheck
-from .ops.elementwise import maximum, minimum, where
-from .ops.shape import cat, stack
+from . import return_types
+from .tensor_functions import *  # noqa: F401,F403 (sin, matmul, cat, max, ...: see its __all__)
+from .tensor_functions import __all__ as _tensor_functions
+from .tensor_methods import Size
 from .rng import manual_seed
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, short, uint8)
@@ -51,6 +53,10 @@ __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_en
 # would shadow Python's own float, int and bool.)
 __all__ += ["float32", "float64", "double", "float16", "half", "int64", "long", "int32",
             "int16", "short", "int8", "uint8"]
+# (Functions named like Python's builtins, abs, sum, max, min, all, any, pow, round, stay out
+# of ``import *`` for the same reason.)
+__all__ += [name for name in _tensor_functions if name not in __all__ and name not in
+            ("abs", "sum", "max", "min", "all", "any", "pow", "round")]
 __all__ += ["zeros", "ones", "full", "empty", "eye", "arange", "linspace", "rand", "randn",
             "randint", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
             "rand_like", "randn_like", "randint_like", "from_numpy", "as_tensor"]

@@ -64,15 +64,15 @@ call, 2 for its second, ...).
 def layer_macs(module, output):
     """Multiply-accumulates of one call of a leaf ``module`` that produced ``output``.
 
-    ``Conv2d``: ``output.size * (C_in / groups) * KH * KW`` (that is
+    ``Conv2d``: ``output.numel() * (C_in / groups) * KH * KW`` (that is
     ``N * C_out * OH * OW * (C_in / groups) * KH * KW``); ``Linear``:
-    ``output.size * in_features``; any other module: 0 (see the module docstring).
+    ``output.numel() * in_features``; any other module: 0 (see the module docstring).
     """
     if isinstance(module, Conv2d):
         kh, kw = module.kernel_size
-        return output.size * (module.in_channels // module.groups) * kh * kw
+        return output.numel() * (module.in_channels // module.groups) * kh * kw
     if isinstance(module, Linear):
-        return output.size * module.in_features
+        return output.numel() * module.in_features
     return 0
 
 
@@ -170,8 +170,8 @@ def _build_rows(calls, depth):
         for param in call.module.parameters(recurse=False):
             if id(param) not in seen_params:
                 seen_params.add(id(param))
-                totals[0] += param.size
-                totals[1] += param.size if param.requires_grad else 0
+                totals[0] += param.numel()
+                totals[1] += param.numel() if param.requires_grad else 0
         totals[2] += call.macs
     rows = [SummaryRow(call.name, type(call.module).__name__, call.output_shape,
                        *kept[id(call)], call.depth, call.call)
@@ -300,8 +300,8 @@ def summary(model, input_shape, *, dtype=None, print_table=True, depth=None):
             object.__setattr__(module, "training", training)
     params = list(model.parameters())
     result = Summary(*_build_rows(calls, depth),
-                     total_params=sum(p.size for p in params),
-                     trainable_params=sum(p.size for p in params if p.requires_grad),
+                     total_params=sum(p.numel() for p in params),
+                     trainable_params=sum(p.numel() for p in params if p.requires_grad),
                      total_macs=sum(call.macs for call in calls),
                      input_shape=x_shape, output_shape=output_shape)
     if print_table:

@@ -103,7 +103,7 @@ def test_rows_follow_the_call_order_with_dotted_names_and_depths():
 def test_params_per_row_are_the_modules_own_and_sum_to_the_total():
     model = small_net()
     s = run(model, (3, 10, 10))
-    assert s.total_params == sum(p.size for p in model.parameters())
+    assert s.total_params == sum(p.numel() for p in model.parameters())
     own = {row.name: row.params for row in s.rows}
     assert own[""] == own["4"] == own["4.0"] == own["2"] == 0  # containers, ReLU
     assert own["0"] == 4 * 3 * 9 + 4 and own["4.0.1"] == 2 * 8 and own["6"] == 128 * 10 + 10
@@ -132,7 +132,7 @@ def test_frozen_parameters_are_not_trainable():
     model[0].requires_grad_(False)
     model[6].bias.requires_grad_(False)
     s = run(model, (3, 10, 10))
-    frozen = model[0].weight.size + model[0].bias.size + 10
+    frozen = model[0].weight.numel() + model[0].bias.numel() + 10
     assert s.trainable_params == s.total_params - frozen
     assert s.non_trainable_params == frozen
     rows = {row.name: row for row in s.rows}

@@ -370,7 +370,7 @@ else:
 
 # %%
 assert "input 0" in report and "input 1" not in report
-assert f"{x.size} of {x.size} elements disagree" in report
+assert f"{x.numel()} of {x.numel()} elements disagree" in report
 assert "analytic" in report and "numeric" in report
 
 # %% [markdown]

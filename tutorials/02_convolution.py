@@ -274,7 +274,7 @@ for c_in, c_out, kernel_hw, groups, bias in [(3, 64, (7, 7), 1, False), (64, 64,
                                              (192, 16, (1, 1), 1, True), (128, 128, (1, 7), 1, True),
                                              (32, 32, (3, 3), 32, False), (64, 128, (3, 3), 4, True)]:
     layer = nn.Conv2d(c_in, c_out, kernel_hw, groups=groups, bias=bias)
-    counted = sum(p.size for p in layer.parameters())
+    counted = sum(p.numel() for p in layer.parameters())
     assert counted == conv_params(c_in, c_out, kernel_hw, groups, bias)
     print(f"Conv2d({c_in:3d}, {c_out:3d}, {kernel_hw}, groups={groups:2d}, bias={bias!s:5}): "
           f"{counted:7,} parameters")

@@ -108,7 +108,7 @@ assert plain_state.keys() == residual_state.keys()
 assert all(np.array_equal(plain_state[k], residual_state[k]) for k in plain_state)
 layers = len(conv_weights(plain)) + 1
 print(f"{layers} weight layers ({layers - 1} convolutions and the classifier), "
-      f"{sum(p.size for p in plain.parameters()):,} parameters each, identical at the start")
+      f"{sum(p.numel() for p in plain.parameters()):,} parameters each, identical at the start")
 assert layers == 20
 
 # %% [markdown]

@@ -217,7 +217,7 @@ for row in full_summary.rows:
     kind = layer_kind(modules[row.name])
     if kind is not None:
         macs_by_kind[kind] = macs_by_kind.get(kind, 0) + row.macs
-        params_by_kind[kind] = params_by_kind.get(kind, 0) + modules[row.name].weight.size
+        params_by_kind[kind] = params_by_kind.get(kind, 0) + modules[row.name].weight.numel()
 total_macs, total_weights = sum(macs_by_kind.values()), sum(params_by_kind.values())
 assert total_macs == full_summary.total_macs
 

@@ -161,7 +161,7 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     nonlinearity : str
         See ``calculate_gain``.
     """
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
@@ -170,6 +170,6 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     """He normal: ``N(0, std^2)`` with ``std = gain / sqrt(fan)`` (arguments as above)."""
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))

@@ -24,7 +24,9 @@ import numpy as np
 
 from .._checks import check_compute_dtype
 from ..autograd import ArrayFunction
-from .reduce import normalize_axis
+from ..dtypes import as_dtype
+from .elementwise import cast
+from .reduce import normalize_axis, reduction_args
 
 __all__ = ["relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
 
@@ -163,10 +165,21 @@ class Softmax(ArrayFunction):
         return y * (grad - (grad * y).sum(axis=ctx.axis, keepdims=True))
 
 
-def softmax(x, axis=-1):
-    """Softmax along ``axis``: non-negative, sums to 1."""
-    check_compute_dtype(x, "softmax: x")
-    return Softmax.apply(x, axis=normalize_axis(axis, x.ndim, "softmax"))
+def softmax(x, dim=-1, *, dtype=None, axis=None):
+    """Softmax along ``dim`` (default the last; ``axis``: an alias): non-negative, sums to 1.
+    ``dtype`` converts ``x`` first."""
+    x, axis = _along("softmax", x, dim, dtype, axis)
+    return Softmax.apply(x, axis=axis)
+
+
+def _along(op, x, dim, dtype, axis):
+    """``x`` (in ``dtype`` if given, checked) and the dim a softmax runs along."""
+    dim, _ = reduction_args(op, None if axis is not None and dim == -1 else dim, False, axis,
+                            None)
+    if dtype is not None:
+        x = cast(x, as_dtype(dtype, f"{op}: dtype"))
+    check_compute_dtype(x, f"{op}: x")
+    return x, normalize_axis(dim, x.ndim, op)
 
 
 class LogSoftmax(ArrayFunction):
@@ -184,7 +197,8 @@ class LogSoftmax(ArrayFunction):
         return grad - probabilities * grad.sum(axis=ctx.axis, keepdims=True)
 
 
-def log_softmax(x, axis=-1):
-    """``log(softmax(x))`` computed without forming the softmax (stable, exact tails)."""
-    check_compute_dtype(x, "log_softmax: x")
-    return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))
+def log_softmax(x, dim=-1, *, dtype=None, axis=None):
+    """``log(softmax(x))`` along ``dim``, computed without forming the softmax (stable, exact
+    tails); arguments as ``softmax``."""
+    x, axis = _along("log_softmax", x, dim, dtype, axis)
+    return LogSoftmax.apply(x, axis=axis)

@@ -18,6 +18,9 @@ Gradients (g is the upstream gradient dL/dout):
     out = max(a, b)    da = g * [a > b] + g/2 * [a == b]  (ties split the gradient)
     out = where(c,a,b) da = g * c                   db = g * (1 - c)
     out = clip(a,lo,hi) da = g * [lo <= a <= hi]
+    out = sin(a)       da = g * cos(a)       (cos, tan, log2, log10, exp2, rsqrt alike:
+                                              see ``_UNARY``)
+    out = floor(a)     da = 0                (ceil, round, trunc, sign: piecewise constant)
 
 Which dtype a result has: PyTorch's ``torch.result_type``
 ---------------------------------------------------------
@@ -46,11 +49,13 @@ import numbers
 import numpy as np
 
 from .._checks import COMPUTE_DTYPES
-from ..autograd import ArrayFunction, Tensor
+from ..autograd import ArrayFunction, Tensor, is_grad_enabled
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
-           "maximum", "minimum", "where", "clip", "compare", "unbroadcast", "result_type",
-           "promote_types", "checked_result_type", "is_operand", "cast"]
+           "sin", "cos", "tan", "log2", "log10", "exp2", "rsqrt", "floor", "ceil", "round",
+           "trunc", "sign", "maximum", "minimum", "where", "clip", "clamp", "compare",
+           "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose", "unbroadcast",
+           "result_type", "promote_types", "checked_result_type", "is_operand", "cast"]
 
 
 def unbroadcast(grad, shape):
@@ -250,9 +255,16 @@ class Add(ArrayFunction):
         return da, db
 
 
-def add(a, b):
-    """``a + b`` with broadcasting."""
-    return Add.apply(*_operands("add", a, b))
+def add(a, b, alpha=1):
+    """``a + alpha * b`` with broadcasting (``alpha``: a number, PyTorch's keyword)."""
+    return Add.apply(*_operands("add", a, _scaled("add", b, alpha)))
+
+
+def _scaled(op, b, alpha):
+    """``alpha * b`` for ``add``/``sub``'s ``alpha=`` (``b`` itself when alpha is 1)."""
+    if _scalar_category(alpha) is None:
+        raise TypeError(f"{op}: alpha must be a number, got {alpha!r}")
+    return b if alpha == 1 and not isinstance(alpha, float) else mul(b, alpha)
 
 
 class Sub(ArrayFunction):
@@ -269,9 +281,9 @@ class Sub(ArrayFunction):
         return da, db
 
 
-def sub(a, b):
-    """``a - b`` with broadcasting (not for two bools: use ``^``, as in PyTorch)."""
-    a, b = _operands("sub", a, b)
+def sub(a, b, alpha=1):
+    """``a - alpha * b`` with broadcasting (not for two bools: use ``^``, as in PyTorch)."""
+    a, b = _operands("sub", a, _scaled("sub", b, alpha))
     if a.dtype == np.bool_:
         raise TypeError("sub: subtracting bool tensors is not supported; use ^ (logical "
                         "xor) or convert them with .float()")
@@ -311,9 +323,22 @@ class Div(ArrayFunction):
         return da, db
 
 
-def div(a, b):
-    """``a / b`` with broadcasting: true division (integers and bools give float32)."""
-    return Div.apply(*_operands("div", a, b, true_division=True))
+def div(a, b, rounding_mode=None):
+    """``a / b`` with broadcasting: true division (integers and bools give float32), or
+    rounded as PyTorch's ``rounding_mode``: ``"trunc"`` (toward zero) or ``"floor"``
+    (integers stay integers then; the gradient of a rounded quotient is 0)."""
+    if rounding_mode is None:
+        return Div.apply(*_operands("div", a, b, true_division=True))
+    rounders = {"trunc": np.trunc, "floor": np.floor}
+    if rounding_mode not in rounders:
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+    numerator, denominator = (_array_of("div", x, None) for x in _operands("div", a, b))
+    if numerator.dtype.kind in "iub" and np.any(denominator == 0):
+        raise ZeroDivisionError("div: integer division by zero")
+    with np.errstate(divide="ignore", invalid="ignore"):  # x / 0.0: inf or NaN, as PyTorch
+        rounded = rounders[rounding_mode](np.divide(numerator, denominator))
+    return Tensor(rounded.astype(numerator.dtype, copy=False))
 
 
 class Neg(ArrayFunction):
@@ -443,6 +468,117 @@ def abs(a):
     return Abs.apply(*_operands("abs", a))
 
 
+def _unary_op(name, forward, derivative):
+    """An ArrayFunction class computing ``forward(a)`` whose local derivative is
+    ``derivative(a, out)`` (None: the op is piecewise constant, its gradient is 0)."""
+
+    def forward_(ctx, a):
+        out = forward(a)
+        if derivative is not None:
+            ctx.save_for_backward(a, out)
+        return out
+
+    def backward_(ctx, grad):
+        if derivative is None:
+            return np.zeros_like(grad)
+        a, out = ctx.saved_tensors
+        return grad * derivative(a, out)
+
+    return type(name, (ArrayFunction,), {"forward": staticmethod(forward_),
+                                         "backward": staticmethod(backward_)})
+
+
+_LN2, _LN10 = np.log(2), np.log(10)
+
+# name: (NumPy function, local derivative from (a, out), integers give float32)
+_UNARY = {
+    "sin": (np.sin, lambda a, out: np.cos(a), True),
+    "cos": (np.cos, lambda a, out: -np.sin(a), True),
+    "tan": (np.tan, lambda a, out: 1 + out * out, True),
+    "log2": (np.log2, lambda a, out: 1 / (a * a.dtype.type(_LN2)), True),
+    "log10": (np.log10, lambda a, out: 1 / (a * a.dtype.type(_LN10)), True),
+    "exp2": (np.exp2, lambda a, out: out * out.dtype.type(_LN2), True),
+    "rsqrt": (lambda a: 1 / np.sqrt(a), lambda a, out: -0.5 * out * out * out, True),
+    "floor": (np.floor, None, False),
+    "ceil": (np.ceil, None, False),
+    "round": (np.round, None, False),  # halves to even, as PyTorch
+    "trunc": (np.trunc, None, False),
+    "sign": (np.sign, None, False),
+}
+_UNARY_CLASSES = {name: _unary_op(name.capitalize(), forward, derivative)
+                  for name, (forward, derivative, _) in _UNARY.items()}
+
+
+def _unary(name, a):
+    (a,) = _operands(name, a, true_division=_UNARY[name][2])
+    # Rounding an integer changes nothing, nor does the sign of a bool (NumPy's sign
+    # refuses bools): a copy, as PyTorch returns a new tensor.
+    if a.dtype.kind in "iub" and (name != "sign" or a.dtype == np.bool_):
+        return Tensor(np.array(_array_of(name, a, None)))
+    with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, as PyTorch
+        return _UNARY_CLASSES[name].apply(a)
+
+
+def sin(a):
+    """Sine (radians; integers give float32)."""
+    return _unary("sin", a)
+
+
+def cos(a):
+    """Cosine (radians; integers give float32)."""
+    return _unary("cos", a)
+
+
+def tan(a):
+    """Tangent (radians; integers give float32)."""
+    return _unary("tan", a)
+
+
+def log2(a):
+    """Base-2 logarithm (``a > 0``; integers give float32)."""
+    return _unary("log2", a)
+
+
+def log10(a):
+    """Base-10 logarithm (``a > 0``; integers give float32)."""
+    return _unary("log10", a)
+
+
+def exp2(a):
+    """``2 ** a`` (integers give float32)."""
+    return _unary("exp2", a)
+
+
+def rsqrt(a):
+    """``1 / sqrt(a)`` (integers give float32)."""
+    return _unary("rsqrt", a)
+
+
+def floor(a):
+    """Round down (integers unchanged); gradient 0."""
+    return _unary("floor", a)
+
+
+def ceil(a):
+    """Round up (integers unchanged); gradient 0."""
+    return _unary("ceil", a)
+
+
+def round(a):
+    """Round to the nearest integer, halves to even (as PyTorch); gradient 0."""
+    return _unary("round", a)
+
+
+def trunc(a):
+    """Round toward zero; gradient 0."""
+    return _unary("trunc", a)
+
+
+def sign(a):
+    """-1, 0 or 1 by the sign of each element (bools unchanged); gradient 0."""
+    return _unary("sign", a)
+
+
 class _Extremum(ArrayFunction):
     """Shared forward/backward of element-wise ``maximum`` and ``minimum``."""
 
@@ -550,3 +686,86 @@ def compare(a, b, numpy_op, op):
     a, b = _array_of(op, a, dtype), _array_of(op, b, dtype)
     _check_broadcast(op, a.shape, b.shape)
     return Tensor(numpy_op(a, b))
+
+
+def _comparison(numpy_op, name):
+    def op(input, other):
+        if not is_operand(other):
+            raise TypeError(f"{name}(): other must be a Tensor or a number, got "
+                            f"{type(other).__name__}")
+        return compare(input, other, numpy_op, name)
+    op.__name__ = name
+    op.__doc__ = f"Element-wise ``{name}`` as a bool tensor (outside the graph), compared " \
+                 "in the operands' result_type."
+    return op
+
+
+eq = _comparison(np.equal, "eq")
+ne = _comparison(np.not_equal, "ne")
+lt = _comparison(np.less, "lt")
+le = _comparison(np.less_equal, "le")
+gt = _comparison(np.greater, "gt")
+ge = _comparison(np.greater_equal, "ge")
+
+
+def equal(input, other):
+    """True when both tensors have the same shape and the same values (a Python bool)."""
+    return input.shape == other.shape and bool(np.all(eq(input, other).data))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """``|input - other| <= atol + rtol * |other|`` element-wise, a bool tensor."""
+    dtype = checked_result_type("isclose", (input, other))
+    a, b = _array_of("isclose", input, dtype), _array_of("isclose", other, dtype)
+    _check_broadcast("isclose", a.shape, b.shape)
+    return Tensor(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether ``isclose`` holds everywhere (a Python bool)."""
+    return bool(np.all(isclose(input, other, rtol, atol, equal_nan).data))
+
+
+def clamp(input, min=None, max=None):
+    """``input`` limited to ``[min, max]`` (PyTorch's ``clamp``/``clip``).
+
+    ``min`` and ``max`` are numbers (see ``clip``) or tensors broadcast against ``input``:
+    then ``min`` is applied first, so where ``min > max`` the result is ``max``, and the
+    gradient goes to whichever of ``input``, ``min`` and ``max`` each output came from.
+    """
+    if not isinstance(min, (Tensor, np.ndarray)) and not isinstance(max, (Tensor, np.ndarray)):
+        return clip(input, min, max)
+    out = input
+    if min is not None:
+        out = where(lt(out, min), min, out)
+    if max is not None:
+        out = where(gt(out, max), max, out)
+    return out
+
+
+def write_out(op, result, out):
+    """PyTorch's ``out=``: ``result`` written into the tensor ``out`` and ``out`` returned
+    (``result`` itself when ``out`` is None).
+
+    ``out`` is resized to the result's shape when it differs (as PyTorch does) and keeps its
+    dtype, which must hold the result's (a floating result cannot go into an integer ``out``).
+    Like PyTorch, ``out=`` is refused while recording a graph that involves it.
+    """
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be a Tensor, not {type(out).__name__}")
+    if is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if promote_types(result.dtype, out.dtype) != out.dtype and _category(
+            result.dtype) > _category(out.dtype):
+        raise TypeError(f"{op}(): result type {result.dtype} can't be cast to the desired "
+                        f"output type {out.dtype} (argument 'out')")
+    if out.shape == result.shape:
+        out._check_writeable(f"{op}(): out")
+        np.copyto(out.data, result.data, casting="same_kind")
+    else:
+        out.data = result.data.astype(out.dtype)
+    out._bump_version()  # an in-place write: graphs that saved ``out`` must notice
+    return out

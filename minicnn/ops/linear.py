@@ -17,9 +17,9 @@ import numpy as np
 
 from .._checks import check_compute_dtype, check_same_dtype
 from ..autograd import ArrayFunction, Tensor
-from .elementwise import unbroadcast
+from .elementwise import unbroadcast, write_out
 
-__all__ = ["matmul", "linear"]
+__all__ = ["matmul", "mm", "bmm", "linear"]
 
 
 def _swap(m):
@@ -64,11 +64,11 @@ def _check_operands(op, reference, others):
                      [(f"{op}: {name}", operand) for name, operand in others])
 
 
-def matmul(a, b):
+def matmul(a, b, *, out=None):
     """Matrix product with NumPy's rules (batched, broadcasting batch axes).
 
     ``a`` and ``b``: tensors (or arrays) of one dtype, float32 or float64; a TypeError
-    otherwise (PyTorch refuses mixed dtypes too).
+    otherwise (PyTorch refuses mixed dtypes too). ``out``: see ``elementwise.write_out``.
     """
     _check_operands("matmul", ("a", a), [("b", b)])
     if a.ndim == 0 or b.ndim == 0:
@@ -82,7 +82,29 @@ def matmul(a, b):
     except ValueError:
         raise ValueError(f"matmul: the batch axes of shapes {a.shape} and {b.shape} "
                          f"({a.shape[:-2]} and {b.shape[:-2]}) do not broadcast") from None
-    return MatMul.apply(a, b)
+    return write_out("matmul", MatMul.apply(a, b), out)
+
+
+def mm(a, b, *, out=None):
+    """The product of two matrices (2-D only; ``matmul`` broadcasts)."""
+    return _fixed_rank_matmul("mm", 2, "2D matrices", a, b, out)
+
+
+def bmm(a, b, *, out=None):
+    """Batched products of matrices: ``(B, N, M) @ (B, M, P) -> (B, N, P)`` (3-D only, the
+    same batch size)."""
+    if getattr(a, "ndim", None) == 3 == getattr(b, "ndim", None) and a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: batch sizes differ: shapes {a.shape} and {b.shape}")
+    return _fixed_rank_matmul("bmm", 3, "3D tensors", a, b, out)
+
+
+def _fixed_rank_matmul(op, ndim, what, a, b, out):
+    _check_operands(op, ("input", a), [("mat2", b)])
+    for name, operand in (("input", a), ("mat2", b)):
+        if operand.ndim != ndim:
+            raise ValueError(f"{op}: {name} must be a {ndim}-D tensor ({what}), got shape "
+                             f"{operand.shape}")
+    return matmul(a, b, out=out)
 
 
 class Linear(ArrayFunction):

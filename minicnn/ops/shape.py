@@ -1,8 +1,12 @@
 """Ops that move elements around without changing them: their backward moves them back.
 
-    reshape / flatten    dx = g reshaped to x's shape
+    reshape / flatten    dx = g reshaped to x's shape (view, squeeze, unsqueeze too)
+    expand(sizes)        dx = g summed over the dims that were stretched
+    repeat(counts)       dx = g summed over the copies
+    clone                dx = g
     permute(axes)        dx = g permuted by the inverse permutation (argsort(axes))
-    getitem(index)       dx = zeros like x, with g added at the indexed positions
+    getitem(index)       dx = zeros like x, with g added at the indexed positions (a view
+                         of x for basic indexing, as PyTorch)
                          (added, not assigned: an integer array may pick one element twice)
     cat / stack          each input gets its slice of g back
     pad                  dx = g with the padding cut off
@@ -21,10 +25,11 @@ import numpy as np
 
 from .._checks import is_int
 from ..autograd import ArrayFunction, Tensor
-from .elementwise import cast, is_operand, promote_types
-from .reduce import normalize_axis
+from .elementwise import cast, is_operand, promote_types, unbroadcast, write_out
+from .reduce import normalize_axes, normalize_axis, reduction_args
 
-__all__ = ["reshape", "transpose", "permute", "flatten", "getitem", "cat", "stack", "pad"]
+__all__ = ["reshape", "view", "transpose", "t", "permute", "flatten", "squeeze", "unsqueeze",
+           "expand", "repeat", "split", "chunk", "clone", "getitem", "cat", "stack", "pad"]
 
 
 class Reshape(ArrayFunction):
@@ -46,8 +51,10 @@ def _shape_args(shape):
 def _target_shape(x, shape):
     """``shape`` with its -1 resolved, checked as PyTorch does: ints, at most one -1, no
     other negative size, and as many elements as ``x``."""
+    numel = math.prod(x.shape)
+
     def refuse(reason):
-        return ValueError(f"reshape: cannot reshape shape {x.shape} ({x.size} "
+        return ValueError(f"reshape: cannot reshape shape {x.shape} ({numel} "
                           f"elements) into {shape}: {reason}")
     if not all(is_int(n) for n in shape):
         raise TypeError(f"reshape: shape must be ints, got {shape}")
@@ -58,14 +65,14 @@ def _target_shape(x, shape):
         raise refuse("only one size can be -1 (inferred)")
     known = math.prod(n for n in shape if n != -1)
     if -1 not in shape:
-        if known != x.size:
+        if known != numel:
             raise refuse("the number of elements differs")
         return shape
-    if known == 0 and x.size == 0:  # any size would do: PyTorch refuses too
+    if known == 0 and numel == 0:  # any size would do: PyTorch refuses too
         raise refuse("the size -1 is ambiguous next to a size 0")
-    if known == 0 or x.size % known:
-        raise refuse(f"no size for -1 makes {x.size} elements")
-    return tuple(x.size // known if n == -1 else n for n in shape)
+    if known == 0 or numel % known:
+        raise refuse(f"no size for -1 makes {numel} elements")
+    return tuple(numel // known if n == -1 else n for n in shape)
 
 
 def reshape(x, *shape):
@@ -91,7 +98,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     if start > end:
         raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim}")
     shape = x.shape[:start] + (-1,) + x.shape[end + 1:] if x.ndim else (1,)
-    if x.size == 0:
+    if 0 in x.shape:
         shape = x.shape[:start] + (int(np.prod(x.shape[start:end + 1])),) + x.shape[end + 1:]
     return Reshape.apply(x, shape=shape)
 
@@ -117,18 +124,163 @@ def permute(x, *axes):
     return Permute.apply(x, axes=tuple(order))
 
 
-def transpose(x, *axes):
-    """``transpose()`` reverses the axes; ``transpose(d0, d1)`` swaps two (PyTorch)."""
-    if not axes:
-        return Permute.apply(x, axes=tuple(reversed(range(x.ndim))))
-    if len(axes) != 2:
-        raise TypeError(f"transpose takes no axes or two axes to swap, got {axes}; use "
-                        "permute for a full reordering")
+def transpose(x, dim0, dim1):
+    """Swap dims ``dim0`` and ``dim1`` (PyTorch's ``transpose``; ``permute`` reorders all)."""
     order = list(range(x.ndim))
-    d0 = normalize_axis(axes[0], x.ndim, "transpose", "dim0")
-    d1 = normalize_axis(axes[1], x.ndim, "transpose", "dim1")
+    d0 = normalize_axis(dim0, x.ndim, "transpose", "dim0")
+    d1 = normalize_axis(dim1, x.ndim, "transpose", "dim1")
     order[d0], order[d1] = order[d1], order[d0]
     return Permute.apply(x, axes=tuple(order))
+
+
+def t(x):
+    """The transpose of a matrix; a 0-d or 1-d tensor as it is (PyTorch's ``t``)."""
+    if x.ndim > 2:
+        raise ValueError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D "
+                         "(use transpose(dim0, dim1) or permute)")
+    return transpose(x, 0, 1) if x.ndim == 2 else Permute.apply(x, axes=tuple(range(x.ndim)))
+
+
+def view(x, *shape):
+    """``reshape`` that shares memory with ``x``, as PyTorch's ``view``.
+
+    A reshape of a contiguous tensor always shares memory (NumPy's reshape views it); one
+    that would need a copy (after ``transpose``/``permute``) raises ``RuntimeError`` with
+    PyTorch's advice to use ``reshape``.
+    """
+    if not shape:
+        raise TypeError("view: missing the shape (give view(2, 3) or view((2, 3)))")
+    target = _target_shape(x, _shape_args(shape))
+    try:
+        np.reshape(x.data if isinstance(x, Tensor) else x, target, copy=False)
+    except ValueError:
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride "
+                           f"(shape {x.shape} to {target}: at least one dimension spans "
+                           "across two contiguous subspaces). Use .reshape(...) instead.") from None
+    return Reshape.apply(x, shape=target)
+
+
+def squeeze(x, dim=None):
+    """``x`` without size-1 dims (all of them, or those in ``dim``: an int or a tuple); a
+    named dim of another size is left alone, as in PyTorch."""
+    axes = range(x.ndim) if dim is None else normalize_axes(dim, x.ndim, "squeeze")
+    shape = tuple(n for a, n in enumerate(x.shape) if not (a in axes and n == 1))
+    return Reshape.apply(x, shape=shape)
+
+
+def unsqueeze(x, dim):
+    """``x`` with a new size-1 dim at position ``dim`` (in ``-ndim - 1 <= dim <= ndim``)."""
+    axis = normalize_axis(dim, x.ndim + 1, "unsqueeze")
+    return Reshape.apply(x, shape=x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+class Expand(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.input_shape = x.shape
+        return np.broadcast_to(x, shape)  # a read-only view, as PyTorch's expand is a view
+
+    @staticmethod
+    def backward(ctx, grad):
+        return unbroadcast(grad, ctx.input_shape)
+
+
+def expand(x, *sizes):
+    """``x`` broadcast to ``sizes`` without copying: a size-1 dim may grow, -1 keeps a dim,
+    new dims may be added in front. The gradient sums over the expanded dims."""
+    sizes = _shape_args(sizes)
+    if not all(is_int(n) for n in sizes):
+        raise TypeError(f"expand: sizes must be ints, got {sizes}")
+    if len(sizes) < x.ndim:
+        raise ValueError(f"expand: the number of sizes provided ({len(sizes)}) must be greater "
+                         f"or equal to the number of dimensions in the tensor ({x.ndim})")
+    lead = len(sizes) - x.ndim
+    shape = []
+    for i, n in enumerate(sizes):
+        old = x.shape[i - lead] if i >= lead else None
+        if n == -1:
+            if old is None:
+                raise ValueError(f"expand: the size -1 is not allowed in a leading, "
+                                 f"non-existing dimension {i} (sizes {tuple(sizes)})")
+            n = old
+        if n < 0 or (old is not None and old != 1 and old != n):
+            raise ValueError(f"expand: the expanded size of the tensor ({n}) must match the "
+                             f"existing size ({old}) at non-singleton dimension {i}. Target "
+                             f"sizes: {list(sizes)}. Tensor sizes: {list(x.shape)}")
+        shape.append(int(n))
+    return Expand.apply(x, shape=tuple(shape))
+
+
+class Repeat(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, repeats):
+        ctx.input_shape, ctx.repeats = x.shape, repeats
+        return np.tile(x, repeats)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # grad as (r0, s0, r1, s1, ...): summing the r axes adds up every copy
+        shape = (1,) * (len(ctx.repeats) - len(ctx.input_shape)) + ctx.input_shape
+        split = [n for pair in zip(ctx.repeats, shape) for n in pair]
+        summed = grad.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return summed.reshape(ctx.input_shape)
+
+
+def repeat(x, *repeats):
+    """``x`` tiled ``repeats[i]`` times along dim ``i`` (PyTorch's ``repeat``: a copy; more
+    repeats than dims add leading dims)."""
+    repeats = _shape_args(repeats)
+    if not all(is_int(n) and n >= 0 for n in repeats):
+        raise ValueError(f"repeat: repeats must be non-negative ints, got {repeats}")
+    if len(repeats) < x.ndim:
+        raise ValueError(f"repeat: number of dimensions of repeat dims ({len(repeats)}) can "
+                         f"not be smaller than number of dimensions of tensor ({x.ndim})")
+    return Repeat.apply(x, repeats=tuple(int(n) for n in repeats))
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Pieces of ``x`` along ``dim``: of ``split_size`` each (the last may be smaller) or of
+    the listed sizes (which must add up to the dim's size). A tuple of tensors."""
+    axis = normalize_axis(dim, x.ndim, "split")
+    length = x.shape[axis]
+    if is_int(split_size_or_sections):
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise ValueError(f"split: split_size must be a positive int, got {step}")
+        sizes = [min(step, length - start) for start in range(0, length, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if not all(is_int(n) and n >= 0 for n in sizes) or sum(sizes) != length:
+            raise ValueError(f"split: split_size_or_sections={sizes} must be non-negative "
+                             f"ints adding up to {length} (the size of dim {dim})")
+    starts = np.cumsum([0] + sizes[:-1])
+    before = (slice(None),) * axis
+    return tuple(getitem(x, before + (slice(int(s), int(s) + int(n)),))
+                 for s, n in zip(starts, sizes))
+
+
+def chunk(x, chunks, dim=0):
+    """``x`` split into ``chunks`` pieces along ``dim``, each of ``ceil(size / chunks)``
+    (fewer pieces when the size does not allow that many, as in PyTorch)."""
+    if not is_int(chunks) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    length = x.shape[normalize_axis(dim, x.ndim, "chunk")]
+    return split(x, max(math.ceil(length / chunks), 1), dim)
+
+
+class Clone(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def clone(x):
+    """A copy of ``x`` that stays in the graph (the gradient flows back unchanged)."""
+    return Clone.apply(x)
 
 
 class GetItem(ArrayFunction):
@@ -137,7 +289,9 @@ class GetItem(ArrayFunction):
         ctx.input_shape, ctx.index = x.shape, index
         parts = index if isinstance(index, tuple) else (index,)
         ctx.advanced = any(isinstance(i, (list, np.ndarray)) for i in parts)
-        return np.array(x[index])  # a copy: the output must not alias the input
+        # Basic indexing (ints, slices) gives a view sharing x's memory, as in PyTorch (the
+        # engine links their version counters); integer arrays and masks give copies.
+        return x[index]
 
     @staticmethod
     def backward(ctx, grad):
@@ -193,17 +347,20 @@ def _check_same_rank(name, tensors):
     return [cast(t, dtype) for t in tensors], shapes
 
 
-def cat(tensors, axis=0):
-    """Join tensors along an existing axis; all other axes must match."""
+def cat(tensors, dim=0, *, axis=None, out=None):
+    """Join tensors along an existing dim; all other dims must match (``axis``: an alias
+    of ``dim``; ``out``: a tensor to write the result into, as PyTorch's ``out=``)."""
+    dim, _ = reduction_args("cat", None if axis is not None and dim == 0 else dim, False,
+                            axis, None)
     tensors, shapes = _check_same_rank("cat", tensors)
     ndim = len(shapes[0])
     if ndim == 0:
-        raise ValueError("cat: 0-d tensors have no axis to join along; use stack")
-    axis = normalize_axis(axis, ndim, "cat")
+        raise ValueError("cat: 0-d tensors have no dim to join along; use stack")
+    axis = normalize_axis(dim, ndim, "cat")
     rest = {s[:axis] + s[axis + 1:] for s in shapes}
     if len(rest) != 1:
-        raise ValueError(f"cat: shapes {shapes} differ outside axis {axis}")
-    return Cat.apply(*tensors, axis=axis)
+        raise ValueError(f"cat: shapes {shapes} differ outside dim {axis}")
+    return write_out("cat", Cat.apply(*tensors, axis=axis), out)
 
 
 class Stack(ArrayFunction):
@@ -217,13 +374,16 @@ class Stack(ArrayFunction):
         return tuple(np.moveaxis(grad, ctx.axis, 0))
 
 
-def stack(tensors, axis=0):
-    """Join tensors of one shape along a new axis."""
+def stack(tensors, dim=0, *, axis=None, out=None):
+    """Join tensors of one shape along a new dim (``axis``: an alias of ``dim``; ``out``:
+    as in ``cat``)."""
+    dim, _ = reduction_args("stack", None if axis is not None and dim == 0 else dim, False,
+                            axis, None)
     tensors, shapes = _check_same_rank("stack", tensors)
     if len(set(shapes)) != 1:
         raise ValueError(f"stack: all tensors need the same shape, got {shapes}")
-    axis = normalize_axis(axis, len(shapes[0]) + 1, "stack (the result has one more axis)")
-    return Stack.apply(*tensors, axis=axis)
+    axis = normalize_axis(dim, len(shapes[0]) + 1, "stack (the result has one more dim)")
+    return write_out("stack", Stack.apply(*tensors, axis=axis), out)
 
 
 class Pad(ArrayFunction):

@@ -575,7 +575,7 @@ def cmd_train(args):
         return _error(prog, f"argument --out: cannot write the run folder {run_dir}: {e}")
     settings = ", ".join(f"{k}={config[k]}" for k in ("epochs", "batch_size", "optimizer", "lr",
                                                        "momentum", "weight_decay"))
-    log(f"training {args.model} ({sum(p.size for p in model.parameters()):,} parameters) on "
+    log(f"training {args.model} ({sum(p.numel() for p in model.parameters()):,} parameters) on "
         f"{config['data']}: {len(train_set)} training images, {len(test_set)} test images, "
         f"input {'x'.join(map(str, input_shape))}; {settings}, cosine lr schedule; "
         f"run folder {run_dir}")

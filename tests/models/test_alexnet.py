@@ -26,7 +26,7 @@ CONV_SLOTS_WITH_LRN = [0, 4, 8, 10, 12]
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 @pytest.fixture(scope="module")

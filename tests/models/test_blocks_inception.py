@@ -108,7 +108,7 @@ def test_gradcheck_catches_a_wrong_branch_gradient():
 
 
 def _count(module):
-    return sum(p.size for p in module.parameters())
+    return sum(p.numel() for p in module.parameters())
 
 
 def _zeros(*shape):

@@ -143,7 +143,7 @@ def test_depthwise_separable_structure_and_shapes(rng):
                                         + ["pointwise.weight"]
                                         + [f"pointwise_bn.{k}" for k in BN_KEYS])
     # 32*9 + 2*32 + 32*64 + 2*64: the paper's cost argument in parameters
-    assert sum(p.size for p in block.parameters()) == 288 + 64 + 2048 + 128
+    assert sum(p.numel() for p in block.parameters()) == 288 + 64 + 2048 + 128
     x = minicnn.tensor(rng.standard_normal((2, 32, 7, 6)).astype(np.float32))
     out = block(x)
     assert out.shape == (2, 64, 4, 3) and out.dtype == np.float32

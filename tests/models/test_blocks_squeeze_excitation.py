@@ -30,7 +30,7 @@ def test_se_block_is_the_papers_formula(rng):
 def test_parameter_count_keys_and_shapes():
     # 2 C^2 / r + C / r + C: at C = 256, r = 16 (SE-ResNet-50's first stage), 8,464
     block = SEBlock(256)
-    assert sum(p.size for p in block.parameters()) == 2 * 256 * 256 // 16 + 16 + 256 == 8464
+    assert sum(p.numel() for p in block.parameters()) == 2 * 256 * 256 // 16 + 16 + 256 == 8464
     state = block.state_dict()
     assert list(state) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
     assert state["fc1.weight"].shape == (16, 256, 1, 1) and state["fc2.weight"].shape == (256, 16,

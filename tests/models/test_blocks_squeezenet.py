@@ -85,7 +85,7 @@ def test_fire_keys_shapes_and_dtype(rng):
         ("squeeze.weight", (16, 96, 1, 1)), ("squeeze.bias", (16,)),
         ("expand1x1.weight", (64, 16, 1, 1)), ("expand1x1.bias", (64,)),
         ("expand3x3.weight", (64, 16, 3, 3)), ("expand3x3.bias", (64,))]
-    assert sum(p.size for p in block.parameters()) == 11_920  # fire2 of SqueezeNet 1.0
+    assert sum(p.numel() for p in block.parameters()) == 11_920  # fire2 of SqueezeNet 1.0
     assert [name for name, _ in block.named_children()] == [
         "squeeze", "squeeze_activation", "expand1x1", "expand1x1_activation", "expand3x3",
         "expand3x3_activation"]

@@ -42,7 +42,7 @@ def densenet121():
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 def test_parameter_count_keys_and_shapes(densenet121):

@@ -34,7 +34,7 @@ def _images(shape, seed=0):
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 def test_parameter_counts_equal_torchvisions(default_model):

@@ -17,7 +17,7 @@ KEYS = [("features.0.weight", (6, 1, 5, 5)), ("features.0.bias", (6,)),
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 @pytest.mark.parametrize("variant", ["modern", "1998"])

@@ -55,7 +55,7 @@ CIFAR_COUNTS = {"resnet20": (269_722, 272_474), "resnet32": (464_154, 466_906),
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ STEMS = {"squeezenet1_0": (96, 3, 7, 7), "squeezenet1_1": (64, 3, 3, 3)}
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 def _expected_keys(name, num_classes=1000):

@@ -42,7 +42,7 @@ CONV_SLOTS = {"vgg11": [0, 3, 6, 8, 11, 13, 16, 18],
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from .torch_oracle import assert_same_as_torch, load_twin, randomise_batch_norms
 
 
 def _count(model):
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 @pytest.fixture(scope="module")

@@ -196,7 +196,7 @@ def test_leaky_relu_slope_must_be_a_real_number(slope):
 
 @pytest.mark.parametrize("op", [F.softmax, F.log_softmax])
 def test_softmax_axis_out_of_range_is_named(op):
-    with pytest.raises(ValueError, match="axis=2 is out of range .* 2 dimensions"):
+    with pytest.raises(ValueError, match="dim=2 is out of range .* 2 dimensions"):
         op(leaf(np.ones((2, 3))), axis=2)
 
 
