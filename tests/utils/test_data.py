@@ -158,3 +158,22 @@ def test_minicnn_data_loader_still_yields_arrays():
     images = np.zeros((4, 1, 2, 2), np.float32)
     batch = next(iter(minicnn.data.DataLoader(ArrayDataset(images, np.arange(4)), 2)))
     assert isinstance(batch[0], np.ndarray) and isinstance(batch[1], np.ndarray)
+
+
+def test_loader_has_pytorchs_sampler_attributes():
+    loader = DataLoader(_Squares(), batch_size=3, shuffle=True, drop_last=True)
+    assert isinstance(loader.sampler, RandomSampler) and len(loader.sampler) == 7
+    assert isinstance(loader.batch_sampler, BatchSampler) and len(loader) == 2
+    assert isinstance(DataLoader(_Squares()).sampler, SequentialSampler)
+    subset = SubsetRandomSampler(range(5))
+    assert DataLoader(_Squares(), sampler=subset).sampler is subset   # len(loader.sampler): 5
+
+
+def test_shuffled_batches_equal_minicnn_data_loaders():
+    images = np.arange(10, dtype=np.float32).reshape(10, 1, 1, 1)
+    dataset = ArrayDataset(images, np.arange(10))
+    minicnn.manual_seed(2)
+    ours = [y.data.tolist() for _, y in DataLoader(dataset, batch_size=4, shuffle=True)]
+    minicnn.manual_seed(2)
+    theirs = [y.tolist() for _, y in minicnn.data.DataLoader(dataset, 4, shuffle=True)]
+    assert ours == theirs

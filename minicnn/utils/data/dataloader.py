@@ -25,6 +25,7 @@ import numpy as np
 from ...autograd import Tensor
 from ...data import loader as _loader
 from ...data.dataset import ArrayDataset, Subset, TensorDataset, get_batch, get_sample
+from ...data.sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "get_worker_info"]
 
@@ -163,6 +164,13 @@ class DataLoader(_loader.DataLoader):
                          drop_last=drop_last, generator=generator,
                          prefetch=int(num_workers * prefetch_factor), collate_fn=collate_fn,
                          sampler=sampler, batch_sampler=batch_sampler)
+        # PyTorch's attributes: a loader always has a sampler and a batch sampler (iterating
+        # them draws the same numbers as minicnn.data's shuffle: one permutation a pass).
+        if self.batch_sampler is None:
+            if self.sampler is None:
+                self.sampler = (RandomSampler(dataset, generator=generator) if self.shuffle
+                                else SequentialSampler(dataset))
+            self.batch_sampler = BatchSampler(self.sampler, self.batch_size, self.drop_last)
         self.num_workers = int(num_workers)
         self.prefetch_factor = int(prefetch_factor) if num_workers else None
         self.pin_memory = pin_memory
