@@ -14,7 +14,8 @@ transforms ignore ``rng`` and also accept a batch ``(..., C, H, W)``: they set
     CenterCrop(size)              the middle (h, w) window; top = round((H - h) / 2)
     RandomCrop(size, padding)     pad, then a uniformly placed (h, w) window
     RandomHorizontalFlip(p)       x[..., ::-1] with probability p
-    ColorJitter(b, c, s)          brightness, contrast, saturation factors in [1 - v, 1 + v]
+    ColorJitter(b, c, s, h)       brightness, contrast, saturation factors in [1 - v, 1 + v],
+                                  hue shifted by up to h turns
     ColorShift(shift)             add a per-channel offset drawn from U(-shift, shift)
     PCAColorAugmentation          AlexNet's lighting noise (below)
     FiveCrop(size), TenCrop(size) test-time crops stacked as (5 or 10, C, h, w)
@@ -43,7 +44,7 @@ from ..rng import get_rng
 from .dataset import apply_transform
 
 __all__ = ["Transform", "Compose", "ToFloat", "Normalize", "Grayscale", "Pad", "CenterCrop",
-           "RandomCrop", "RandomHorizontalFlip", "ColorJitter", "ColorShift",
+           "RandomCrop", "RandomHorizontalFlip", "ColorJitter", "adjust_hue", "ColorShift",
            "PCAColorAugmentation", "pca_color_components", "FiveCrop", "TenCrop"]
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric")
@@ -306,25 +307,75 @@ def _luminance(x):
     return x.mean(axis=-3, keepdims=True)
 
 
+def _rgb_to_hsv(x):
+    """(..., 3, H, W) RGB in [0, 1] -> (..., 3, H, W) hue, saturation, value in [0, 1]
+    (torchvision's formulas)."""
+    r, g, b = x[..., 0, :, :], x[..., 1, :, :], x[..., 2, :, :]
+    maxc, minc = x.max(axis=-3), x.min(axis=-3)
+    grey = maxc == minc
+    chroma = maxc - minc
+    saturation = chroma / np.where(grey, 1, maxc)
+    divisor = np.where(grey, 1, chroma)
+    rc, gc, bc = (maxc - r) / divisor, (maxc - g) / divisor, (maxc - b) / divisor
+    hue = np.where(maxc == r, bc - gc, np.where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
+    hue = np.fmod(hue / 6.0 + 1.0, 1.0)
+    return np.stack([hue, saturation, maxc], axis=-3).astype(x.dtype, copy=False)
+
+
+def _hsv_to_rgb(x):
+    """The inverse of ``_rgb_to_hsv``."""
+    h, s, v = x[..., 0, :, :], x[..., 1, :, :], x[..., 2, :, :]
+    sector = np.floor(h * 6.0)
+    f = h * 6.0 - sector
+    p = np.clip(v * (1.0 - s), 0, 1)
+    q = np.clip(v * (1.0 - s * f), 0, 1)
+    t = np.clip(v * (1.0 - s * (1.0 - f)), 0, 1)
+    sector = sector.astype(np.int64) % 6
+    choices = {0: (v, t, p), 1: (q, v, p), 2: (p, v, t), 3: (p, q, v), 4: (t, p, v),
+               5: (v, p, q)}
+    channels = [np.select([sector == k for k in range(6)], [choices[k][c] for k in range(6)])
+                for c in range(3)]
+    return np.stack(channels, axis=-3).astype(x.dtype, copy=False)
+
+
+def adjust_hue(x, factor):
+    """Rotate the hue of RGB images ``(..., 3, H, W)`` in [0, 1] by ``factor`` turns
+    (``factor`` in [-0.5, 0.5]); one-channel images are returned unchanged."""
+    if not -0.5 <= factor <= 0.5:
+        raise ValueError(f"hue_factor ({factor}) is not in [-0.5, 0.5].")
+    if x.shape[-3] == 1:
+        return x
+    hsv = _rgb_to_hsv(x)
+    hsv[..., 0, :, :] = (hsv[..., 0, :, :] + factor) % 1.0
+    return _hsv_to_rgb(hsv)
+
+
 class ColorJitter(Transform):
-    """Random brightness, contrast and saturation, in a random order (torchvision's rules;
-    hue is not offered). Each factor ``f`` is drawn from ``[max(0, 1 - v), 1 + v]``:
+    """Random brightness, contrast, saturation and hue, in a random order (torchvision's
+    rules). Each factor ``f`` is drawn from ``[max(0, 1 - v), 1 + v]`` (hue's shift from
+    ``[-hue, hue]``, ``hue`` at most 0.5):
 
         brightness: x * f
         contrast:   f * x + (1 - f) * mean(luminance(x))
         saturation: f * x + (1 - f) * luminance(x)          (no effect on 1 channel)
+        hue:        the hue (HSV) turned by the shift        (no effect on 1 channel)
 
     and the result is clipped to [0, 1] after each step, so apply it to images in [0, 1]
     (before ``Normalize``).
     """
 
-    def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0):
+    def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, hue=0.0):
         self.brightness = brightness
         self.contrast = contrast
         self.saturation = saturation
+        self.hue = hue
         self._ranges = {name: _factor_range(value, name)
                         for name, value in (("brightness", brightness), ("contrast", contrast),
                                             ("saturation", saturation)) if value}
+        if not isinstance(hue, numbers.Real) or not 0 <= hue <= 0.5:
+            raise ValueError(f"hue must be a number in [0, 0.5], got {hue!r}")
+        if hue:
+            self._ranges["hue"] = (-hue, hue)
 
     def __call__(self, x, rng=None):
         x = _image(x)
@@ -338,6 +389,8 @@ class ColorJitter(Transform):
                 x = x * factor
             elif name == "contrast":
                 x = factor * x + (1 - factor) * _luminance(x).mean(axis=(-3, -2, -1), keepdims=True)
+            elif name == "hue":
+                x = adjust_hue(x, float(factor))
             elif x.shape[-3] != 1:                 # saturation of a grey image: no change
                 x = factor * x + (1 - factor) * _luminance(x)
             np.clip(x, 0, 1, out=x)

@@ -13,6 +13,8 @@ a list of ints). The files are those torchvision downloads, in torchvision's lay
     root/FashionMNIST/raw/...                 (the same four names)
     root/cifar-10-batches-py/data_batch_1 ... data_batch_5, test_batch, batches.meta
 
+``ImageFolder(root)`` reads ``root/<class name>/**/<image file>``, as torchvision's.
+
 minicnn never downloads: without the files, ``download=True`` or not, the error says which
 files to put where and where to get them. The readers are ``minicnn.data``'s (IDX files;
 CIFAR pickles through an unpickler that rebuilds plain data only).
@@ -33,7 +35,8 @@ from ..data import mnist as _mnist
 from ..data.dataset import Dataset, apply_transform
 from ..rng import get_rng
 
-__all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "DatasetNotFoundError"]
+__all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder",
+           "DatasetNotFoundError", "IMG_EXTENSIONS"]
 
 
 class DatasetNotFoundError(RuntimeError, FileNotFoundError):
@@ -209,3 +212,62 @@ class CIFAR10(VisionDataset):
 
     def extra_repr(self):
         return _split_repr(self.train)
+
+
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+
+
+def pil_loader(path):
+    """The image file ``path`` as an RGB PIL image (torchvision's default loader)."""
+    with open(path, "rb") as file:
+        return Image.open(file).convert("RGB")
+
+
+class ImageFolder(VisionDataset):
+    """Images sorted into one folder per class, as torchvision's ``ImageFolder``:
+    ``root/dog/xxx.png``, ``root/cat/nested/yyy.jpg``, ...
+
+    Classes are the sub-folders' names, sorted (index = position); each class's files are
+    found recursively, in sorted order, keeping those with an image extension (or those
+    ``is_valid_file(path)`` accepts). Items: ``(loader(path), class index)``.
+
+    Attributes: ``classes``, ``class_to_idx``, ``samples`` (= ``imgs``: ``(path, index)``
+    pairs) and ``targets``.
+
+    Raises FileNotFoundError (torchvision's messages) when ``root`` has no class folder, or
+    a class folder has no image and ``allow_empty`` is False.
+    """
+
+    def __init__(self, root, transform=None, target_transform=None, loader=pil_loader,
+                 is_valid_file=None, allow_empty=False):
+        super().__init__(root, transform=transform, target_transform=target_transform)
+        self.loader = loader
+        self.classes = sorted(entry.name for entry in os.scandir(self.root) if entry.is_dir())
+        if not self.classes:
+            raise FileNotFoundError(f"Couldn't find any class folder in {self.root}.")
+        self.class_to_idx = {name: index for index, name in enumerate(self.classes)}
+        if is_valid_file is None:
+            def is_valid_file(path):
+                return path.lower().endswith(IMG_EXTENSIONS)
+        self.samples, empty = [], []
+        for name in self.classes:
+            found = [(os.path.join(folder, file), self.class_to_idx[name])
+                     for folder, _, files in sorted(os.walk(os.path.join(self.root, name),
+                                                            followlinks=True))
+                     for file in sorted(files) if is_valid_file(os.path.join(folder, file))]
+            if not found:
+                empty.append(name)
+            self.samples += found
+        if empty and not allow_empty:
+            raise FileNotFoundError(f"Found no valid file for the classes "
+                                    f"{', '.join(sorted(empty))}. Supported extensions are: "
+                                    f"{', '.join(IMG_EXTENSIONS)}")
+        self.imgs = self.samples
+        self.targets = [index for _, index in self.samples]
+
+    def __len__(self):
+        return len(self.samples)
+
+    def _item(self, index):
+        path, target = self.samples[index]
+        return self.loader(path), target

@@ -226,3 +226,29 @@ def test_compose_batchable_only_when_every_part_is():
     with pytest.raises(TypeError, match="callables"):
         T.Compose([3])
     assert "Pad" in repr(T.Compose([T.Pad(1)]))
+
+
+def test_adjust_hue_turns_the_colour_wheel():
+    red, green = np.zeros((3, 1, 2)), np.zeros((3, 1, 2))
+    red[0], green[1] = 1.0, 1.0
+    red[:, 0, 1] = green[:, 0, 1] = 0.5                       # a grey pixel stays grey
+    np.testing.assert_allclose(T.adjust_hue(red, 1 / 3), green, atol=1e-12)
+    np.testing.assert_allclose(T.adjust_hue(green, -1 / 3), red, atol=1e-12)
+    np.testing.assert_allclose(T.adjust_hue(red, 0.0), red)
+    half = T.adjust_hue(red[:, :, :1], 0.5)                   # red -> cyan
+    np.testing.assert_allclose(half[:, 0, 0], [0.0, 1.0, 1.0], atol=1e-12)
+    with pytest.raises(ValueError, match=r"hue_factor \(0.6\) is not in \[-0.5, 0.5\]"):
+        T.adjust_hue(red, 0.6)
+
+
+def test_color_jitter_hue_keeps_grey_and_repeats_with_its_generator():
+    x = np.random.default_rng(0).random((3, 4, 5)).astype(np.float32)
+    jitter = T.ColorJitter(0.4, 0.4, 0.4, hue=0.1)
+    a, b = jitter(x, rng=np.random.default_rng(3)), jitter(x, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.float32 and 0 <= a.min() and a.max() <= 1
+    grey = np.full((3, 2, 2), 0.25, np.float32)
+    np.testing.assert_allclose(T.ColorJitter(hue=0.5)(grey, rng=np.random.default_rng(1)),
+                               grey, atol=1e-6)
+    with pytest.raises(ValueError, match=r"hue must be a number in \[0, 0.5\]"):
+        T.ColorJitter(hue=0.7)

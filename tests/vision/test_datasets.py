@@ -137,3 +137,24 @@ def test_loader_over_a_vision_dataset_repeats_its_augmentation(tmp_path):
     assert first[0].flags.c_contiguous             # .view() works on a batch, as in PyTorch
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)
+
+
+def test_image_folder_as_torchvision(tmp_path):
+    for name, shade in (("dog", 10), ("cat", 200)):
+        (tmp_path / name / "deep").mkdir(parents=True)
+        Image.fromarray(np.full((4, 6, 3), shade, np.uint8)).save(tmp_path / name / "b.png")
+        Image.fromarray(np.full((4, 6), shade, np.uint8)).save(tmp_path / name / "deep" / "a.png")
+        (tmp_path / name / "notes.txt").write_text("not an image")
+    folder = datasets.ImageFolder(tmp_path, transform=transforms.ToTensor())
+    assert folder.classes == ["cat", "dog"] and folder.class_to_idx == {"cat": 0, "dog": 1}
+    assert len(folder) == 4 and folder.targets == [0, 0, 1, 1]
+    assert folder.imgs[0][0].endswith("b.png") and folder.imgs[1][0].endswith("a.png")
+    image, label = folder[1]                           # grey file, read as RGB
+    assert image.shape == (3, 4, 6) and label == 0
+    np.testing.assert_allclose(image.data, 200 / 255, rtol=1e-6)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="Found no valid file for the classes empty"):
+        datasets.ImageFolder(tmp_path)
+    assert len(datasets.ImageFolder(tmp_path, allow_empty=True)) == 4
+    with pytest.raises(FileNotFoundError, match="Couldn't find any class folder"):
+        datasets.ImageFolder(tmp_path / "empty")

@@ -136,3 +136,31 @@ def test_v2_to_image_and_to_dtype():
     out = v2.Compose([v2.ToImage(), v2.ToDtype(minicnn.float32, scale=True)])(image)
     np.testing.assert_array_equal(out.data, pixels.transpose(2, 0, 1) / np.float32(255))
     assert v2.ToDtype(minicnn.float32)(v2.ToImage()(image)).data.max() == pixels.max()
+
+
+def test_random_resized_crop_follows_torchvisions_rule():
+    image, pixels = _rgb(40, 60)
+    crop = T.RandomResizedCrop(24)
+    top, left, h, w = crop.get_params(40, 60, np.random.default_rng(0))
+    assert 0 < h <= 40 and 0 < w <= 60 and top + h <= 40 and left + w <= 60
+    assert 0.08 * 2400 * 0.9 <= h * w <= 2400 and 3 / 4 * 0.9 <= w / h <= 4 / 3 * 1.1
+    out = crop(image, rng=np.random.default_rng(0))
+    expected = image.crop((left, top, left + w, top + h)).resize((24, 24), Image.BILINEAR)
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(expected))
+    assert crop(T.ToTensor()(image)).shape == (3, 24, 24)
+    # impossible ratios: after 10 tries, a centre crop of the nearest allowed ratio
+    wide = T.RandomResizedCrop(8, scale=(1.0, 1.0), ratio=(1.0, 1.0))
+    assert wide.get_params(40, 60, np.random.default_rng(0)) == (0, 10, 40, 40)
+
+
+def test_color_jitter_on_pil_and_tensors():
+    image, pixels = _rgb()
+    jitter = T.ColorJitter(brightness=0.5, contrast=0.3, saturation=0.3, hue=0.1)
+    out = jitter(image, rng=np.random.default_rng(5))
+    assert out.mode == "RGB" and out.size == image.size
+    tensor = jitter(T.ToTensor()(image), rng=np.random.default_rng(5))
+    assert tensor.dtype == np.float32
+    np.testing.assert_allclose(np.asarray(out).transpose(2, 0, 1) / 255, tensor.data,
+                               atol=0.5 / 255 + 1e-6)      # the same jitter, rounded to uint8
+    dark = T.ColorJitter(brightness=1.0)(T.ToTensor()(image), rng=np.random.default_rng(0))
+    assert dark.data.max() <= 1

@@ -5,12 +5,12 @@
 """
 
 from . import v2
-from .transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale,
+from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Grayscale,
                          InterpolationMode, Lambda, Normalize, Pad, PILToTensor, RandomApply,
                          RandomChoice, RandomCrop, RandomHorizontalFlip, RandomOrder,
-                         RandomVerticalFlip, Resize, ToPILImage, ToTensor)
+                         RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage, ToTensor)
 
 __all__ = ["InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToPILImage",
            "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad", "RandomCrop",
-           "RandomHorizontalFlip", "RandomVerticalFlip", "Grayscale", "Lambda",
-           "RandomApply", "RandomChoice", "RandomOrder", "v2"]
+           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "ColorJitter",
+           "Grayscale", "Lambda", "RandomApply", "RandomChoice", "RandomOrder", "v2"]

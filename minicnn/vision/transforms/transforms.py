@@ -17,6 +17,7 @@ are not torch's: the same seed gives other crops than under PyTorch.
 """
 
 import enum
+import math
 import numbers
 
 import numpy as np
@@ -29,8 +30,8 @@ from ...rng import get_rng
 
 __all__ = ["InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToPILImage",
            "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad", "RandomCrop",
-           "RandomHorizontalFlip", "RandomVerticalFlip", "Grayscale", "Lambda",
-           "RandomApply", "RandomChoice", "RandomOrder"]
+           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "ColorJitter",
+           "Grayscale", "Lambda", "RandomApply", "RandomChoice", "RandomOrder"]
 
 
 class InterpolationMode(enum.Enum):
@@ -369,6 +370,79 @@ class RandomVerticalFlip(_RandomFlip):
     """Mirror top-bottom with probability ``p``."""
 
     _axis = -2
+
+
+class RandomResizedCrop(_Transform):
+    """A random window of ``scale`` times the area and aspect ratio in ``ratio`` (drawn
+    log-uniformly), resized to ``size`` (torchvision's rule: 10 tries, then a centre crop
+    of the nearest allowed ratio). ImageNet training's standard augmentation."""
+
+    def __init__(self, size, scale=(0.08, 1.0), ratio=(3 / 4, 4 / 3),
+                 interpolation=InterpolationMode.BILINEAR, antialias=True):
+        self.size = _pair(size)
+        if scale[0] > scale[1] or ratio[0] > ratio[1]:
+            raise ValueError(f"RandomResizedCrop: scale and ratio should be of kind (min, max), "
+                             f"got scale={scale!r}, ratio={ratio!r}")
+        self.scale, self.ratio = tuple(scale), tuple(ratio)
+        self._resize = Resize(list(self.size), interpolation)
+        self.interpolation, self.antialias = interpolation, antialias
+
+    def get_params(self, height, width, rng):
+        """``(top, left, h, w)`` of the window, for an image of ``height x width``."""
+        area = height * width
+        log_ratio = (math.log(self.ratio[0]), math.log(self.ratio[1]))
+        for _ in range(10):
+            target_area = area * rng.uniform(*self.scale)
+            aspect = math.exp(rng.uniform(*log_ratio))
+            w = int(round(math.sqrt(target_area * aspect)))
+            h = int(round(math.sqrt(target_area / aspect)))
+            if 0 < w <= width and 0 < h <= height:
+                return int(rng.integers(height - h + 1)), int(rng.integers(width - w + 1)), h, w
+        in_ratio = width / height
+        if in_ratio < min(self.ratio):
+            w, h = width, int(round(width / min(self.ratio)))
+        elif in_ratio > max(self.ratio):
+            h, w = height, int(round(height * max(self.ratio)))
+        else:
+            h, w = height, width
+        return (height - h) // 2, (width - w) // 2, h, w
+
+    def __call__(self, img, rng=None):
+        top, left, h, w = self.get_params(*_image_size(img), _rng(rng))
+        window = _on_pixels(lambda pixels: pixels[..., top:top + h, left:left + w], img)
+        return self._resize(window)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(size={self.size}, scale={self.scale}, "
+                f"ratio={self.ratio}, interpolation={self.interpolation.value}, "
+                f"antialias={self.antialias})")
+
+
+class ColorJitter(_Transform):
+    """Random brightness, contrast, saturation and hue, in a random order, as torchvision's
+    (``minicnn.data.transforms.ColorJitter`` on the pixels in [0, 1]). On PIL images the
+    result is rounded back to uint8; torchvision's PIL path (PIL's ImageEnhance) may differ
+    from it by one grey level."""
+
+    def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
+        self._arrays = _array.ColorJitter(brightness, contrast, saturation, hue)
+        self.brightness, self.contrast = brightness, contrast
+        self.saturation, self.hue = saturation, hue
+
+    def __call__(self, img, rng=None):
+        rng = _rng(rng)
+        if isinstance(img, Image.Image):
+            def jitter(pixels):
+                out = self._arrays(pixels.astype(np.float32) / np.float32(255), rng=rng)
+                return np.round(out * 255).astype(np.uint8)
+            return _on_pixels(jitter, img)
+        if isinstance(img, Tensor):
+            return Tensor(np.ascontiguousarray(self._arrays(img.data, rng=rng)))
+        raise _type_error(img)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(brightness={self.brightness}, contrast={self.contrast}"
+                f", saturation={self.saturation}, hue={self.hue})")
 
 
 class Grayscale(_Transform):

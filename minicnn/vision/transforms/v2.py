@@ -9,16 +9,17 @@ import numpy as np
 
 from ...autograd import Tensor
 from ...dtypes import as_dtype
-from .transforms import (CenterCrop, Compose, ConvertImageDtype, Grayscale,
+from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Grayscale,
                          InterpolationMode, Lambda, Normalize, Pad, PILToTensor, RandomApply,
                          RandomChoice, RandomCrop, RandomHorizontalFlip, RandomOrder,
-                         RandomVerticalFlip, Resize, ToPILImage, ToTensor, _Transform,
+                         RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage, ToTensor,
+                         _Transform,
                          _pixels_hwc)
 
 __all__ = ["InterpolationMode", "Compose", "ToImage", "ToDtype", "ToTensor", "PILToTensor",
            "ToPILImage", "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad",
-           "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Grayscale", "Lambda",
-           "RandomApply", "RandomChoice", "RandomOrder"]
+           "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop",
+           "ColorJitter", "Grayscale", "Lambda", "RandomApply", "RandomChoice", "RandomOrder"]
 
 
 class ToImage(_Transform):
