@@ -164,3 +164,16 @@ def test_color_jitter_on_pil_and_tensors():
                                atol=0.5 / 255 + 1e-6)      # the same jitter, rounded to uint8
     dark = T.ColorJitter(brightness=1.0)(T.ToTensor()(image), rng=np.random.default_rng(0))
     assert dark.data.max() <= 1
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
+@pytest.mark.parametrize("size", [(20, 30), (17, 23), (64, 90)])
+def test_tensor_resize_equals_torchvisions_tensor_path(mode, size):
+    # torchvision resizes tensors with interpolate(antialias=True) (nearest: no antialias)
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).random((3, 40, 60)).astype(np.float32)
+    ours = T.Resize(list(size), T.InterpolationMode(mode))(minicnn.tensor(x)).data
+    reference = torch.nn.functional.interpolate(
+        torch.from_numpy(x)[None], size=size, mode=mode,
+        **({} if mode == "nearest" else {"align_corners": False, "antialias": True}))[0]
+    np.testing.assert_allclose(ours, reference.numpy(), atol=1e-5)
