@@ -15,7 +15,8 @@ from .dropout import Dropout
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear
 from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential, StateDictError
+from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, ParameterDict,
+                     ParameterList, Sequential, StateDictError)
 from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .shape import Flatten, Identity
@@ -24,7 +25,8 @@ from .shape import Flatten, Identity
 sys.modules[__name__ + ".functional"] = functional
 
 __all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList",
-           "IncompatibleKeys", "StateDictError", "Softmax", "LogSoftmax", "Linear", "Conv2d",
+           "ModuleDict", "ParameterList", "ParameterDict", "IncompatibleKeys",
+           "StateDictError", "Softmax", "LogSoftmax", "Linear", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",
            "Sigmoid", "Tanh", "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss",

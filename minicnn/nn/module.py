@@ -1,4 +1,5 @@
-"""``Module``, ``Parameter`` and the containers ``Sequential`` and ``ModuleList``.
+"""``Module``, ``Parameter`` and the containers ``Sequential``, ``ModuleList``, ``ModuleDict``,
+``ParameterList`` and ``ParameterDict``.
 
 A ``Module`` is a piece of a network that owns three kinds of state, each registered simply
 by assigning an attribute in ``__init__``:
@@ -24,8 +25,8 @@ from ..autograd import Tensor
 from ..device import check_device, device
 from ..dtypes import as_dtype
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "IncompatibleKeys",
-           "StateDictError", "place"]
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+           "ParameterDict", "IncompatibleKeys", "StateDictError", "place"]
 
 
 class Parameter(Tensor):
@@ -657,3 +658,161 @@ class ModuleList(Module):
         modules.insert(index, module)
         self._modules.clear()
         self.extend(modules)
+
+
+class ModuleDict(Module):
+    """Sub-modules by name, in insertion order (PyTorch's ``ModuleDict``): ``d["conv"]``,
+    ``d["conv"] = Conv2d(...)``, ``len``, ``in``, ``keys()/values()/items()``, ``update``,
+    ``pop``, ``clear``. Iterating gives the names. No ``forward``: the owner uses them."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules):
+        """Add the ``(name, module)`` pairs of a mapping or an iterable of pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key):
+        module = self._modules[key]
+        del self._modules[key]
+        return module
+
+    def clear(self):
+        self._modules.clear()
+
+
+def _parameter_line(param):
+    """``Parameter containing: [minicnn.float32 of size 3x3]``: PyTorch's container line."""
+    size = "x".join(str(s) for s in param.shape)
+    return f"Parameter containing: [minicnn.{param.dtype} of size {size}]"
+
+
+class ParameterList(Module):
+    """Parameters in a list, registered as ``"0"``, ``"1"``, ... (PyTorch's
+    ``ParameterList``); Tensors and arrays appended are wrapped in ``Parameter``."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        for value in values or ():
+            self.append(value)
+
+    def _key(self, index):
+        index = operator.index(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for a ParameterList of "
+                             f"{len(self)} parameters")
+        return str(index % len(self))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ParameterList(list(self._parameters.values())[index])
+        return self._parameters[self._key(index)]
+
+    def __setitem__(self, index, value):
+        self.register_parameter(self._key(index), _as_parameter(value))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def append(self, value):
+        """Add ``value`` (a Parameter, Tensor or array) at the end; returns self."""
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        for value in values:
+            self.append(value)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(f"({key}): {_parameter_line(p)}" for key, p in self._parameters.items())
+
+    def __repr__(self):
+        lines = self.extra_repr().split("\n") if self._parameters else []
+        return f"{type(self).__name__}(" + "".join("\n    " + line for line in lines) + "\n)"
+
+
+class ParameterDict(Module):
+    """Parameters by name (PyTorch's ``ParameterDict``); values are wrapped in
+    ``Parameter`` as ``ParameterList`` does."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+    def update(self, parameters):
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(f"({key}): {_parameter_line(p)}" for key, p in self._parameters.items())
+
+
+def _as_parameter(value):
+    """``value`` as a Parameter (a Tensor's array is shared; requires grad, as PyTorch's)."""
+    if isinstance(value, Parameter):
+        return value
+    return Parameter(value if isinstance(value, Tensor) else np.asarray(value))

@@ -465,3 +465,31 @@ def test_register_buffer_takes_a_tensor_as_pytorch_code_passes_it():
     assert isinstance(module.mask, np.ndarray) and module.mask is mask.data
     module.mask = minicnn.tensor(np.zeros((3, 3), np.float32))
     assert isinstance(module.mask, np.ndarray) and module.state_dict()["mask"].sum() == 0
+
+
+def test_module_dict_as_pytorch():
+    torch = pytest.importorskip("torch")
+    ours = nn.ModuleDict({"conv": nn.Conv2d(1, 2, 3), "act": nn.ReLU()})
+    theirs = torch.nn.ModuleDict({"conv": torch.nn.Conv2d(1, 2, 3), "act": torch.nn.ReLU()})
+    assert repr(ours) == repr(theirs)
+    assert list(ours) == ["conv", "act"] and "act" in ours and len(ours) == 2
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours["pool"] = nn.MaxPool2d(2)
+    assert list(ours.keys())[-1] == "pool" and isinstance(ours.pop("act"), nn.ReLU)
+    assert [name for name, _ in ours.items()] == ["conv", "pool"]
+
+
+def test_parameter_list_and_dict_register_their_parameters():
+    params = nn.ParameterList([nn.Parameter(np.zeros((3, 3), np.float32)),
+                               minicnn.tensor(np.ones(2, np.float32))])
+    assert len(params) == 2 and isinstance(params[1], nn.Parameter) and params[-1].requires_grad
+    assert list(params.state_dict()) == ["0", "1"]
+    holder = nn.Module()
+    holder.weights = params.append(np.ones(4, np.float32))
+    assert [n for n, _ in holder.named_parameters()] == ["weights.0", "weights.1", "weights.2"]
+    assert repr(params).splitlines()[1] == \
+        "    (0): Parameter containing: [minicnn.float32 of size 3x3]"
+    table = nn.ParameterDict({"scale": np.ones(1, np.float32)})
+    table["shift"] = nn.Parameter(np.zeros(1, np.float32))
+    assert list(table) == ["scale", "shift"] and "shift" in table
+    assert len(list(nn.Sequential(nn.Linear(1, 1)).parameters())) == 2
