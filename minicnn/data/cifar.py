@@ -71,8 +71,16 @@ class _PlainDataUnpickler(pickle.Unpickler):
                 f"NumPy arrays) is allowed") from None
 
 
-def read_cifar_batch(path):
-    """Images and labels of one CIFAR-10 python batch file.
+def read_cifar_batch(path, label_key="labels", num_classes=10):
+    """Images and labels of one CIFAR python batch file.
+
+    Parameters
+    ----------
+    path : str or Path
+    label_key : str
+        ``'labels'`` (CIFAR-10) or ``'fine_labels'``/``'coarse_labels'`` (CIFAR-100).
+    num_classes : int
+        Labels must lie in ``[0, num_classes)``.
 
     Returns
     -------
@@ -86,31 +94,33 @@ def read_cifar_batch(path):
             batch = _PlainDataUnpickler(file, encoding="bytes").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError) as error:
-        raise ValueError(f"{path} is not a CIFAR-10 python batch: {error}") from None
+        raise ValueError(f"{path} is not a CIFAR python batch: {error}") from None
     if isinstance(batch, dict):
         # Python 2 wrote the official files (keys come back as bytes); a batch written by
         # Python 3 in the same format has str keys.
         batch = {key.decode("latin1") if isinstance(key, bytes) else key: value
                  for key, value in batch.items()}
-    if not isinstance(batch, dict) or "data" not in batch or "labels" not in batch:
+    if not isinstance(batch, dict) or "data" not in batch or label_key not in batch:
         keys = sorted(map(str, batch)) if isinstance(batch, dict) else type(batch).__name__
-        raise ValueError(f"{path} is not a CIFAR-10 python batch: expected a dict with 'data' "
-                         f"and 'labels', got {keys}")
+        raise ValueError(f"{path} is not a CIFAR python batch: expected a dict with 'data' "
+                         f"and {label_key!r}, got {keys}")
     data = np.asarray(batch["data"])
-    labels = np.asarray(batch["labels"])
+    labels = np.asarray(batch[label_key])
     if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
         raise ValueError(f"{path}: 'data' must be a uint8 array (N, 3072), got dtype "
                          f"{data.dtype} and shape {data.shape}")
     if labels.shape != (len(data),) or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"{path}: 'labels' must hold {len(data)} ints, got shape "
+        raise ValueError(f"{path}: {label_key!r} must hold {len(data)} ints, got shape "
                          f"{labels.shape} and dtype {labels.dtype}")
-    if len(labels) and (labels.min() < 0 or labels.max() > 9):
-        raise ValueError(f"{path}: labels must lie in [0, 9], got {labels.min()}..{labels.max()}")
+    if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"{path}: labels must lie in [0, {num_classes - 1}], got "
+                         f"{labels.min()}..{labels.max()}")
     return data.reshape(-1, 3, 32, 32), labels.astype(np.int64)   # (N, 3072) -> (N, 3, 32, 32)
 
 
-def read_cifar_meta(path):
-    """The class names (``label_names``) of a CIFAR-10 ``batches.meta`` file, as a list.
+def read_cifar_meta(path, key="label_names"):
+    """The class names of a CIFAR meta file (``batches.meta``: ``label_names``; CIFAR-100's
+    ``meta``: ``fine_label_names``), as a list.
 
     Raises ``ValueError`` naming the file if it is not such a file.
     """
@@ -120,11 +130,11 @@ def read_cifar_meta(path):
             meta = _PlainDataUnpickler(file, encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
             IndexError, KeyError) as error:
-        raise ValueError(f"{path} is not a CIFAR-10 batches.meta file: {error}") from None
-    names = meta.get("label_names") if isinstance(meta, dict) else None
+        raise ValueError(f"{path} is not a CIFAR meta file: {error}") from None
+    names = meta.get(key) if isinstance(meta, dict) else None
     if not isinstance(names, list) or not all(isinstance(n, (str, bytes)) for n in names):
-        raise ValueError(f"{path} is not a CIFAR-10 batches.meta file: expected a dict whose "
-                         f"'label_names' is a list of strings")
+        raise ValueError(f"{path} is not a CIFAR meta file: expected a dict whose {key!r} is "
+                         f"a list of strings")
     return [n.decode("latin1") if isinstance(n, bytes) else n for n in names]
 
 

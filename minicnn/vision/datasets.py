@@ -1,4 +1,5 @@
-"""torchvision's datasets ``MNIST``, ``FashionMNIST`` and ``CIFAR10``, read from local files.
+"""torchvision's datasets ``MNIST``, ``FashionMNIST``, ``CIFAR10``, ``CIFAR100`` and
+``ImageFolder``, read from local files.
 
     training_data = datasets.FashionMNIST(root="data", train=True, transform=ToTensor())
     image, label = training_data[0]       # a (1, 28, 28) float32 Tensor and an int
@@ -12,6 +13,7 @@ a list of ints). The files are those torchvision downloads, in torchvision's lay
     root/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]
     root/FashionMNIST/raw/...                 (the same four names)
     root/cifar-10-batches-py/data_batch_1 ... data_batch_5, test_batch, batches.meta
+    root/cifar-100-python/train, test, meta
 
 ``ImageFolder(root)`` reads ``root/<class name>/**/<image file>``, as torchvision's.
 
@@ -35,7 +37,7 @@ from ..data import mnist as _mnist
 from ..data.dataset import Dataset, apply_transform
 from ..rng import get_rng
 
-__all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "ImageFolder",
+__all__ = ["VisionDataset", "MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "ImageFolder",
            "DatasetNotFoundError", "IMG_EXTENSIONS"]
 
 
@@ -180,8 +182,12 @@ class CIFAR10(VisionDataset):
     """
 
     base_folder = "cifar-10-batches-py"
+    archive = "cifar-10-python.tar.gz"
     train_list = [f"data_batch_{i}" for i in range(1, 6)]
     test_list = ["test_batch"]
+    meta = {"filename": "batches.meta", "key": "label_names"}
+    _label_key, _num_classes = "labels", 10
+    _fallback_classes = list(_cifar.CIFAR10.classes)
 
     def __init__(self, root, train=True, transform=None, target_transform=None,
                  download=False):
@@ -189,19 +195,23 @@ class CIFAR10(VisionDataset):
         self.train = train
         folder = Path(self.root) / self.base_folder
         names = self.train_list if train else self.test_list
+        meta = folder / self.meta["filename"]
         missing = [name for name in names if not (folder / name).is_file()]
+        if self._fallback_classes is None and not meta.is_file():
+            missing.append(self.meta["filename"])
         if missing:
             raise DatasetNotFoundError(
-                f"CIFAR10: {', '.join(missing)} not found in {folder}. minicnn never downloads "
-                f"(download={download!r}): get cifar-10-python.tar.gz from {_cifar.SOURCE} "
-                f"and unpack it in {self.root} (it makes {self.base_folder}/).")
-        batches = [_cifar.read_cifar_batch(folder / name) for name in names]
-        # (N, 3, 32, 32) -> (N, 32, 32, 3): torchvision keeps CIFAR-10 as HWC
+                f"{type(self).__name__}: {', '.join(missing)} not found in {folder}. minicnn "
+                f"never downloads (download={download!r}): get {self.archive} from "
+                f"https://www.cs.toronto.edu/~kriz/cifar.html and unpack it in {self.root} "
+                f"(it makes {self.base_folder}/).")
+        batches = [_cifar.read_cifar_batch(folder / name, self._label_key, self._num_classes)
+                   for name in names]
+        # (N, 3, 32, 32) -> (N, 32, 32, 3): torchvision keeps CIFAR as HWC
         self.data = np.concatenate([images for images, _ in batches]).transpose(0, 2, 3, 1)
         self.targets = np.concatenate([labels for _, labels in batches]).tolist()
-        meta = folder / "batches.meta"
-        self.classes = (_cifar.read_cifar_meta(meta) if meta.is_file()
-                        else list(_cifar.CIFAR10.classes))
+        self.classes = (_cifar.read_cifar_meta(meta, self.meta["key"]) if meta.is_file()
+                        else list(self._fallback_classes))
         self.class_to_idx = {name: index for index, name in enumerate(self.classes)}
 
     def __len__(self):
@@ -212,6 +222,19 @@ class CIFAR10(VisionDataset):
 
     def extra_repr(self):
         return _split_repr(self.train)
+
+
+class CIFAR100(CIFAR10):
+    """CIFAR-100 as torchvision's ``CIFAR100``: ``root/cifar-100-python/{train, test,
+    meta}``, the 100 fine labels, ``classes`` from ``meta`` (required)."""
+
+    base_folder = "cifar-100-python"
+    archive = "cifar-100-python.tar.gz"
+    train_list = ["train"]
+    test_list = ["test"]
+    meta = {"filename": "meta", "key": "fine_label_names"}
+    _label_key, _num_classes = "fine_labels", 100
+    _fallback_classes = None
 
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")

@@ -158,3 +158,20 @@ def test_image_folder_as_torchvision(tmp_path):
     assert len(datasets.ImageFolder(tmp_path, allow_empty=True)) == 4
     with pytest.raises(FileNotFoundError, match="Couldn't find any class folder"):
         datasets.ImageFolder(tmp_path / "empty")
+
+
+def test_cifar100_reads_fine_labels_and_names(tmp_path):
+    folder = tmp_path / "cifar-100-python"
+    folder.mkdir()
+    data = np.random.default_rng(2).integers(0, 256, (3, 3072), dtype=np.uint8)
+    for name in ("train", "test"):
+        (folder / name).write_bytes(pickle.dumps({"data": data, "fine_labels": [99, 0, 42],
+                                                  "coarse_labels": [1, 2, 3]}))
+    with pytest.raises(RuntimeError, match="meta not found.*cifar-100-python.tar.gz"):
+        datasets.CIFAR100(tmp_path)
+    names = [f"class{i}" for i in range(100)]
+    (folder / "meta").write_bytes(pickle.dumps({"fine_label_names": names,
+                                                "coarse_label_names": ["x"] * 20}))
+    train = datasets.CIFAR100(tmp_path, train=True)
+    assert train.targets == [99, 0, 42] and train.classes[99] == "class99"
+    assert train.data.shape == (3, 32, 32, 3) and len(datasets.CIFAR100(tmp_path, False)) == 3
