@@ -14,19 +14,20 @@ from .ops import elementwise, reduce
 from .ops.elementwise import (allclose, equal, isclose, maximum, minimum, where, write_out)
 from .ops.linear import bmm, matmul, mm
 from .ops.reduce import (argmax, argmin, argsort, gather, max, min, sort, topk)
-from .ops.shape import (cat, chunk, clone, flatten, permute, repeat, reshape, split, squeeze,
-                        stack, t, transpose, unsqueeze)
+from .ops.shape import (cat, chunk, clone, flatten, meshgrid, permute, repeat, reshape, split,
+                        squeeze, stack, swapaxes, t, transpose, unsqueeze)
 from .tensor_methods import Size
 
 __all__ = ["abs", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "pow", "neg", "negative", "exp", "exp2", "log", "log2", "log10", "sqrt", "rsqrt",
-           "sin", "cos", "tan", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip",
+           "sin", "cos", "tan", "sinh", "cosh", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip",
            "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "equal",
            "allclose", "isclose", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
            "matmul", "mm", "bmm", "sum", "mean", "prod", "var", "std", "norm", "amax", "amin",
            "max", "min", "argmax", "argmin", "all", "any", "logsumexp", "cumsum", "sort",
            "argsort", "topk", "gather", "cat", "concat", "stack", "flatten", "reshape",
-           "transpose", "permute", "squeeze", "unsqueeze", "t", "chunk", "split", "repeat",
+           "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze", "t",
+           "chunk", "split", "repeat", "meshgrid",
            "clone", "is_tensor", "numel", "is_floating_point", "Size"]
 
 
@@ -45,9 +46,10 @@ subtract, multiply, divide, true_divide, negative = sub, mul, div, div, neg
 exp, exp2, log, log2, log10, sqrt, rsqrt = map(_with_out, (
     elementwise.exp, elementwise.exp2, elementwise.log, elementwise.log2, elementwise.log10,
     elementwise.sqrt, elementwise.rsqrt))
-sin, cos, tan, sign, floor, ceil, round, trunc = map(_with_out, (
-    elementwise.sin, elementwise.cos, elementwise.tan, elementwise.sign, elementwise.floor,
-    elementwise.ceil, elementwise.round, elementwise.trunc))
+sin, cos, tan, sinh, cosh, sign, floor, ceil, round, trunc = map(_with_out, (
+    elementwise.sin, elementwise.cos, elementwise.tan, elementwise.sinh, elementwise.cosh,
+    elementwise.sign, elementwise.floor, elementwise.ceil, elementwise.round,
+    elementwise.trunc))
 clamp = clip = _with_out(elementwise.clamp)
 eq, ne, lt, le, gt, ge = map(_with_out, (
     elementwise.eq, elementwise.ne, elementwise.lt, elementwise.le, elementwise.gt,
@@ -56,6 +58,7 @@ sum, mean, prod, var, std, norm, amax, amin, logsumexp, cumsum, all, any = map(_
     reduce.sum, reduce.mean, reduce.prod, reduce.var, reduce.std, reduce.norm, reduce.amax,
     reduce.amin, reduce.logsumexp, reduce.cumsum, reduce.all, reduce.any))
 concat = cat
+swapdims = swapaxes
 
 
 def is_tensor(obj):

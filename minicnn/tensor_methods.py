@@ -499,6 +499,12 @@ class TensorMethods:
     def tan(self):
         return ops.elementwise.tan(self)
 
+    def sinh(self):
+        return ops.elementwise.sinh(self)
+
+    def cosh(self):
+        return ops.elementwise.cosh(self)
+
     def sign(self):
         return ops.elementwise.sign(self)
 
@@ -615,6 +621,12 @@ class TensorMethods:
     def transpose(self, dim0, dim1):
         """Swap two dims (PyTorch's ``transpose``; ``permute`` reorders all of them)."""
         return ops.shape.transpose(self, dim0, dim1)
+
+    def swapaxes(self, axis0, axis1):
+        """``transpose(axis0, axis1)`` under NumPy's name (PyTorch has both)."""
+        return ops.shape.transpose(self, axis0, axis1)
+
+    swapdims = swapaxes
 
     def permute(self, *dims):
         return ops.shape.permute(self, *dims)

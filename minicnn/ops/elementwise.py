@@ -52,7 +52,7 @@ from .._checks import COMPUTE_DTYPES
 from ..autograd import ArrayFunction, Tensor, is_grad_enabled
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
-           "sin", "cos", "tan", "log2", "log10", "exp2", "rsqrt", "floor", "ceil", "round",
+           "sin", "cos", "tan", "sinh", "cosh", "log2", "log10", "exp2", "rsqrt", "floor", "ceil", "round",
            "trunc", "sign", "maximum", "minimum", "where", "clip", "clamp", "compare",
            "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose", "unbroadcast",
            "result_type", "promote_types", "checked_result_type", "is_operand", "cast"]
@@ -495,6 +495,8 @@ _UNARY = {
     "sin": (np.sin, lambda a, out: np.cos(a), True),
     "cos": (np.cos, lambda a, out: -np.sin(a), True),
     "tan": (np.tan, lambda a, out: 1 + out * out, True),
+    "sinh": (np.sinh, lambda a, out: np.cosh(a), True),
+    "cosh": (np.cosh, lambda a, out: np.sinh(a), True),
     "log2": (np.log2, lambda a, out: 1 / (a * a.dtype.type(_LN2)), True),
     "log10": (np.log10, lambda a, out: 1 / (a * a.dtype.type(_LN10)), True),
     "exp2": (np.exp2, lambda a, out: out * out.dtype.type(_LN2), True),
@@ -532,6 +534,16 @@ def cos(a):
 def tan(a):
     """Tangent (radians; integers give float32)."""
     return _unary("tan", a)
+
+
+def sinh(a):
+    """Hyperbolic sine (integers give float32)."""
+    return _unary("sinh", a)
+
+
+def cosh(a):
+    """Hyperbolic cosine (integers give float32)."""
+    return _unary("cosh", a)
 
 
 def log2(a):

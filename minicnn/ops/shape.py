@@ -29,7 +29,7 @@ from .elementwise import cast, is_operand, promote_types, unbroadcast, write_out
 from .reduce import normalize_axes, normalize_axis, reduction_args
 
 __all__ = ["reshape", "view", "transpose", "t", "permute", "flatten", "squeeze", "unsqueeze",
-           "expand", "repeat", "split", "chunk", "clone", "getitem", "cat", "stack", "pad"]
+           "expand", "repeat", "split", "chunk", "meshgrid", "swapaxes", "clone", "getitem", "cat", "stack", "pad"]
 
 
 class Reshape(ArrayFunction):
@@ -266,6 +266,36 @@ def chunk(x, chunks, dim=0):
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
     length = x.shape[normalize_axis(dim, x.ndim, "chunk")]
     return split(x, max(math.ceil(length / chunks), 1), dim)
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors: the ``i``-th output holds ``tensors[i]`` along dim
+    ``i`` (``indexing="ij"``, PyTorch's default) and is broadcast (``expand``) along the
+    others; ``indexing="xy"`` swaps the first two dims (NumPy's default)."""
+    tensors = _shape_args(tensors)
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, (Tensor, np.ndarray)) or t.ndim > 1:
+            raise TypeError(f"meshgrid: expected 0-d or 1-d tensors, got argument {i} of "
+                            f"shape {getattr(t, 'shape', type(t).__name__)}")
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        order[0], order[1] = 1, 0
+    sizes = [math.prod(t.shape) for t in tensors]
+    shape = [sizes[i] for i in order]
+    grids = []
+    for i, t in enumerate(tensors):
+        position = order.index(i)
+        along = [1] * len(tensors)
+        along[position] = sizes[i]
+        grids.append(expand(Reshape.apply(t, shape=tuple(along)), *shape))
+    return tuple(grids)
+
+
+def swapaxes(x, axis0, axis1):
+    """NumPy's name for ``transpose(axis0, axis1)`` (PyTorch has both)."""
+    return transpose(x, axis0, axis1)
 
 
 class Clone(ArrayFunction):

@@ -591,3 +591,53 @@ def test_clip_arguments_are_checked():
         x.clip()
     with pytest.raises(ValueError, match="min=2.0 is greater than max=1.0"):
         x.clip(2.0, 1.0)
+
+
+# ----------------------------------------------------------------------------- PyTorch's
+# element-wise functions: sin/cos/..., rounding, div(rounding_mode=), clamp with tensors
+
+
+def test_unary_functions_match_pytorch_in_value_and_dtype():
+    torch = pytest.importorskip("torch")
+    for data in (np.array([0.5, 1.5, 2.5, -0.5, 3.25]), np.array([1, 4, 9])):
+        for name in ("sin", "cos", "tan", "exp2", "log2", "log10", "rsqrt", "floor", "ceil",
+                     "round", "trunc", "sign"):
+            ours = getattr(minicnn, name)(minicnn.tensor(data))
+            theirs = getattr(torch, name)(torch.from_numpy(data))
+            assert str(ours.dtype) == str(theirs.dtype).split(".")[1], name
+            np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6, err_msg=name)
+
+
+def test_rounding_an_integer_tensor_returns_a_copy():
+    x = minicnn.tensor([1, 2])
+    assert not np.shares_memory(x.floor().data, x.data)
+
+
+def test_div_rounding_modes_match_pytorch_and_integer_division_by_zero_raises():
+    torch = pytest.importorskip("torch")
+    a, b = np.array([7, -7, 7, -7]), np.array([2, 2, -2, -2])
+    for mode in ("floor", "trunc"):
+        for x, y in ((a, b), (a.astype(np.float32), b.astype(np.float32))):
+            ours = minicnn.div(minicnn.tensor(x), minicnn.tensor(y), rounding_mode=mode)
+            theirs = torch.div(torch.from_numpy(x), torch.from_numpy(y), rounding_mode=mode)
+            assert ours.tolist() == theirs.tolist() and str(ours.dtype) in str(theirs.dtype)
+    assert (minicnn.tensor([7, 8]) // 2).tolist() == [3, 4]
+    with pytest.raises(ZeroDivisionError):
+        minicnn.div(minicnn.tensor([1]), 0, rounding_mode="floor")
+    with pytest.raises(ValueError, match="rounding_mode must be None, 'trunc' or 'floor'"):
+        minicnn.div(minicnn.tensor([1.0]), 2, rounding_mode="round")
+
+
+def test_clamp_with_tensor_bounds_matches_pytorch_when_min_exceeds_max():
+    torch = pytest.importorskip("torch")
+    x, low, high = np.array([-2.0, 0.5, 3.0]), np.array([0.0, 1.0, 0.0]), np.array([1.0, 0.0, 2.0])
+    ours = minicnn.tensor(x).clamp(minicnn.tensor(low), minicnn.tensor(high))
+    theirs = torch.from_numpy(x).clamp(torch.from_numpy(low), torch.from_numpy(high))
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_add_and_sub_take_alpha_and_refuse_a_non_number():
+    x = minicnn.tensor([1.0, 2.0])
+    assert x.add(x, alpha=3).tolist() == [4.0, 8.0] and x.sub(1, alpha=2).tolist() == [-1.0, 0.0]
+    with pytest.raises(TypeError, match="add: alpha must be a number, got 'a'"):
+        x.add(x, alpha="a")

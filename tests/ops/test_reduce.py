@@ -1,6 +1,8 @@
 """Reductions sum/mean/max: hand-computed cases, forward against NumPy and gradcheck over
 drawn shapes, axes (None, int, negative, tuple) and keepdims; dtype; bad axes."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -204,3 +206,64 @@ def test_sum_and_max_refuse_float16_and_complex(name):
         with pytest.raises(TypeError, match=f"{name}: .*dtype {np.dtype(dtype)}"):
             getattr(minicnn.tensor(np.ones(2, dtype=dtype)), name)()
     assert minicnn.tensor(np.array([True, True])).sum().item() == 2  # counting is fine
+
+
+# ----------------------------------------------------------------------------- PyTorch's
+# reductions with dim=/keepdim=: prod, var/std, norm, logsumexp, cumsum, max(dim), sort, topk
+
+
+def test_prod_gradient_is_exact_at_zeros_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for data in ([[2.0, 0.0, 3.0], [0.0, 0.0, 5.0]], [[1.5, -2.0, 4.0], [3.0, 0.5, -1.0]]):
+        for dim in (None, 0, 1):
+            ours = minicnn.tensor(np.array(data), requires_grad=True)
+            theirs = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+            kwargs = {} if dim is None else {"dim": dim}
+            ours.prod(**kwargs).sum().backward()
+            theirs.prod(**kwargs).sum().backward()
+            np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12)
+
+
+def test_var_with_too_few_elements_is_inf_or_nan_without_warnings():
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, 2.0]])
+    for kwargs in ({"dim": 0}, {"dim": 0, "correction": 0}, {"dim": 1, "correction": 2}):
+        with warnings.catch_warnings():  # PyTorch warns "degrees of freedom is <= 0"
+            warnings.simplefilter("ignore", UserWarning)
+            expected = torch.from_numpy(x).var(**kwargs).numpy()
+        np.testing.assert_array_equal(leaf(x).var(**kwargs).data, expected)
+    with pytest.raises(ValueError, match="correction must be a number >= 0"):
+        leaf(x).var(correction=-1)
+    with pytest.raises(TypeError, match="unbiased= or correction=, not both"):
+        leaf(x).std(unbiased=True, correction=1)
+
+
+def test_logsumexp_is_stable_and_all_minus_inf_gives_minus_inf():
+    x = leaf([[1000.0, 1000.0], [-np.inf, -np.inf]])
+    out = x.logsumexp(dim=1)
+    assert out.data[0] == pytest.approx(1000.0 + np.log(2.0)) and out.data[1] == -np.inf
+
+
+def test_max_with_a_dim_over_an_empty_dim_and_tuple_dims_are_errors():
+    with pytest.raises(ValueError, match="max: dim 0 of shape \\(0, 3\\) has length 0"):
+        leaf(np.ones((0, 3))).max(0)
+    assert leaf(np.ones((0, 3))).max(1).values.shape == (0,)
+    with pytest.raises(TypeError, match="dim must be one int, got \\(0, 1\\); for several "
+                                        "dims use amax"):
+        leaf(np.ones((2, 3))).max(dim=(0, 1))
+
+
+def test_sort_is_stable_both_ways_and_topk_checks_k():
+    x = minicnn.tensor([[2.0, 1.0, 2.0, 3.0, 1.0]])
+    assert x.sort(dim=1).indices.tolist() == [[1, 4, 0, 2, 3]]
+    assert x.sort(dim=1, descending=True).indices.tolist() == [[3, 0, 2, 1, 4]]
+    assert x.argsort(descending=True).tolist() == [[3, 0, 2, 1, 4]]
+    assert x.topk(2).indices.tolist() == [[3, 0]] and x.topk(0).values.shape == (1, 0)
+    with pytest.raises(ValueError, match=r"topk\(\): k=6 must be an int in \[0, 5\]"):
+        x.topk(6)
+
+
+def test_cumsum_and_sum_of_integers_are_int64_as_pytorch():
+    labels = minicnn.tensor(np.array([1, 0, 1], dtype=np.int32))
+    assert labels.sum().dtype == np.int64 and labels.cumsum(0).tolist() == [1, 1, 2]
+    assert (labels == 1).sum().item() == 2 and (labels == 1).sum().dtype == np.int64

@@ -479,3 +479,54 @@ def test_against_pytorch(rng):
         ty.backward(torch.tensor(upstream))
         np.testing.assert_array_equal(y.data, ty.detach().numpy())
         np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------- view, expand,
+# repeat, split/chunk, squeeze/unsqueeze (PyTorch's semantics)
+
+
+def test_chunk_and_split_give_pytorchs_pieces():
+    torch = pytest.importorskip("torch")
+    x = np.arange(12.0).reshape(2, 6)
+    for chunks in (1, 4, 5, 6, 7):
+        ours = [t.shape for t in leaf(x).chunk(chunks, dim=1)]
+        assert ours == [tuple(t.shape) for t in torch.from_numpy(x).chunk(chunks, dim=1)]
+    for size in (1, 4, 6, 10):
+        ours = [t.shape for t in leaf(x).split(size, dim=-1)]
+        assert ours == [tuple(t.shape) for t in torch.from_numpy(x).split(size, dim=-1)]
+    with pytest.raises(ValueError, match=r"must be non-negative ints adding up to 6"):
+        leaf(x).split([2, 3], dim=1)
+    with pytest.raises(ValueError, match="chunks must be a positive int"):
+        leaf(x).chunk(0)
+
+
+def test_view_is_memory_sharing_and_refuses_non_contiguous_input():
+    x = leaf(np.arange(6.0))
+    assert np.shares_memory(x.view(3, 2).data, x.data)
+    with pytest.raises(RuntimeError, match="Use .reshape"):
+        x.view(2, 3).transpose(0, 1).view(-1)
+    with pytest.raises(ValueError, match="the number of elements differs"):
+        x.view(4, 2)
+
+
+def test_expand_and_repeat_errors_are_named():
+    x = leaf(np.ones((2, 1)))
+    with pytest.raises(ValueError, match=r"must match the existing size \(2\) at "
+                                         r"non-singleton dimension 0"):
+        x.expand(3, 4)
+    with pytest.raises(ValueError, match="must be greater or equal to the number of dim"):
+        x.expand(4)
+    with pytest.raises(ValueError, match="-1 is not allowed in a leading, non-existing"):
+        x.expand(-1, 2, 3)
+    with pytest.raises(ValueError, match="can not be smaller than number of dimensions"):
+        x.repeat(2)
+    assert not x.expand(2, 5).data.flags.writeable  # a read-only view, not a copy
+
+
+def test_squeeze_only_drops_size_one_dims_and_unsqueeze_accepts_ndim():
+    x = leaf(np.ones((1, 3, 1)))
+    assert x.squeeze().shape == (3,) and x.squeeze(1).shape == (1, 3, 1)
+    assert x.squeeze((0, 2)).shape == (3,) and x.unsqueeze(3).shape == (1, 3, 1, 1)
+    assert x.unsqueeze(-1).shape == (1, 3, 1, 1)
+    with pytest.raises(IndexError, match="unsqueeze: dim=5 is out of range"):
+        x.unsqueeze(5)
