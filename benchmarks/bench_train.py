@@ -20,7 +20,7 @@ from one run mean anything. Reported: median wall ms per step, images/s, and the
 per step (user + system of the whole process, all threads; with 2 threads it can exceed
 the wall time).
 
-Overhead per op: the time of ``Function.apply`` + ``backward`` for a 1-element ``add``
+Overhead per op: the time of ``ArrayFunction.apply`` + ``backward`` for a 1-element ``add``
 (alone, and amortised over a chain of 100), the number of recorded ops in one LeNet-5 step,
 and their product against the step's time: how much of the step is Python bookkeeping.
 PyTorch is optional: without it only minicnn's figures are printed.
@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import minicnn  # noqa: E402
 from minicnn import functional as F  # noqa: E402
 from minicnn import nn, optim  # noqa: E402
-from minicnn.autograd import Function  # noqa: E402
+from minicnn.autograd import ArrayFunction  # noqa: E402
 from minicnn.models import lenet5, resnet20  # noqa: E402
 from minicnn.models.blocks import DepthwiseSeparableConv  # noqa: E402
 
@@ -212,19 +212,19 @@ def cpu_ms_per_call(fn, repeats):
 
 
 def count_ops(fn):
-    """How many ``Function.apply`` calls ``fn()`` makes (the recorded forward ops)."""
+    """How many ``ArrayFunction.apply`` calls ``fn()`` makes (the recorded forward ops)."""
     calls = 0
-    original = Function.__dict__["apply"]
+    original = ArrayFunction.__dict__["apply"]
 
     def counting(cls, *args, **kwargs):
         nonlocal calls
         calls += 1
         return original.__func__(cls, *args, **kwargs)
-    Function.apply = classmethod(counting)
+    ArrayFunction.apply = classmethod(counting)
     try:
         fn()
     finally:
-        Function.apply = original
+        ArrayFunction.apply = original
     return calls
 
 

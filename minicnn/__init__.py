@@ -7,7 +7,8 @@ and ``optim`` -> ``models`` -> data and training -> the command line.
 
 from . import _startup  # first: Ctrl-C while ``python -m minicnn`` imports (see there)
 from . import functional
-from .autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad, tensor
+from .autograd import (Function, Tensor, enable_grad, inference_mode, is_grad_enabled, no_grad,
+                       set_grad_enabled, tensor)
 from .gradcheck import GradcheckError, gradcheck
 from . import return_types
 from .tensor_functions import *  # noqa: F401,F403 (sin, matmul, cat, max, ...: see its __all__)
@@ -43,6 +44,7 @@ def __getattr__(name):
 
 
 __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_enabled",
+           "set_grad_enabled", "inference_mode",
            "gradcheck", "GradcheckError", "cat", "stack", "maximum", "minimum", "where",
            "manual_seed", "functional", "nn", "optim", "data", "utils", "models", "train",
            "save", "load",

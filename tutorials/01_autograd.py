@@ -12,8 +12,9 @@
 # 1. look at the graph minicnn records for a small expression,
 # 2. run `backward()` and check the answer by hand,
 # 3. see why gradients *accumulate*, and use it,
-# 4. write your own op as a `minicnn.Function`,
-# 5. check it with `minicnn.gradcheck`, and read the report of a deliberately wrong backward.
+# 4. write your own op, the NumPy way (`ArrayFunction`) and the PyTorch way (`Function`),
+# 5. check it with `minicnn.gradcheck`, and read the report of a deliberately wrong backward,
+# 6. change tensors in place, and see the rules autograd enforces.
 #
 # All of it lives in `minicnn/autograd.py` and `minicnn/gradcheck.py`: keep them open beside
 # this notebook.
@@ -49,35 +50,33 @@ assert np.isclose(z.item(), 2 * 3 + 0.5 * np.exp(2))
 
 # %% [markdown]
 # Every tensor computed from a tensor that requires grad remembers the call that made it in
-# `._node`: the `function` (a `Function` subclass such as `Mul`), its `ctx` (a `Context`
-# holding what the backward pass will need: `ctx.saved_tensors` and `ctx.needs_input_grad`),
-# and the `inputs` it consumed. Following `._node.inputs` from `z` down to the leaves walks the
+# `.grad_fn` (as in PyTorch): a node named after the op (`MulBackward0`), holding its `ctx`
+# (what the backward pass will need: `ctx.saved_tensors` and `ctx.needs_input_grad`) and
+# `next_functions`, the nodes of its inputs. A leaf that requires grad appears as its
+# `AccumulateGrad` node (which adds into `.grad`); an input without grad as `None`. Leaves have
+# `grad_fn = None` and `is_leaf = True`. Following `next_functions` from `z.grad_fn` walks the
 # whole graph:
 
 # %%
+print(z.grad_fn, z.is_leaf, x.grad_fn, x.is_leaf)
 names = {id(x): "x", id(y): "y", id(c): "c"}
 
 
-def show_graph(tensor, names):
-    """Print the graph below ``tensor``: one line per tensor, its inputs indented below it."""
-    stack = [(tensor, 0)]
-    while stack:
-        t, depth = stack.pop()
-        indent = "    " * depth
-        if t._node is None:  # a leaf: a tensor you created
-            grad_note = "requires grad" if t.requires_grad else "constant"
-            print(f"{indent}{names.get(id(t), '?')} = {t.item():g}  (leaf, {grad_note})")
-            continue
-        node = t._node
-        saved = [np.shape(a) for a in node.ctx.saved_tensors]
-        print(f"{indent}{node.function.__name__} -> {t.item():.4f}   "
-              f"needs_input_grad={node.ctx.needs_input_grad}, saved arrays: {len(saved)}")
-        for parent in reversed(node.inputs):  # reversed: the first input is printed first
-            if parent is not None:
-                stack.append((parent, depth + 1))
+def show_graph(node, names, depth=0):
+    """Print the graph below ``node``: one line per node, its inputs indented below it."""
+    indent = "    " * depth
+    if node is None:  # an input that needs no gradient
+        print(f"{indent}(constant)")
+    elif node.name() == "AccumulateGrad":  # a leaf that requires grad
+        print(f"{indent}{names[id(node.variable)]} = {node.variable.item():g}  (leaf)")
+    else:
+        print(f"{indent}{node.name()}   needs_input_grad={node.ctx.needs_input_grad}, "
+              f"saved arrays: {len(node.ctx.saved_tensors)}")
+        for parent, _ in node.next_functions:
+            show_graph(parent, names, depth + 1)
 
 
-show_graph(z, names)
+show_graph(z.grad_fn, names)
 
 # %% [markdown]
 # Read it from the bottom up: `Exp` of `x`, multiplied by `c`; `x * y`; both added. Three
@@ -91,20 +90,16 @@ show_graph(z, names)
 # * `x` appears **twice**: it feeds `Mul` and `Exp`. Its gradient will be the sum of what
 #   flows back along both paths.
 #
-# `backward` needs an order in which every tensor comes after all the tensors that use it
-# (a reverse topological order). minicnn finds it without recursion, so a 10,000-op chain
-# does not hit Python's recursion limit. (`_topological_order` is an internal helper; we call
-# it here only to look.)
+# `backward` needs an order in which every node comes after all the nodes that use its
+# output (a topological order): it counts, for each node, the edges arriving from above, and
+# runs a node when that count reaches zero. It keeps a stack, not Python's recursion, so a
+# 10,000-op chain is no problem:
 
 # %%
-from minicnn.autograd import _topological_order
-
-order = _topological_order(z)
-print(" -> ".join(names.get(id(t)) or t._node.function.__name__ for t in order))
-assert order[0] is z
-# every tensor comes after all the tensors computed from it
-assert all(order.index(t) > order.index(u) for u in order if u._node
-           for t in u._node.inputs if t is not None and t.requires_grad)
+chain = x
+for _ in range(10_000):
+    chain = chain * 1.0
+print(minicnn.autograd.grad(chain, [x]))  # d(chain)/dx = 1, without touching x.grad
 
 # %% [markdown]
 # ## 2. Backward
@@ -204,7 +199,8 @@ print("accumulated micro-batch gradient == full-batch gradient")
 # %% [markdown]
 # ## 4. Writing your own op
 #
-# An op is a subclass of `minicnn.Function` with two static methods side by side:
+# minicnn's own ops (everything in `minicnn.ops`) subclass `minicnn.autograd.ArrayFunction`,
+# with two static methods side by side:
 #
 # * `forward(ctx, *arrays)` gets **NumPy arrays**, returns the output array, and saves on `ctx`
 #   what backward will need;
@@ -222,7 +218,10 @@ print("accumulated micro-batch gradient == full-batch gradient")
 # elements: a gradient always has the shape of its input.
 
 # %%
-class Swish(minicnn.Function):
+from minicnn.autograd import ArrayFunction
+
+
+class Swish(ArrayFunction):
     """swish(x, beta) = x * sigmoid(beta * x); x any shape, beta a scalar (shape ())."""
 
     @staticmethod
@@ -243,7 +242,7 @@ class Swish(minicnn.Function):
 x = minicnn.tensor(rng.standard_normal((4, 5)), requires_grad=True)   # float64
 beta = minicnn.tensor(np.array(1.5), requires_grad=True)
 out = Swish.apply(x, beta)
-print(out.shape, out._node.function.__name__)
+print(out.shape, out.grad_fn.name())
 
 # %% [markdown]
 # The same function composed from minicnn's own ops gives the same values and gradients; the
@@ -262,6 +261,37 @@ composed.backward(upstream)
 assert np.allclose(x.grad, grads_custom[0]) and np.allclose(beta.grad, grads_custom[1])
 x.grad = beta.grad = None
 print("custom op == composition of built-in ops, forward and backward")
+
+# %% [markdown]
+# ### The PyTorch way: `minicnn.autograd.Function`
+#
+# PyTorch's `torch.autograd.Function` has the same two methods, but they receive and return
+# **Tensors**; minicnn has it as `minicnn.autograd.Function` (also `minicnn.Function`), so
+# code written for PyTorch runs unchanged. `forward` runs without recording (so its tensor
+# ops build no graph); `apply` records one node whose backward is yours. Use it to write code
+# that runs on both; `ArrayFunction` is minicnn's lighter form for its own NumPy ops.
+
+# %%
+class TorchStyleSwish(minicnn.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, beta):                  # Tensors in
+        s = F.sigmoid(beta * x)
+        ctx.save_for_backward(x, beta, s)
+        return x * s                            # a Tensor out
+
+    @staticmethod
+    def backward(ctx, grad):                    # a Tensor: dL/dout
+        x, beta, s = ctx.saved_tensors
+        ds = s * (1 - s)
+        return grad * (s + beta * x * ds), (grad * x * x * ds).sum()
+
+
+same = TorchStyleSwish.apply(x, beta)
+print(same.grad_fn.name())                      # TorchStyleSwishBackward, as PyTorch names it
+same.backward(upstream)
+assert np.allclose(same.data, out.data)
+assert np.allclose(x.grad, grads_custom[0]) and np.allclose(beta.grad, grads_custom[1])
+x.grad = beta.grad = None
 
 # %% [markdown]
 # ## 5. Checking a backward with `minicnn.gradcheck`
@@ -398,13 +428,53 @@ else:
     raise AssertionError("gradcheck should have caught the ignored upstream gradient")
 
 # %% [markdown]
+# ## 6. In-place operations
+#
+# `w -= lr * w.grad`, `w.add_(...)`, `t[mask] = 0`, `zero_()`, ... change a tensor itself.
+# That is how a parameter is updated, and autograd has three rules about it (PyTorch's):
+#
+# 1. A leaf that requires grad may only be changed in place when nothing is recorded: inside
+#    `with minicnn.no_grad():` (what optimizers do), or through `.data`.
+# 2. A tensor inside the graph may be changed in place; the change is recorded like any op.
+# 3. Every tensor counts its in-place changes (`t._version`). An op that saved a tensor for its
+#    backward remembers that count; if the tensor changed since, `backward` refuses to compute
+#    a wrong gradient and raises.
+
+# %%
+w = minicnn.tensor(np.array([1.0, -2.0]), requires_grad=True)
+(w * w).sum().backward()
+try:
+    w -= 0.1 * w.grad                           # rule 1: refused
+except RuntimeError as error:
+    print("RuntimeError:", error)
+with minicnn.no_grad():
+    w -= 0.1 * w.grad                           # one step of gradient descent
+print(w, w._version)
+
+w.grad = None
+h = w * 3.0
+h[0] = 0.0                                      # rule 2: recorded
+h.sum().backward()
+print(h.grad_fn.name(), w.grad)                 # w[0] no longer reaches h
+
+e = w.exp()                                     # exp saves its output for backward
+e.add_(1.0)                                     # ... which is now changed
+try:
+    e.sum().backward()                          # rule 3
+except RuntimeError as error:
+    print("RuntimeError:", str(error)[:120], "...")
+
+# %% [markdown]
 # ## Summary
 #
-# * Every op records a node (`function`, `ctx`, `inputs`); `backward` visits the nodes in
-#   reverse topological order and calls each op's `backward` once.
+# * Every op records a node (`grad_fn`, with its `ctx` and `next_functions`); `backward`
+#   visits the nodes in topological order and calls each op's `backward` once.
 # * Gradients accumulate: a tensor used twice sums its paths; `.grad` sums across backward
 #   calls (zero it each step, or use it to accumulate micro-batches).
-# * A new op is a `Function` with `forward` and `backward` side by side; its gradient for each
+# * A new op is an `ArrayFunction` (NumPy arrays in and out) or, PyTorch's way, a `Function`
+#   (Tensors in and out), with `forward` and `backward` side by side; its gradient for each
 #   input has that input's shape (sum over broadcast axes).
+# * In place: only under `no_grad` for leaves that require grad; recorded otherwise; a saved
+#   tensor changed before backward is an error.
 # * Check every backward with `minicnn.gradcheck` in float64; its report says which input,
 #   how many elements and by how much.

@@ -161,6 +161,7 @@ class Optimizer:
                                              f"shape {p.grad.shape}")
                         state = self.state.get(p, {})
                         self._update(p, p.grad.data, group, state)
+                        p._bump_version()  # an in-place change, as PyTorch's optimizers make
                         if state:  # plain SGD keeps none
                             self.state[p] = state
         return loss

@@ -19,13 +19,19 @@ sends its gradient back along the products that made it:
     grad_xp[n, c, i * stride + a, j * stride + b] += grad_out[n, f, i, j] * weight[f, c, a, b]
     grad_x = grad_xp with the padding cut off
 
-``Conv2d`` (at the end, already written) wraps your two functions as a ``minicnn.Function``,
-so that ``minicnn.gradcheck`` can check your backward against finite differences.
+``Conv2d`` (at the end, already written) wraps your two functions as a minicnn op, so that
+``minicnn.gradcheck`` can check your backward against finite differences. It subclasses
+``minicnn.autograd.ArrayFunction``, the NumPy-level protocol of minicnn's own ops: forward and
+backward receive and return NumPy arrays, which is what your loops work on. PyTorch's
+protocol, ``minicnn.autograd.Function`` (``torch.autograd.Function``), is the same with
+Tensors instead: there ``forward`` would call ``conv2d_forward(x.data, ...)`` and wrap the
+result, ``minicnn.tensor(...)``, and ``backward`` would do the same with ``grad_out.data``.
 """
 
 import numpy as np
 
 import minicnn
+from minicnn.autograd import ArrayFunction
 
 
 def conv2d_forward(x, weight, bias, stride, padding):
@@ -98,7 +104,7 @@ def conv2d_backward(grad_out, x, weight, stride, padding):
     # END SOLUTION
 
 
-class Conv2d(minicnn.Function):
+class Conv2d(ArrayFunction):
     """Your two functions as a minicnn op (nothing to do here)."""
 
     @staticmethod

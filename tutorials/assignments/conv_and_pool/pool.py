@@ -15,12 +15,14 @@ wins several windows receives the sum of their gradients:
     grad_x[n, c, i * stride + a*, j * stride + b*] += grad_out[n, c, i, j]
     where (a*, b*) is the position of the first maximum of window (i, j)
 
-``MaxPool2d`` (at the end, already written) wraps your two functions as a ``minicnn.Function``.
+``MaxPool2d`` (at the end, already written) wraps your two functions as a minicnn op, an
+``ArrayFunction`` (forward and backward on NumPy arrays; see conv.py).
 """
 
 import numpy as np
 
 import minicnn
+from minicnn.autograd import ArrayFunction
 
 
 def max_pool2d_forward(x, kernel_size, stride):
@@ -81,7 +83,7 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride):
     # END SOLUTION
 
 
-class MaxPool2d(minicnn.Function):
+class MaxPool2d(ArrayFunction):
     """Your two functions as a minicnn op (nothing to do here)."""
 
     @staticmethod
