@@ -44,7 +44,8 @@ from ..rng import get_rng
 from .dataset import apply_transform
 
 __all__ = ["Transform", "Compose", "ToFloat", "Normalize", "Grayscale", "Pad", "CenterCrop",
-           "RandomCrop", "RandomHorizontalFlip", "ColorJitter", "adjust_hue", "ColorShift",
+           "RandomCrop", "RandomHorizontalFlip", "ColorJitter", "adjust_brightness",
+           "adjust_contrast", "adjust_saturation", "adjust_hue", "ColorShift",
            "PCAColorAugmentation", "pca_color_components", "FiveCrop", "TenCrop"]
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric")
@@ -338,6 +339,27 @@ def _hsv_to_rgb(x):
     return np.stack(channels, axis=-3).astype(x.dtype, copy=False)
 
 
+def adjust_brightness(x, factor):
+    """``clip(x * factor, 0, 1)`` for images in [0, 1]."""
+    return np.clip(x * x.dtype.type(factor), 0, 1)
+
+
+def adjust_contrast(x, factor):
+    """Blend with the image's mean grey level: ``clip(f * x + (1 - f) * mean, 0, 1)``."""
+    factor = x.dtype.type(factor)
+    mean = _luminance(x).mean(axis=(-3, -2, -1), keepdims=True)
+    return np.clip(factor * x + (1 - factor) * mean, 0, 1)
+
+
+def adjust_saturation(x, factor):
+    """Blend with the grey image: ``clip(f * x + (1 - f) * luminance(x), 0, 1)``
+    (a one-channel image is its own grey image: unchanged)."""
+    if x.shape[-3] == 1:
+        return x
+    factor = x.dtype.type(factor)
+    return np.clip(factor * x + (1 - factor) * _luminance(x), 0, 1)
+
+
 def adjust_hue(x, factor):
     """Rotate the hue of RGB images ``(..., 3, H, W)`` in [0, 1] by ``factor`` turns
     (``factor`` in [-0.5, 0.5]); one-channel images are returned unchanged."""
@@ -377,23 +399,17 @@ class ColorJitter(Transform):
         if hue:
             self._ranges["hue"] = (-hue, hue)
 
+    _ADJUST = {"brightness": adjust_brightness, "contrast": adjust_contrast,
+               "saturation": adjust_saturation, "hue": adjust_hue}
+
     def __call__(self, x, rng=None):
         x = _image(x)
-        x = x.astype(_float_dtype(x), copy=True)
+        x = x.astype(_float_dtype(x), copy=False)
         rng = _rng(rng)
         names = list(self._ranges)
         for i in rng.permutation(len(names)):
             name = names[i]
-            factor = x.dtype.type(rng.uniform(*self._ranges[name]))
-            if name == "brightness":
-                x = x * factor
-            elif name == "contrast":
-                x = factor * x + (1 - factor) * _luminance(x).mean(axis=(-3, -2, -1), keepdims=True)
-            elif name == "hue":
-                x = adjust_hue(x, float(factor))
-            elif x.shape[-3] != 1:                 # saturation of a grey image: no change
-                x = factor * x + (1 - factor) * _luminance(x)
-            np.clip(x, 0, 1, out=x)
+            x = self._ADJUST[name](x, float(rng.uniform(*self._ranges[name])))
         return x
 
 

@@ -1,12 +1,14 @@
-"""``minicnn.vision.utils.make_grid``: a batch of images tiled into one image (torchvision's)."""
+"""``minicnn.vision.utils``: ``make_grid`` (a batch of images tiled into one image) and
+``save_image`` (that grid written as a PNG/JPEG file), torchvision's."""
 
 import math
 
 import numpy as np
+from PIL import Image
 
 from ..autograd import Tensor
 
-__all__ = ["make_grid"]
+__all__ = ["make_grid", "save_image"]
 
 
 def _normalized(images, value_range):
@@ -80,3 +82,14 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         top, left = (k // cols) * cell_h + padding, (k % cols) * cell_w + padding
         grid[:, top:top + height, left:left + width] = images[k]
     return Tensor(grid)
+
+
+def save_image(tensor, fp, format=None, **grid_kwargs):
+    """Write ``make_grid(tensor, **grid_kwargs)`` to ``fp`` (a path or file) as an image.
+
+    Values in [0, 1] become 0..255 as torchvision rounds them (``x * 255 + 0.5``, clipped).
+    ``format`` overrides the file name's extension (PIL's format names, e.g. ``"PNG"``).
+    """
+    grid = make_grid(tensor, **grid_kwargs).data
+    pixels = np.clip(grid * 255 + 0.5, 0, 255).astype(np.uint8).transpose(1, 2, 0)
+    Image.fromarray(np.ascontiguousarray(pixels)).save(fp, format=format)

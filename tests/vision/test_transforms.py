@@ -177,3 +177,27 @@ def test_tensor_resize_equals_torchvisions_tensor_path(mode, size):
         torch.from_numpy(x)[None], size=size, mode=mode,
         **({} if mode == "nearest" else {"align_corners": False, "antialias": True}))[0]
     np.testing.assert_allclose(ours, reference.numpy(), atol=1e-5)
+
+
+def test_functional_transforms_as_torchvision():
+    import minicnn.vision.transforms.functional as TF
+    image, pixels = _rgb(5, 7)
+    tensor = TF.to_tensor(image)
+    assert TF.get_image_size(image) == [7, 5] and TF.get_dimensions(tensor) == [3, 5, 7]
+    np.testing.assert_array_equal(np.asarray(TF.hflip(image)), pixels[:, ::-1])
+    np.testing.assert_array_equal(TF.vflip(tensor).data, tensor.data[:, ::-1])
+    np.testing.assert_array_equal(np.asarray(TF.crop(image, 1, 2, 3, 4)), pixels[1:4, 2:6])
+    outside = TF.crop(tensor, -1, 5, 3, 4)             # beyond the edges: zeros
+    assert outside.shape == (3, 3, 4) and outside.data[:, 0].max() == 0
+    np.testing.assert_array_equal(outside.data[:, 1:, :2], tensor.data[:, :2, 5:])
+    assert TF.resized_crop(image, 0, 0, 4, 4, [2, 2]).size == (2, 2)
+    np.testing.assert_allclose(TF.adjust_brightness(tensor, 0.5).data, tensor.data * 0.5)
+    np.testing.assert_allclose(TF.adjust_saturation(tensor, 0.0).data,
+                               TF.rgb_to_grayscale(tensor, 3).data, rtol=1e-6)
+    grey_mean = TF.rgb_to_grayscale(tensor).data.mean()
+    np.testing.assert_allclose(TF.adjust_contrast(tensor, 0.0).data, grey_mean, rtol=1e-6)
+    assert TF.adjust_hue(image, 0.25).mode == "RGB"
+    with pytest.raises(ValueError, match="hue_factor"):
+        TF.adjust_hue(tensor, 0.7)
+    np.testing.assert_allclose(TF.normalize(tensor, [0.5] * 3, [0.5] * 3).data,
+                               tensor.data * 2 - 1, rtol=1e-6, atol=1e-7)

@@ -46,3 +46,12 @@ def test_read_image_gives_uint8_chw(tmp_path):
     (tmp_path / "bad.png").write_bytes(b"not an image")
     with pytest.raises(ValueError, match="not an image file"):
         read_image(tmp_path / "bad.png")
+
+
+def test_save_image_writes_the_grid(tmp_path):
+    images = minicnn.tensor(np.array([0.0, 0.5, 1.0], np.float32).reshape(3, 1, 1, 1)
+                            * np.ones((3, 1, 2, 2), np.float32))
+    torchvision.utils.save_image(images, tmp_path / "grid.png", nrow=3, padding=0)
+    saved = np.asarray(Image.open(tmp_path / "grid.png"))
+    assert saved.shape == (2, 6, 3)
+    np.testing.assert_array_equal(saved[0, ::2, 0], [0, 128, 255])     # x * 255 + 0.5

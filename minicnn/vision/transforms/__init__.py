@@ -1,10 +1,10 @@
 """``minicnn.vision.transforms``: torchvision's ``transforms`` (see ``transforms.py``).
 
 ``minicnn.vision.transforms.v2`` has the same classes plus v2's ``ToImage`` and
-``ToDtype``.
+``ToDtype``; ``minicnn.vision.transforms.functional`` (``TF``) the functions.
 """
 
-from . import v2
+from . import functional, v2
 from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Grayscale,
                          InterpolationMode, Lambda, Normalize, Pad, PILToTensor, RandomApply,
                          RandomChoice, RandomCrop, RandomHorizontalFlip, RandomOrder,
@@ -13,4 +13,4 @@ from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Gr
 __all__ = ["InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToPILImage",
            "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad", "RandomCrop",
            "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "ColorJitter",
-           "Grayscale", "Lambda", "RandomApply", "RandomChoice", "RandomOrder", "v2"]
+           "Grayscale", "Lambda", "RandomApply", "RandomChoice", "RandomOrder", "functional", "v2"]

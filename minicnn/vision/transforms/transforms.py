@@ -77,6 +77,20 @@ def _on_pixels(array_fn, img):
     raise _type_error(img)
 
 
+def _on_unit_pixels(fn, img):
+    """``fn`` on pixels in [0, 1]: a PIL image's uint8 are scaled, then rounded back."""
+    if isinstance(img, Image.Image):
+        return _on_pixels(lambda pixels: np.round(
+            fn(pixels.astype(np.float32) / np.float32(255)) * 255).astype(np.uint8), img)
+    if isinstance(img, Tensor):
+        return Tensor(np.ascontiguousarray(fn(img.data)))
+    raise _type_error(img)
+
+
+def _flip(img, axis):
+    return _on_pixels(lambda pixels: np.flip(pixels, axis), img)
+
+
 def _image_size(img):
     """``(height, width)`` of a PIL image or a Tensor ``(..., H, W)``."""
     if isinstance(img, Image.Image):
@@ -362,9 +376,7 @@ class _RandomFlip(_Transform):
         self.p = p
 
     def __call__(self, img, rng=None):
-        if _rng(rng).random() < self.p:
-            return _on_pixels(lambda pixels: np.flip(pixels, self._axis), img)
-        return img
+        return _flip(img, self._axis) if _rng(rng).random() < self.p else img
 
     def __repr__(self):
         return f"{type(self).__name__}(p={self.p})"
@@ -441,14 +453,7 @@ class ColorJitter(_Transform):
 
     def __call__(self, img, rng=None):
         rng = _rng(rng)
-        if isinstance(img, Image.Image):
-            def jitter(pixels):
-                out = self._arrays(pixels.astype(np.float32) / np.float32(255), rng=rng)
-                return np.round(out * 255).astype(np.uint8)
-            return _on_pixels(jitter, img)
-        if isinstance(img, Tensor):
-            return Tensor(np.ascontiguousarray(self._arrays(img.data, rng=rng)))
-        raise _type_error(img)
+        return _on_unit_pixels(lambda pixels: self._arrays(pixels, rng=rng), img)
 
     def __repr__(self):
         return (f"{type(self).__name__}(brightness={self.brightness}, contrast={self.contrast}"
