@@ -13,9 +13,11 @@ from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops import elementwise, reduce
 from .ops.elementwise import (allclose, equal, isclose, maximum, minimum, where, write_out)
 from .ops.linear import bmm, matmul, mm
-from .ops.reduce import (argmax, argmin, argsort, gather, max, min, sort, topk)
-from .ops.shape import (cat, chunk, clone, flatten, meshgrid, permute, repeat, reshape, split,
-                        squeeze, stack, swapaxes, t, transpose, unsqueeze)
+from .ops.elementwise import masked_fill
+from .ops.reduce import (argmax, argmin, argsort, gather, max, min, nonzero, sort, topk)
+from .ops.shape import (cat, chunk, clone, flatten, flip, index_select, meshgrid, narrow,
+                        permute, repeat, reshape, split, squeeze, stack, swapaxes, t,
+                        transpose, unbind, unsqueeze)
 from .tensor_methods import Size
 
 __all__ = ["abs", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
@@ -27,7 +29,8 @@ __all__ = ["abs", "add", "sub", "subtract", "mul", "multiply", "div", "divide", 
            "max", "min", "argmax", "argmin", "all", "any", "logsumexp", "cumsum", "sort",
            "argsort", "topk", "gather", "cat", "concat", "stack", "flatten", "reshape",
            "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze", "t",
-           "chunk", "split", "repeat", "meshgrid",
+           "chunk", "split", "repeat", "meshgrid", "flip", "unbind", "narrow", "index_select",
+           "masked_fill", "nonzero",
            "clone", "is_tensor", "numel", "is_floating_point", "Size"]
 
 

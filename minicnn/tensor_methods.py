@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from . import ops
+from ._checks import is_int
 from .device import CPU, check_device
 from .device import device as Device
 from .dtypes import as_dtype
@@ -667,6 +668,44 @@ class TensorMethods:
 
     def chunk(self, chunks, dim=0):
         return ops.shape.chunk(self, chunks, dim)
+
+    def flip(self, *dims):
+        return ops.shape.flip(self, ops.shape._shape_args(dims))
+
+    def unbind(self, dim=0):
+        return ops.shape.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return ops.shape.narrow(self, dim, start, length)
+
+    def index_select(self, dim, index):
+        return ops.shape.index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return ops.elementwise.masked_fill(self, mask, value)
+
+    def nonzero(self, *, as_tuple=False):
+        return ops.reduce.nonzero(self, as_tuple=as_tuple)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new tensor of ``data`` in this tensor's dtype (or ``dtype``)."""
+        return type(self)(data, dtype=self.dtype if dtype is None else as_dtype(dtype),
+                          requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        """A tensor of ``size`` filled with ``fill_value``, in this tensor's dtype."""
+        dtype = self.dtype if dtype is None else as_dtype(dtype, "new_full: dtype")
+        shape = (size,) if is_int(size) else tuple(size)
+        return type(self)(np.full(shape, fill_value, dtype=dtype), requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(ops.shape._shape_args(size), 0, dtype, requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(ops.shape._shape_args(size), 1, dtype, requires_grad)
+
+    def new_empty(self, *size, dtype=None, requires_grad=False):
+        return self.new_full(ops.shape._shape_args(size), 0, dtype, requires_grad)
 
     def clone(self):
         """A copy in the graph (the gradient flows back unchanged)."""

@@ -104,6 +104,13 @@ PARITY = [
     ("gather", lambda m, x: x.gather(1, m.tensor([[0, 0], [3, 1], [2, 2]]))),
     ("meshgrid", lambda m, x: (m.meshgrid(x[0], x[:, 1], indexing="ij"),
                                m.meshgrid(x[0], x[:, 1], indexing="xy"))),
+    ("flip / unbind / narrow / index_select", lambda m, x: (
+        x.flip(0), m.flip(x, (0, 1)), x.unbind(1), x.narrow(1, 1, 2),
+        x.index_select(1, m.tensor([3, 0, 3])))),
+    ("masked_fill / nonzero", lambda m, x: (x.masked_fill(x > 1, -1.0), (x > 1).nonzero(),
+                                            m.nonzero(x < 0, as_tuple=True))),
+    ("new_*", lambda m, x: (x.new_zeros(2, 3), x.new_ones((2,)), x.new_full((2, 2), 7),
+                            x.new_tensor([1, 2]), x.new_zeros(2, dtype=m.int64))),
     ("sinh / cosh / swapaxes", lambda m, x: (m.sinh(x), x.cosh(), x.swapaxes(0, 1),
                                              m.swapdims(x, 1, 0))),
     ("accuracy idiom", lambda m, x: (x.max(1)[1] == m.tensor([3, 0, 0])).sum().item()),

@@ -90,6 +90,12 @@ def cases(rng):
     yield "chunk", lambda x: x.chunk(2, dim=1)[1], [rand(rng, 2, 5)]
     yield "split (sections)", lambda x: x.split([1, 3], dim=1)[1] * 2, [rand(rng, 2, 4)]
     yield "clone", lambda x: x.clone() * x, [rand(rng, 2, 3)]
+    yield "flip", lambda x: x.flip(0, 2), [rand(rng, 2, 3, 4)]
+    yield "index_select (repeats)", lambda x: x.index_select(1, np.array([2, 0, 2])), \
+        [rand(rng, 2, 3)]
+    yield "narrow / unbind", lambda x: x.narrow(1, 1, 2).unbind(0)[1], [rand(rng, 2, 3)]
+    yield "masked_fill", lambda x: x.masked_fill(np.array([True, False, True]), 0.5), \
+        [rand(rng, 2, 3)]
     index = np.array([0, 2, 2])
     yield "getitem (slice)", lambda x: x[1:, ::2], [rand(rng, 3, 4)]
     yield "getitem (int array, repeats)", lambda x: x[index], [rand(rng, 3, 4)]

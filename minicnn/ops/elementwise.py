@@ -53,7 +53,7 @@ from ..autograd import ArrayFunction, Tensor, is_grad_enabled
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
            "sin", "cos", "tan", "sinh", "cosh", "log2", "log10", "exp2", "rsqrt", "floor", "ceil", "round",
-           "trunc", "sign", "maximum", "minimum", "where", "clip", "clamp", "compare",
+           "trunc", "sign", "masked_fill", "maximum", "minimum", "where", "clip", "clamp", "compare",
            "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose", "unbroadcast",
            "result_type", "promote_types", "checked_result_type", "is_operand", "cast"]
 
@@ -781,3 +781,11 @@ def write_out(op, result, out):
         out.data = result.data.astype(out.dtype)
     out._bump_version()  # an in-place write: graphs that saved ``out`` must notice
     return out
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where the bool ``mask`` (broadcast) is True; the gradient
+    flows to ``input`` elsewhere (and to a tensor ``value`` where the mask holds)."""
+    if not is_operand(value) or np.ndim(value.data if isinstance(value, Tensor) else value):
+        raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got {value!r}")
+    return where(mask, value, input)

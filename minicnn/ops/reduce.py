@@ -38,7 +38,7 @@ from .elementwise import cast, checked_result_type, maximum, minimum
 
 __all__ = ["sum", "mean", "prod", "var", "std", "norm", "amax", "amin", "max", "min",
            "argmax", "argmin", "all", "any", "logsumexp", "cumsum", "sort", "argsort", "topk",
-           "gather", "reduction_args", "normalize_axis", "normalize_axes"]
+           "gather", "nonzero", "reduction_args", "normalize_axis", "normalize_axes"]
 
 
 class DimensionError(IndexError, ValueError):
@@ -532,3 +532,13 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     order = argsort(input, axis, descending=largest).data
     indices = Tensor(np.take(order, np.arange(k), axis=axis))
     return return_types.topk(gather(input, axis, indices), indices)
+
+
+def nonzero(input, *, as_tuple=False):
+    """The indices of the nonzero elements: an int64 tensor of shape (count, ndim), or with
+    ``as_tuple=True`` one 1-d tensor per dim (NumPy's ``nonzero``)."""
+    data = input.data if isinstance(input, Tensor) else np.asarray(input)
+    positions = np.nonzero(data)
+    if as_tuple:
+        return tuple(Tensor(p.astype(np.int64)) for p in positions)
+    return Tensor(np.stack(positions, axis=1).astype(np.int64).reshape(-1, data.ndim))

@@ -4,6 +4,7 @@
     expand(sizes)        dx = g summed over the dims that were stretched
     repeat(counts)       dx = g summed over the copies
     clone                dx = g
+    flip(dims)           dx = g flipped back
     permute(axes)        dx = g permuted by the inverse permutation (argsort(axes))
     getitem(index)       dx = zeros like x, with g added at the indexed positions (a view
                          of x for basic indexing, as PyTorch)
@@ -29,7 +30,8 @@ from .elementwise import cast, is_operand, promote_types, unbroadcast, write_out
 from .reduce import normalize_axes, normalize_axis, reduction_args
 
 __all__ = ["reshape", "view", "transpose", "t", "permute", "flatten", "squeeze", "unsqueeze",
-           "expand", "repeat", "split", "chunk", "meshgrid", "swapaxes", "clone", "getitem", "cat", "stack", "pad"]
+           "expand", "repeat", "split", "chunk", "meshgrid", "swapaxes", "flip", "unbind",
+           "narrow", "index_select", "clone", "getitem", "cat", "stack", "pad"]
 
 
 class Reshape(ArrayFunction):
@@ -291,6 +293,59 @@ def meshgrid(*tensors, indexing="ij"):
         along[position] = sizes[i]
         grids.append(expand(Reshape.apply(t, shape=tuple(along)), *shape))
     return tuple(grids)
+
+
+class Flip(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, axes):
+        ctx.axes = axes
+        return np.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.flip(grad, ctx.axes)
+
+
+def flip(x, dims):
+    """``x`` with the order of elements reversed along ``dims`` (an int or a tuple)."""
+    return Flip.apply(x, axes=normalize_axes(dims, x.ndim, "flip"))
+
+
+def _along(x, dim, index):
+    """``x[..., index, ...]`` with ``index`` at dim ``dim`` (a slice, an int or an array)."""
+    return getitem(x, (slice(None),) * dim + (index,))
+
+
+def unbind(x, dim=0):
+    """The slices of ``x`` along ``dim``, each without that dim (a tuple of tensors)."""
+    axis = normalize_axis(dim, x.ndim, "unbind")
+    return tuple(_along(x, axis, i) for i in range(x.shape[axis]))
+
+
+def narrow(x, dim, start, length):
+    """``length`` elements of ``x`` along ``dim`` from ``start`` (a view, as PyTorch)."""
+    axis = normalize_axis(dim, x.ndim, "narrow")
+    size = x.shape[axis]
+    if not (is_int(start) and is_int(length)) or not (-size <= start <= size):
+        raise ValueError(f"narrow: start={start!r} must be an int in [{-size}, {size}]")
+    start = int(start) % size if size and start < 0 else int(start)
+    if length < 0 or start + length > size:
+        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension size "
+                         f"({size})")
+    return _along(x, axis, slice(start, start + int(length)))
+
+
+def index_select(x, dim, index):
+    """The entries of ``x`` at positions ``index`` (1-D integers) along ``dim``."""
+    index = np.asarray(index.data if isinstance(index, Tensor) else index)
+    if index.ndim > 1 or index.dtype.kind not in "iu":
+        raise TypeError(f"index_select(): index must be a 0-d or 1-d integer tensor, got "
+                        f"dtype {index.dtype} and shape {index.shape}")
+    axis = normalize_axis(dim, x.ndim, "index_select")
+    if index.size and (index.min() < -x.shape[axis] or index.max() >= x.shape[axis]):
+        raise IndexError(f"index_select(): index out of range for dim {dim} of size "
+                         f"{x.shape[axis]}")
+    return _along(x, axis, index.reshape(-1))
 
 
 def swapaxes(x, axis0, axis1):
