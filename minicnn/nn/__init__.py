@@ -9,9 +9,9 @@ import sys
 
 from .. import functional
 from . import init
-from .activation import LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Tanh
+from .activation import LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Softmax2d, Tanh
 from .conv import Conv2d
-from .dropout import Dropout
+from .dropout import Dropout, Dropout2d
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear
 from .linear import Linear
 from .loss import CrossEntropyLoss, MSELoss, NLLLoss
@@ -19,16 +19,17 @@ from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter
                      ParameterList, Sequential, StateDictError)
 from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
-from .shape import Flatten, Identity
+from .shape import Flatten, Identity, Unflatten, ZeroPad2d
 
 # ``import minicnn.nn.functional as F`` (PyTorch's path) is ``minicnn.functional`` itself.
 sys.modules[__name__ + ".functional"] = functional
 
 __all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList",
            "ModuleDict", "ParameterList", "ParameterDict", "IncompatibleKeys",
-           "StateDictError", "Softmax", "LogSoftmax", "Linear", "Conv2d",
+           "StateDictError", "Softmax", "LogSoftmax", "Softmax2d", "Linear", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
            "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",
-           "Sigmoid", "Tanh", "Dropout", "Flatten", "Identity", "CrossEntropyLoss", "NLLLoss",
+           "Sigmoid", "Tanh", "Dropout", "Dropout2d", "Flatten", "Unflatten", "ZeroPad2d",
+           "Identity", "CrossEntropyLoss", "NLLLoss",
            "MSELoss"]
 __all__ += ["LazyLinear", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d"]

@@ -10,7 +10,8 @@ import warnings
 from .. import functional as F
 from .module import Module
 
-__all__ = ["ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "ReLU6", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
+           "Softmax2d"]
 
 
 class ReLU(Module):
@@ -107,3 +108,14 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of ``(N, C, H, W)`` or ``(C, H, W)`` (axis -3) at every
+    pixel."""
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a (N, C, H, W) or (C, H, W) input, got "
+                             f"shape {x.shape}")
+        return F.softmax(x, -3)

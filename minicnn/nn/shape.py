@@ -1,8 +1,11 @@
-"""Layers that only pass data on, reshaped or not: ``Flatten`` and ``Identity``."""
+"""Layers that only pass data on, reshaped or padded: ``Flatten``, ``Unflatten``,
+``ZeroPad2d`` and ``Identity``."""
 
+from .. import functional as F
+from .._checks import is_int
 from .module import Module
 
-__all__ = ["Flatten", "Identity"]
+__all__ = ["Flatten", "Unflatten", "ZeroPad2d", "Identity"]
 
 
 class Identity(Module):
@@ -33,3 +36,38 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size``: ``Unflatten(1, (C, H, W))`` turns
+    ``(N, C*H*W)`` back into ``(N, C, H, W)`` (a -1 in the sizes is inferred)."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        dim = self.dim % x.ndim
+        return x.reshape(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class ZeroPad2d(Module):
+    """Zeros around the last two axes; ``padding``: an int or ``(left, right, top, bottom)``
+    (PyTorch's order for this layer)."""
+
+    def __init__(self, padding):
+        super().__init__()
+        widths = (padding,) * 4 if is_int(padding) else tuple(padding)
+        if len(widths) != 4 or not all(is_int(w) and w >= 0 for w in widths):
+            raise ValueError(f"ZeroPad2d: padding must be an int >= 0 or four of them (left, "
+                             f"right, top, bottom), got {padding!r}")
+        self.padding = tuple(int(w) for w in widths)
+
+    def forward(self, x):
+        return F.pad(x, self.padding)                               # (left, right, top, bottom)
+
+    def extra_repr(self):
+        return f"{self.padding}"

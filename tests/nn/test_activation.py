@@ -61,3 +61,9 @@ def test_softmax_without_dim_takes_pytorchs_legacy_choice_and_warns():
     np.testing.assert_allclose(rows.data.sum(axis=1), [1.0, 1.0])
     with pytest.warns(UserWarning, match="log_softmax"):
         nn.LogSoftmax()(x)
+
+
+def test_softmax2d_matches_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
+    assert_same_as_torch(torch, nn.Softmax2d(), torch.nn.Softmax2d(), x)

@@ -30,3 +30,18 @@ def test_dropout_validates_p():
                                              f"got {p!r}"):
             nn.Dropout(p)
     assert nn.Dropout(np.float32(0.5)).p == 0.5
+
+
+def test_dropout2d_drops_whole_channels():
+    x = minicnn.tensor(np.ones((8, 16, 3, 3)), requires_grad=True)
+    minicnn.manual_seed(0)
+    layer = nn.Dropout2d(0.25)
+    y = layer(x)
+    per_channel = y.data.reshape(8, 16, 9)
+    assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))   # one value a channel
+    assert set(np.unique(y.data)) == {0.0, 1 / 0.75} and y.dtype == np.float64
+    y.sum().backward()
+    np.testing.assert_array_equal(np.asarray(x.grad.data), y.data)     # d(x * mask)/dx = mask
+    assert layer.eval()(x) is x and repr(layer) == "Dropout2d(p=0.25, inplace=False)"
+    with pytest.raises(ValueError, match="Dropout2d: expected a"):
+        nn.Dropout2d().train()(minicnn.tensor(np.ones((2, 3))))
