@@ -160,7 +160,7 @@ class DataLoader(_loader.DataLoader):
         if worker_init_fn is not None and not callable(worker_init_fn):
             raise TypeError(f"DataLoader: worker_init_fn must be callable, got "
                             f"{worker_init_fn!r}")
-        super().__init__(dataset, batch_size, bool(shuffle) if shuffle is None else shuffle,
+        super().__init__(dataset, batch_size, False if shuffle is None else shuffle,
                          drop_last=drop_last, generator=generator,
                          prefetch=int(num_workers * prefetch_factor), collate_fn=collate_fn,
                          sampler=sampler, batch_sampler=batch_sampler)
