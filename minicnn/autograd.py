@@ -508,7 +508,7 @@ class ArrayFunction:
         if type(out) is not np.ndarray:
             out = _as_array(out, None)
         result = _new_tensor(out)
-        if out.base is not None:
+        if out.base is not None or arrays and out is arrays[0]:  # a view, or the input
             _share_version_if_view(result, out, args)
         if record:
             node = _Node(cls, ctx, tuple(edges), ((out.shape, out.dtype),))
