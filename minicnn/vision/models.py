@@ -118,6 +118,10 @@ DenseNet121_Weights = _weights_enum("DenseNet121_Weights", "densenet121-a639ec97
 MobileNet_V2_Weights = _weights_enum("MobileNet_V2_Weights", "mobilenet_v2-b0353104.pth",
                                      ("mobilenet_v2-7ebf99e0.pth", 224, 232))
 
+GoogLeNet_Weights = _weights_enum("GoogLeNet_Weights", "googlenet-1378be20.pth")
+Inception_V3_Weights = _weights_enum("Inception_V3_Weights",
+                                     ("inception_v3_google-0cc3c7bd.pth", 299, 342))
+
 
 def hub_checkpoints_dir():
     """Where torch.hub keeps downloaded weights: ``$TORCH_HOME/hub/checkpoints``."""
@@ -139,8 +143,14 @@ def _load_weights(model, builder, weights):
     return model
 
 
-def _builder(name, weights_enum):
-    """torchvision's ``name(*, weights=None, progress=True, **kwargs)`` over minicnn's."""
+def _builder(name, weights_enum, auxiliary_heads=()):
+    """torchvision's ``name(*, weights=None, progress=True, **kwargs)`` over minicnn's.
+
+    ``auxiliary_heads``: the sub-modules torchvision's pretrained GoogLeNet/Inception-v3
+    drop. Their files hold those heads, so with weights the model is built with them and
+    ``transform_input=True`` (the defaults torchvision sets then), loaded, and the heads are
+    removed unless ``aux_logits=True`` was asked for.
+    """
     build = getattr(_models, name)
 
     def builder(*, weights=None, progress=True, pretrained=None, **kwargs):
@@ -149,24 +159,28 @@ def _builder(name, weights_enum):
                           f"'weights' instead.", UserWarning, stacklevel=2)
             if weights is None and pretrained:
                 weights = weights_enum.DEFAULT
-        if weights_enum is None:
-            if weights is not None:
-                raise ValueError(f"{name}: minicnn has no table of pretrained files for this "
-                                 f"model; build it with weights=None and load a local file: "
-                                 f"model.load_state_dict(minicnn.load_torch_state_dict(path))")
-            return build(**kwargs)
         weights = weights_enum.verify(weights)
-        if weights is not None and kwargs.get("num_classes", 1000) != 1000:
+        if weights is None:
+            return build(**kwargs)
+        if kwargs.get("num_classes", 1000) != 1000:
             raise ValueError(f"The parameter 'num_classes' expected value 1000 but got "
                              f"{kwargs['num_classes']} instead.")
-        model = build(**kwargs)
-        return model if weights is None else _load_weights(model, name, weights)
+        keep_heads = True
+        if auxiliary_heads:
+            kwargs.setdefault("transform_input", True)
+            keep_heads = kwargs.get("aux_logits", False)
+            kwargs["aux_logits"] = True
+        model = _load_weights(build(**kwargs), name, weights)
+        if not keep_heads:
+            model.aux_logits = False
+            for head in auxiliary_heads:
+                setattr(model, head, None)
+        return model
 
     builder.__name__ = builder.__qualname__ = name
-    table = weights_enum.__name__ if weights_enum is not None else "None only"
     builder.__doc__ = (f"torchvision's ``{name}``: ``minicnn.models.{name}(**kwargs)``, "
-                       f"with ``weights`` ({table}: a member, its name, or None) read from "
-                       f"torch's cache (see the module docstring).")
+                       f"with ``weights`` ({weights_enum.__name__}: a member, its name, or "
+                       f"None) read from torch's cache (see the module docstring).")
     return builder
 
 
@@ -180,11 +194,11 @@ _BUILDERS = {"resnet18": ResNet18_Weights, "resnet34": ResNet34_Weights,
              "densenet121": DenseNet121_Weights, "mobilenet_v2": MobileNet_V2_Weights}
 # resnet18 = _builder("resnet18", ResNet18_Weights), and so on for each entry.
 globals().update({name: _builder(name, enum_) for name, enum_ in _BUILDERS.items()})
-# Builders without a table of torchvision's files here: weights=None only.
-googlenet = _builder("googlenet", None)
-inception_v3 = _builder("inception_v3", None)
+googlenet = _builder("googlenet", GoogLeNet_Weights, auxiliary_heads=("aux1", "aux2"))
+inception_v3 = _builder("inception_v3", Inception_V3_Weights, auxiliary_heads=("AuxLogits",))
 
-__all__ = sorted(_BUILDERS) + [e.__name__ for e in set(_BUILDERS.values())] + [
+__all__ = sorted(_BUILDERS) + sorted(e.__name__ for e in _BUILDERS.values()) + [
+    "GoogLeNet_Weights", "Inception_V3_Weights",
     "WeightsEnum", "Weights", "WeightsNotFoundError", "hub_checkpoints_dir", "AlexNet",
     "DenseNet", "GoogLeNet", "Inception3", "MobileNetV2", "ResNet", "SqueezeNet", "VGG",
     "googlenet", "inception_v3"]

@@ -66,3 +66,21 @@ def test_hub_dir_follows_torchs_rules(monkeypatch, tmp_path):
     monkeypatch.delenv("TORCH_HOME", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert models.hub_checkpoints_dir() == tmp_path / "torch" / "hub" / "checkpoints"
+
+
+def test_googlenet_weights_drop_the_auxiliary_heads_as_torchvision(tmp_path, monkeypatch):
+    torch = pytest.importorskip("torch")
+    reference = minicnn.models.googlenet(aux_logits=True)      # torchvision's file has them
+    folder = tmp_path / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    torch.save({key: torch.from_numpy(value) for key, value in reference.state_dict().items()},
+               folder / "googlenet-1378be20.pth")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    model = models.googlenet(weights=models.GoogLeNet_Weights.IMAGENET1K_V1)
+    assert model.transform_input and not model.aux_logits and model.aux1 is None
+    assert not any(key.startswith("aux") for key in model.state_dict())
+    np.testing.assert_array_equal(model.conv1.conv.weight.data,
+                                  reference.conv1.conv.weight.data)
+    kept = models.googlenet(weights="DEFAULT", aux_logits=True, transform_input=False)
+    assert kept.aux1 is not None and not kept.transform_input
+    assert models.Inception_V3_Weights.DEFAULT.url.endswith("inception_v3_google-0cc3c7bd.pth")
