@@ -180,6 +180,8 @@ def _inplace_cases():
         ("fill_ 0-d", lambda x, o: (lambda y: (y.fill_(o.sum()), y * x)[1])(x * 1.5)),
         ("zero_", lambda x, o: (lambda y: (y.zero_(), y + x * o)[1])(x * 1.5)),
         ("uniform_", lambda x, o: (lambda y: (y.uniform_(), y + x * o)[1])(x * 1.5)),
+        ("normal_", lambda x, o: (lambda y: (y.normal_(), y * x + o)[1])(x * 1.5)),
+        ("fill_ number", lambda x, o: (lambda y: (y.fill_(2.0), y * x * o)[1])(x * 1.5)),
     ]
 
 
@@ -193,7 +195,7 @@ def _augmented(x, other, method):
 def test_inplace_on_a_non_leaf_is_recorded_and_gradient_checked(name, fn):
     x = random_leaf(2, 3, seed=1)
     other = random_leaf(2, 3, seed=2)
-    if name == "uniform_":
+    if name in ("uniform_", "normal_"):
         minicnn.manual_seed(0)
         fn = _seeded(fn)
     assert gradcheck(fn, [x, other])
@@ -317,3 +319,20 @@ def test_a_recorded_inplace_op_on_a_view_is_refused():
     with pytest.raises(RuntimeError, match="in-place operations on a view"):
         y[0].mul_(2.0)
     np.testing.assert_array_equal(y.data, [[1.0, 2.0]])
+
+
+def test_an_op_returning_its_input_array_shares_the_version_counter():
+    class Identity(minicnn.autograd.ArrayFunction):
+        @staticmethod
+        def forward(ctx, x):
+            return x  # the same array, not a NumPy view of it
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad
+
+    x = Tensor(np.ones(2))
+    same = Identity.apply(x)
+    assert same._version_counter is x._version_counter and same._base is x
+    same.add_(1.0)
+    assert x._version == 1 and x.data.tolist() == [2.0, 2.0]
