@@ -293,14 +293,19 @@ def sub(a, b, alpha=1):
 class Mul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Save only what a needed gradient uses (as PyTorch): ``y * 2.0`` keeps nothing of
+        # y, so changing y in place afterwards does not invalidate this op's backward.
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.shapes = np.shape(a), np.shape(b)
         return np.multiply(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        da = unbroadcast(grad * b, np.shape(a)) if ctx.needs_input_grad[0] else None
-        db = unbroadcast(grad * a, np.shape(b)) if ctx.needs_input_grad[1] else None
+        shape_a, shape_b = ctx.shapes
+        da = unbroadcast(grad * b, shape_a) if ctx.needs_input_grad[0] else None
+        db = unbroadcast(grad * a, shape_b) if ctx.needs_input_grad[1] else None
         return da, db
 
 
@@ -312,13 +317,14 @@ def mul(a, b):
 class Div(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)  # as Mul: a if used
+        ctx.shape_a = np.shape(a)
         return np.divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        da = unbroadcast(grad / b, np.shape(a)) if ctx.needs_input_grad[0] else None
+        da = unbroadcast(grad / b, ctx.shape_a) if ctx.needs_input_grad[0] else None
         db = unbroadcast(-grad * a / (b * b), np.shape(b)) if ctx.needs_input_grad[1] else None
         return da, db
 

@@ -29,12 +29,19 @@ def _swap(m):
 class MatMul(ArrayFunction):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # a is needed only for b's gradient and b for a's (saved only then, as PyTorch)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
+        ctx.shapes = a.shape, b.shape
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        shape_a, shape_b = ctx.shapes
+        # the unsaved operand only lends its shape to the formulas below
+        a = np.broadcast_to(np.zeros((), grad.dtype), shape_a) if a is None else a
+        b = np.broadcast_to(np.zeros((), grad.dtype), shape_b) if b is None else b
         # Treat vectors as (1, K) rows / (K, 1) columns so one formula covers every case.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
@@ -110,7 +117,8 @@ def _fixed_rank_matmul(op, ndim, what, a, b, out):
 class Linear(ArrayFunction):
     @staticmethod
     def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
+        need_x, need_w, _ = ctx.needs_input_grad  # x serves dW only, weight dx only
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         out = x @ weight.T  # (..., in) @ (in, out) -> (..., out)
         if bias is not None:
             out += bias

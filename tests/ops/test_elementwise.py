@@ -641,3 +641,18 @@ def test_add_and_sub_take_alpha_and_refuse_a_non_number():
     assert x.add(x, alpha=3).tolist() == [4.0, 8.0] and x.sub(1, alpha=2).tolist() == [-1.0, 0.0]
     with pytest.raises(TypeError, match="add: alpha must be a number, got 'a'"):
         x.add(x, alpha="a")
+
+
+def test_mul_and_div_save_only_what_their_gradients_use_as_pytorch():
+    # y * 2.0 keeps nothing of y: changing y in place afterwards leaves backward valid
+    # (saving both operands made this a "modified by an inplace operation" error)
+    for op in (lambda y: y * 2.0, lambda y: y / 2.0, lambda y: 2.0 * y):
+        y = minicnn.ones(3, requires_grad=True) * 1
+        z = op(y)
+        y.add_(1)
+        z.sum().backward()
+    x, w = minicnn.ones(3), minicnn.ones(3, requires_grad=True)
+    z = x * w  # w's gradient needs x
+    x.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()

@@ -199,3 +199,25 @@ def test_matmul_with_mixed_dtypes_raises_as_pytorch_does():
         np.ones((2, 2)) @ a32[:, :2].T
     with pytest.raises(TypeError):  # not an array: Python's unsupported-operand error
         a32 @ [[1.0], [2.0], [3.0]]
+
+
+def test_matmul_and_linear_save_only_what_their_gradients_use_as_pytorch():
+    w = minicnn.ones(2, 3, requires_grad=True)
+    for op in (lambda x: minicnn.matmul(w, x), lambda x: F.linear(x, w)):
+        x = minicnn.ones(3, 3)
+        out = op(x)
+        w.grad = None
+        w_before = w.data.copy()
+        out.sum().backward()  # x unchanged: fine
+        assert w.grad is not None and np.array_equal(w.data, w_before)
+        x = minicnn.ones(3, 3)
+        out = op(x)
+        x.add_(1)  # w's gradient needs x
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+    x = minicnn.ones(4, 3, requires_grad=True)
+    frozen = minicnn.ones(2, 3)
+    out = F.linear(x, frozen)
+    frozen.add_(1)  # x's gradient needs the weight
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
