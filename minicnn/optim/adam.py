@@ -3,7 +3,9 @@
 PyTorch's rule at step ``t = 1, 2, ...`` for a gradient ``g`` of parameter ``p`` (``m``,
 ``v`` start at zero):
 
+    g = -g                                       (maximize only: climb instead)
     g = g + weight_decay * p                     (L2 penalty, added to the gradient)
+    p = p * (1 - lr * weight_decay)              (instead, with decoupled_weight_decay: AdamW)
     m = beta1 * m + (1 - beta1) * g              (written m += (1 - beta1) * (g - m))
     v = beta2 * v + (1 - beta2) * g^2
     v_max = max(v_max, v)                        (amsgrad only; then v_max replaces v below)
@@ -17,7 +19,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, check_flag, check_number
+from .optimizer import Optimizer, check_betas
 
 __all__ = ["Adam"]
 
@@ -33,25 +35,25 @@ class Adam(Optimizer):
         Decay rates of the running mean and the running mean square of the gradient.
     eps : float
     weight_decay : float
-        L2 penalty added to the gradient (not AdamW's decoupled decay).
+        L2 penalty added to the gradient, or with ``decoupled_weight_decay`` the fraction
+        ``lr * weight_decay`` of ``p`` taken off before the step (AdamW).
     amsgrad : bool
         Use the largest ``v`` seen so far (Reddi et al., 2018).
+    maximize : bool
+        Maximise the objective (step along ``+g``).
+    decoupled_weight_decay : bool
+        AdamW's decay (Loshchilov & Hutter, 2019) instead of the L2 penalty.
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad))
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
-            raise ValueError(f"Adam: betas must be two numbers in [0, 1), got {betas!r}")
-        for i, beta in enumerate(betas):
-            check_number("Adam", f"betas[{i}]", beta, high=1, high_open=True)
-        group["betas"] = tuple(betas)       # a list or array read back from a file, too
-        check_flag("Adam", "amsgrad", group["amsgrad"])
+        check_betas(type(self).__name__, group)
 
     def _update(self, p, grad, group, state):
         if not state:
@@ -64,7 +66,10 @@ class Adam(Optimizer):
         step = state["step"]
         beta1, beta2 = group["betas"]
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * p.data
+            if group["decoupled_weight_decay"]:
+                p.data *= 1 - group["lr"] * group["weight_decay"]
+            else:
+                grad = grad + group["weight_decay"] * p.data
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         exp_avg += (1 - beta1) * (grad - exp_avg)
         exp_avg_sq *= beta2

@@ -1,4 +1,4 @@
-"""``Optimizer``: the base of SGD, RMSprop and Adam (parameter groups, state, checkpoints).
+"""``Optimizer``: the base of every optimizer here (parameter groups, state, checkpoints).
 
 An optimizer holds *parameter groups*: lists of parameters that share hyperparameters.
 ``SGD(model.parameters(), lr=0.1)`` makes one group; a list of dicts makes several, each
@@ -8,7 +8,8 @@ with its own settings and the constructor's values as defaults::
          {"params": model.classifier.parameters(), "lr": 0.01}], lr=0.1, momentum=0.9)
 
 ``step()`` updates, in place and outside the graph, every parameter that requires grad and
-has a gradient (frozen parameters are skipped). Per-parameter buffers (momentum, running
+has a gradient (frozen parameters are skipped); an optimizer with a ``maximize`` setting
+climbs (its rule sees ``-g``) where it is True. Per-parameter buffers (momentum, running
 averages) live in ``state``, keyed by the parameter.
 
 ``state_dict()`` has PyTorch's structure: ``{"state": {index: {name: value}},
@@ -26,7 +27,11 @@ import numpy as np
 from .._checks import is_int
 from ..autograd import Tensor, enable_grad, no_grad
 
-__all__ = ["Optimizer", "check_number", "check_flag"]
+__all__ = ["Optimizer", "check_number", "check_flag", "check_betas"]
+
+# Group entries that learning-rate schedulers keep beside the hyperparameters (PyTorch's
+# names): every one a number, allowed in any optimizer's groups and state dicts.
+SCHEDULER_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
 
 
 def _finite(value):
@@ -66,6 +71,17 @@ def check_flag(owner, name, value):
     return value
 
 
+def check_betas(owner, group):
+    """Check ``group["betas"]`` (two numbers in [0, 1)) and store it as a tuple (a list or
+    array read back from a file, too)."""
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list, np.ndarray)) or len(betas) != 2:
+        raise ValueError(f"{owner}: betas must be two numbers in [0, 1), got {betas!r}")
+    for i, beta in enumerate(betas):
+        check_number(owner, f"betas[{i}]", beta, high=1, high_open=True)
+    group["betas"] = tuple(betas)
+
+
 class Optimizer:
     """Base class: subclasses define ``_update(group)`` (one group's update rule).
 
@@ -77,6 +93,9 @@ class Optimizer:
     defaults : dict
         Hyperparameters of every group that does not set its own.
     """
+
+    # Names of per-parameter state entries that are numbers, not arrays (NAdam's mu_product).
+    _scalar_state = ()
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -118,7 +137,7 @@ class Optimizer:
     def _checked_settings(self, settings, defaults):
         """``defaults`` overridden by ``settings``, after checking that every name is a
         hyperparameter of this optimizer and every value is valid (ValueError otherwise)."""
-        unknown = set(settings) - set(self.defaults) - {"initial_lr"}
+        unknown = set(settings) - set(self.defaults) - set(SCHEDULER_KEYS)
         if unknown:
             raise ValueError(f"unknown hyperparameter(s) {sorted(unknown)} for "
                              f"{type(self).__name__}; expected some of {sorted(self.defaults)}")
@@ -130,9 +149,12 @@ class Optimizer:
         """Raise ValueError for an invalid setting (subclasses extend this for their own
         settings, and may put a valid one in its canonical form: Adam's betas as a tuple)."""
         owner = type(self).__name__
-        for name in ("lr", "initial_lr", "weight_decay", "momentum", "eps"):
+        for name in ("lr", "weight_decay", "momentum", "eps") + SCHEDULER_KEYS:
             if name in group:
                 check_number(owner, name, group[name])
+        for name in ("maximize", "amsgrad", "decoupled_weight_decay"):
+            if name in group:
+                check_flag(owner, name, group[name])
 
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of every parameter: ``None`` (PyTorch's default) or zeros."""
@@ -152,6 +174,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._opt_called = True    # read by the schedulers' order warning, as PyTorch's
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -159,8 +182,9 @@ class Optimizer:
                         if p.grad.shape != p.shape:
                             raise ValueError(f"a parameter of shape {p.shape} has a gradient of "
                                              f"shape {p.grad.shape}")
+                        grad = -p.grad.data if group.get("maximize", False) else p.grad.data
                         state = self.state.get(p, {})
-                        self._update(p, p.grad.data, group, state)
+                        self._update(p, grad, group, state)
                         p._bump_version()  # an in-place change, as PyTorch's optimizers make
                         if state:  # plain SGD keeps none
                             self.state[p] = state
@@ -225,7 +249,8 @@ class Optimizer:
                     problems.append(f"state for parameter {key!r}, which no group lists")
                 continue
             try:
-                new_state[param_of[index]] = _loaded_state(index, entries, param_of[index])
+                new_state[param_of[index]] = _loaded_state(index, entries, param_of[index],
+                                                            self._scalar_state)
             except ValueError as e:
                 problems.append(str(e))
         if problems:
@@ -279,15 +304,24 @@ def _parameter_index(key):
     return None
 
 
-def _loaded_state(index, entries, p):
+def _loaded_state(index, entries, p, scalar_names):
     """The saved state of parameter ``p`` (number ``index``), its arrays cast to ``p``'s
-    dtype; ValueError if an entry cannot be its state."""
+    dtype, the entries named in ``scalar_names`` as floats; ValueError if an entry cannot be
+    its state."""
     if not isinstance(entries, dict):
         raise ValueError(f"the state of parameter {index} must be a dict, got "
                          f"{type(entries).__name__}")
     restored = {}
     for name, value in entries.items():
-        if isinstance(value, (np.ndarray, Tensor)):
+        if name in scalar_names:
+            if isinstance(value, np.ndarray) and value.ndim == 0:
+                value = value.item()       # a number read back from an .npz file
+            if not (isinstance(value, numbers.Real) and not isinstance(value, bool)
+                    and _finite(value)):
+                raise ValueError(f"state {name!r} of parameter {index} must be a finite number, "
+                                 f"got {value!r}")
+            value = float(value)
+        elif isinstance(value, (np.ndarray, Tensor)):
             value = np.asarray(value.data if isinstance(value, Tensor) else value)
             if value.dtype.kind not in "iuf":
                 raise ValueError(f"state {name!r} of parameter {index} has dtype {value.dtype}; "

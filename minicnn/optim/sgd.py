@@ -2,6 +2,7 @@
 
 PyTorch's rule, for a gradient ``g`` of parameter ``p`` (``b`` is the momentum buffer):
 
+    g = -g                                           (maximize only: climb instead)
     g = g + weight_decay * p                         (L2 penalty, if weight_decay != 0)
     b = g                                            (first step)
     b = momentum * b + (1 - dampening) * g           (later steps)
@@ -33,11 +34,15 @@ class SGD(Optimizer):
         L2 penalty: adds ``weight_decay * p`` to the gradient.
     nesterov : bool
         Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
+    maximize : bool
+        Maximise the objective (step along ``+g``).
     """
 
-    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
+                 maximize=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
     def _check_hyperparameters(self, group):
         super()._check_hyperparameters(group)

@@ -70,3 +70,24 @@ def test_adam_validates_betas():
         optim.Adam([p], betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="eps"):
         optim.Adam([p], eps=-1.0)
+
+
+@pytest.mark.parametrize("settings", [dict(lr=0.05), dict(lr=0.05, amsgrad=True, weight_decay=0.1),
+                                      dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)])
+def test_adam_maximize_and_decoupled_decay_match_torch(settings):
+    torch = pytest.importorskip("torch")
+    grads = gradients(X0.shape, 20)
+    got = run(lambda ps: optim.Adam(ps, maximize=True, **settings), X0, grads)
+    expected = run_torch(torch, lambda ps: torch.optim.Adam(ps, maximize=True, **settings), X0,
+                         grads)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_adam_amsgrad_matches_torch_over_20_steps():
+    torch = pytest.importorskip("torch")
+    grads = gradients(X0.shape, 20)
+    got = run(lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True), X0, grads)
+    expected = run_torch(torch, lambda ps: torch.optim.Adam(ps, lr=0.1, amsgrad=True), X0, grads)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

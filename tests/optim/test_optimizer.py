@@ -10,6 +10,10 @@ OPTIMIZERS = [
     lambda params: optim.SGD(params, lr=0.1, momentum=0.9),
     lambda params: optim.RMSprop(params, lr=0.01, momentum=0.5, centered=True),
     lambda params: optim.Adam(params, lr=0.01, amsgrad=True),
+    lambda params: optim.AdamW(params, lr=0.01, amsgrad=True),
+    lambda params: optim.Adagrad(params, lr=0.05, lr_decay=0.1),
+    lambda params: optim.NAdam(params, lr=0.01),
+    lambda params: optim.RAdam(params, lr=0.01, betas=(0.5, 0.9)),
 ]
 
 
@@ -260,6 +264,33 @@ INVALID_SETTINGS = [
     ("RMSprop", dict(momentum=-0.9), "RMSprop: momentum must be"),
     ("RMSprop", dict(weight_decay=INF), "RMSprop: weight_decay must be"),
     ("RMSprop", dict(centered=None), "RMSprop: centered must be True or False, got None"),
+    ("Adam", dict(maximize="no"), "Adam: maximize must be True or False, got 'no'"),
+    ("SGD", dict(lr=0.1, maximize=1), "SGD: maximize must be True or False, got 1"),
+    ("AdamW", dict(lr=-1e-3), "AdamW: lr must be a finite number >= 0, got -0.001"),
+    ("AdamW", dict(eps=-1.0), "AdamW: eps must be"),
+    ("AdamW", dict(weight_decay=-0.01), "AdamW: weight_decay must be"),
+    ("AdamW", dict(betas=(0.9, 1.5)), "AdamW: betas[1] must be a number in [0, 1), got 1.5"),
+    ("AdamW", dict(betas=(-0.1, 0.9)), "AdamW: betas[0] must be"),
+    ("AdamW", dict(amsgrad=None), "AdamW: amsgrad must be True or False, got None"),
+    ("Adagrad", dict(lr=-0.1), "Adagrad: lr must be"),
+    ("Adagrad", dict(lr_decay=-0.1), "Adagrad: lr_decay must be a finite number >= 0"),
+    ("Adagrad", dict(weight_decay=-0.1), "Adagrad: weight_decay must be"),
+    ("Adagrad", dict(initial_accumulator_value=-1), "Adagrad: initial_accumulator_value must"),
+    ("Adagrad", dict(eps=-1e-10), "Adagrad: eps must be"),
+    ("Adagrad", dict(lr_decay=NAN), "Adagrad: lr_decay must be a finite number >= 0, got nan"),
+    ("NAdam", dict(lr=-2e-3), "NAdam: lr must be"),
+    ("NAdam", dict(eps=-1e-8), "NAdam: eps must be"),
+    ("NAdam", dict(betas=(1.0, 0.999)), "NAdam: betas[0] must be"),
+    ("NAdam", dict(betas=(0.9, -0.5)), "NAdam: betas[1] must be"),
+    ("NAdam", dict(weight_decay=-1.0), "NAdam: weight_decay must be"),
+    ("NAdam", dict(momentum_decay=-4e-3), "NAdam: momentum_decay must be a finite number >= 0"),
+    ("NAdam", dict(decoupled_weight_decay="yes"), "NAdam: decoupled_weight_decay must be True"),
+    ("RAdam", dict(lr=-1e-3), "RAdam: lr must be"),
+    ("RAdam", dict(eps=-1e-8), "RAdam: eps must be"),
+    ("RAdam", dict(betas=(0.9, 1.0)), "RAdam: betas[1] must be"),
+    ("RAdam", dict(betas=(-0.9, 0.999)), "RAdam: betas[0] must be"),
+    ("RAdam", dict(weight_decay=-0.1), "RAdam: weight_decay must be"),
+    ("RAdam", dict(decoupled_weight_decay=2), "RAdam: decoupled_weight_decay must be True"),
 ]
 
 
@@ -311,7 +342,7 @@ def test_refuses_every_setting_pytorch_refuses():
             refused_by_torch += 1
             with pytest.raises(ValueError):
                 getattr(optim, name)([nn.Parameter(np.zeros(2))], **settings)
-    assert refused_by_torch >= 15
+    assert refused_by_torch >= 35
 
 
 def test_a_saved_group_without_params_or_with_bad_indices_is_a_value_error():

@@ -86,3 +86,15 @@ def test_sgd_validates_settings():
         optim.SGD([p], lr=0.1, momentum=-0.5)
     with pytest.raises(TypeError):
         optim.SGD([p])  # lr is required
+
+
+@pytest.mark.parametrize("settings", [dict(lr=0.1), dict(lr=0.05, momentum=0.9, nesterov=True,
+                                                         weight_decay=0.1)])
+def test_sgd_maximize_matches_torch(settings):
+    torch = pytest.importorskip("torch")
+    grads = gradients(X0.shape, 20)
+    got = run(lambda ps: optim.SGD(ps, maximize=True, **settings), X0, grads)
+    expected = run_torch(torch, lambda ps: torch.optim.SGD(ps, maximize=True, **settings), X0,
+                         grads)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
