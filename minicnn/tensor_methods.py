@@ -736,17 +736,26 @@ def _bitwise(numpy_op, a, b):
     return type(a)(numpy_op(*arrays))
 
 
+# PyTorch's print options: summarize above 1000 elements, 3 edge items, 80 columns.
+_THRESHOLD, _EDGE_ITEMS, _LINE_WIDTH = 1000, 3, 80
+
+
 def _tensor_repr(t):
     """PyTorch's look: ``tensor([1.0000, 2.5000])``, ``tensor([1, 2])``, a dtype suffix for
-    dtypes other than float32, int64 and bool, and ``requires_grad=True``/``grad_fn=``."""
+    dtypes other than float32, int64 and bool, and ``requires_grad=True``/``grad_fn=``.
+    The layout follows PyTorch's ``_tensor_str`` (elements per line, summaries)."""
     data = t.data
-    options = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
-    if data.dtype.kind == "f" and data.size:
-        options["formatter"] = {"float_kind": _float_formatter(data)}
-    body = np.array2string(data, **options)
+    summarize = data.size > _THRESHOLD
     suffix = []
-    if data.dtype.name not in ("float32", "int64", "bool") or (
-            data.size == 0 and data.dtype.name != "float32"):
+    if data.size == 0 and data.ndim != 1:
+        body = "[]"
+        suffix.append(f"size={tuple(data.shape)}")
+    elif data.dtype.kind == "c":  # not PyTorch's layout, but readable
+        body = np.array2string(data, separator=", ", prefix="tensor(")
+    else:
+        shown = _summarized(data) if summarize else data
+        body = _nested_str(data, len("tensor("), summarize, _formatter(shown))
+    if data.dtype.name not in ("float32", "int64", "bool"):
         suffix.append(f"dtype=minicnn.{data.dtype.name}")
     grad_fn = getattr(t, "grad_fn", None)
     if grad_fn is not None and hasattr(grad_fn, "name"):
@@ -756,25 +765,62 @@ def _tensor_repr(t):
     return "tensor(" + ", ".join([body] + suffix) + ")"
 
 
-def _float_formatter(data):
-    """PyTorch's float format for the values of ``data``: ``1.`` when every value is whole,
-    four decimals, or ``1.0000e-05`` when the magnitudes span more than 1000x (or are below
-    1e-4 or above 1e8); every value padded to one width."""
-    finite = np.abs(data[np.isfinite(data)]).astype(np.float64)
-    nonzero = finite[finite != 0]
-    whole = np.all(finite == np.round(finite))
-    largest = nonzero.max() if nonzero.size else 0.0
-    if whole:
-        scientific = largest > 1e8
+def _summarized(data):
+    """The edge items of every dim of a large array (what a summary shows)."""
+    if data.ndim == 0:
+        return data
+    if data.shape[0] > 2 * _EDGE_ITEMS:
+        data = np.concatenate([data[:_EDGE_ITEMS], data[-_EDGE_ITEMS:]])
+    return np.stack([_summarized(row) for row in data]) if data.ndim > 1 else data
+
+
+def _nested_str(data, indent, summarize, text):
+    """``[...]`` of ``data`` with PyTorch's line breaks; ``text`` formats one element."""
+    if data.ndim == 0:
+        return text(data.item())
+    if data.ndim == 1:
+        items = data.tolist()
+        if summarize and len(items) > 2 * _EDGE_ITEMS:
+            cells = ([text(v) for v in items[:_EDGE_ITEMS]] + [" ..."]
+                     + [text(v) for v in items[-_EDGE_ITEMS:]])
+        else:
+            cells = [text(v) for v in items]
+        per_line = builtins.max(1, (_LINE_WIDTH - indent) // (text.width + 2))
+        lines = [", ".join(cells[i:i + per_line]) for i in range(0, len(cells), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = range(len(data))
+    if summarize and len(data) > 2 * _EDGE_ITEMS:
+        rows = [*range(_EDGE_ITEMS), None, *range(len(data) - _EDGE_ITEMS, len(data))]
+    slices = ["..." if i is None else _nested_str(data[i], indent + 1, summarize, text)
+              for i in rows]
+    return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _formatter(data):
+    """A function formatting one element as PyTorch does, padded to the widest element of
+    ``data``, with that width as its ``.width``. Floats: ``1.`` when every value is whole,
+    four decimals, or ``1.0000e-05`` when magnitudes span more than 1000x (or fall below
+    1e-4 or above 1e8)."""
+    if data.dtype.kind == "f":
+        finite = np.abs(data[np.isfinite(data)]).astype(np.float64)
+        nonzero = finite[finite != 0]
+        whole = bool(np.all(finite == np.round(finite)))
+        largest = nonzero.max() if nonzero.size else 0.0
+        if whole:
+            scientific = largest > 1e8
+        else:
+            scientific = nonzero.size and (largest / nonzero.min() > 1000 or largest > 1e8
+                                           or nonzero.min() < 1e-4)
+        spec = ".4e" if scientific else ".0f" if whole else ".4f"
+        point = "." if spec == ".0f" else ""
+
+        def plain(value):
+            return f"{value:{spec}}{point}" if math.isfinite(value) else str(value)
     else:
-        scientific = nonzero.size and (largest / nonzero.min() > 1000 or largest > 1e8
-                                       or nonzero.min() < 1e-4)
-    spec, point = (".4e", "") if scientific else (".0f", ".") if whole else (".4f", "")
+        plain = str
+    width = builtins.max((len(plain(v)) for v in data.ravel().tolist()), default=0)
 
     def text(value):
-        return f"{value:{spec}}{point}" if np.isfinite(value) else str(value)
-
-    shown = data.ravel() if data.size <= 1000 else np.concatenate(
-        [data.ravel()[:3], data.ravel()[-3:]])
-    width = builtins.max(len(text(v)) for v in shown) if shown.size else 0
-    return lambda value: text(value).rjust(width)
+        return plain(value).rjust(width)
+    text.width = width
+    return text

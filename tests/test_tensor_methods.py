@@ -311,6 +311,16 @@ def test_repr_like_pytorch():
              [1, 2, 3], [True, False], 3.0]
     for data in cases:
         assert repr(minicnn.tensor(data)) == repr(torch.tensor(data))
+    # PyTorch's layout: elements per line, summaries of large tensors, scientific notation
+    rng = np.random.default_rng(0)
+    arrays = [np.array(rng.standard_normal(shape) * scale, dtype=np.float32)
+              for shape in [(3, 20), (2, 3, 9), (1100,), (3, 1000), (40, 40), (0, 3), ()]
+              for scale in (1, 1000, 1e-5)]
+    arrays += [rng.integers(-100, 100, (3, 30)), np.array([True, False] * 600),
+               np.array([np.nan, 1.5, np.inf]), rng.standard_normal((5, 5))]
+    for array in arrays:
+        assert repr(minicnn.tensor(array)) == \
+            repr(torch.from_numpy(array)).replace("torch.", "minicnn.")
     assert repr(minicnn.tensor([1.0], dtype=minicnn.float64)) == \
         repr(torch.tensor([1.0], dtype=torch.float64)).replace("torch.", "minicnn.")
     assert repr(minicnn.ones(2, requires_grad=True)) == "tensor([1., 1.], requires_grad=True)"
