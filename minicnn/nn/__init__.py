@@ -8,7 +8,7 @@ the layers, one family per file, mirroring ``minicnn.ops``.
 import sys
 
 from .. import functional
-from . import init
+from . import init, utils
 from .activation import LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Softmax2d, Tanh
 from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
@@ -24,7 +24,7 @@ from .shape import Flatten, Identity, Unflatten, ZeroPad2d
 # ``import minicnn.nn.functional as F`` (PyTorch's path) is ``minicnn.functional`` itself.
 sys.modules[__name__ + ".functional"] = functional
 
-__all__ = ["functional", "init", "Module", "Parameter", "Sequential", "ModuleList",
+__all__ = ["functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
            "ModuleDict", "ParameterList", "ParameterDict", "IncompatibleKeys",
            "StateDictError", "Softmax", "LogSoftmax", "Softmax2d", "Linear", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
