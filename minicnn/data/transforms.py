@@ -402,14 +402,17 @@ class ColorJitter(Transform):
     _ADJUST = {"brightness": adjust_brightness, "contrast": adjust_contrast,
                "saturation": adjust_saturation, "hue": adjust_hue}
 
+    def draw(self, rng):
+        """The adjustments of one call: ``[(name, factor), ...]`` in the order to apply."""
+        names = list(self._ranges)
+        return [(names[i], float(rng.uniform(*self._ranges[names[i]])))
+                for i in rng.permutation(len(names))]
+
     def __call__(self, x, rng=None):
         x = _image(x)
         x = x.astype(_float_dtype(x), copy=False)
-        rng = _rng(rng)
-        names = list(self._ranges)
-        for i in rng.permutation(len(names)):
-            name = names[i]
-            x = self._ADJUST[name](x, float(rng.uniform(*self._ranges[name])))
+        for name, factor in self.draw(_rng(rng)):
+            x = self._ADJUST[name](x, factor)
         return x
 
 

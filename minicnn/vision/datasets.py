@@ -82,15 +82,21 @@ class VisionDataset(Dataset):
         return ""
 
     def __repr__(self):
+        # torchvision's text, to the character: the transforms block is one entry of the
+        # body, so only its first line ("StandardTransform") is indented.
         body = [f"Number of datapoints: {len(self)}"]
         if self.root is not None:
             body.append(f"Root location: {self.root}")
         body += self.extra_repr().splitlines()
+        transforms = ["StandardTransform"]
         for label, transform in (("Transform: ", self.transform),
                                  ("Target transform: ", self.target_transform)):
             if transform is not None:
                 lines = repr(transform).splitlines()
-                body += [label + lines[0]] + [" " * len(label) + line for line in lines[1:]]
+                transforms += [label + lines[0]] + [" " * len(label) + line
+                                                    for line in lines[1:]]
+        if len(transforms) > 1:
+            body.append("\n".join(transforms))
         return "\n".join([f"Dataset {type(self).__name__}"]
                          + [" " * self._repr_indent + line for line in body])
 

@@ -154,16 +154,39 @@ def test_random_resized_crop_follows_torchvisions_rule():
 
 
 def test_color_jitter_on_pil_and_tensors():
+    import minicnn.vision.transforms.functional as TF
+    from minicnn.data import transforms as arrays
     image, pixels = _rgb()
     jitter = T.ColorJitter(brightness=0.5, contrast=0.3, saturation=0.3, hue=0.1)
     out = jitter(image, rng=np.random.default_rng(5))
+    expected = image                      # the same draws, applied by PIL as torchvision does
+    for name, factor in jitter._factors.draw(np.random.default_rng(5)):
+        expected = getattr(TF, f"adjust_{name}")(expected, factor)
     assert out.mode == "RGB" and out.size == image.size
+    np.testing.assert_array_equal(np.asarray(out), np.asarray(expected))
     tensor = jitter(T.ToTensor()(image), rng=np.random.default_rng(5))
+    same = arrays.ColorJitter(0.5, 0.3, 0.3, 0.1)(T.ToTensor()(image).data,
+                                                   rng=np.random.default_rng(5))
     assert tensor.dtype == np.float32
-    np.testing.assert_allclose(np.asarray(out).transpose(2, 0, 1) / 255, tensor.data,
-                               atol=0.5 / 255 + 1e-6)      # the same jitter, rounded to uint8
-    dark = T.ColorJitter(brightness=1.0)(T.ToTensor()(image), rng=np.random.default_rng(0))
-    assert dark.data.max() <= 1
+    np.testing.assert_allclose(tensor.data, same, rtol=1e-6)
+    with pytest.raises(TypeError, match="img should be PIL Image or Tensor"):
+        jitter(pixels)
+
+
+def test_pil_colour_adjustments_are_torchvisions_pil_path():
+    # torchvision: ImageEnhance.Brightness/Contrast/Color, hue shifted in PIL's 8-bit HSV
+    import minicnn.vision.transforms.functional as TF
+    from PIL import ImageEnhance
+    image, _ = _rgb()
+    np.testing.assert_array_equal(np.asarray(TF.adjust_contrast(image, 0.6)),
+                                  np.asarray(ImageEnhance.Contrast(image).enhance(0.6)))
+    hue, saturation, value = image.convert("HSV").split()
+    shifted = (np.asarray(hue).astype(np.int64) + int(0.2 * 255)) % 256
+    expected = Image.merge("HSV", (Image.fromarray(shifted.astype(np.uint8)), saturation,
+                                   value)).convert("RGB")
+    np.testing.assert_array_equal(np.asarray(TF.adjust_hue(image, 0.2)), np.asarray(expected))
+    grey = Image.fromarray(np.full((2, 2), 9, np.uint8))
+    assert TF.adjust_hue(grey, 0.3) is grey
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])

@@ -9,10 +9,10 @@ import numpy as np
 from PIL import Image
 
 from ...autograd import Tensor
-from ...data import transforms as _array
 from .transforms import (CenterCrop, ConvertImageDtype, Grayscale, InterpolationMode,
                          Normalize, Pad, PILToTensor, Resize, ToPILImage, ToTensor, _flip,
-                         _image_size, _on_pixels, _on_unit_pixels, _type_error)
+                         _image_size, _on_pixels, _type_error, adjust_brightness,
+                         adjust_contrast, adjust_hue, adjust_saturation)
 
 __all__ = ["get_image_size", "get_dimensions", "to_tensor", "pil_to_tensor", "to_pil_image",
            "convert_image_dtype", "normalize", "resize", "pad", "crop", "center_crop",
@@ -98,23 +98,3 @@ def rgb_to_grayscale(img, num_output_channels=1):
 
 
 to_grayscale = rgb_to_grayscale
-
-
-def adjust_brightness(img, brightness_factor):
-    """``clip(x * factor, 0, 1)``."""
-    return _on_unit_pixels(lambda x: _array.adjust_brightness(x, brightness_factor), img)
-
-
-def adjust_contrast(img, contrast_factor):
-    """Blend with the mean grey level: ``clip(f * x + (1 - f) * mean, 0, 1)``."""
-    return _on_unit_pixels(lambda x: _array.adjust_contrast(x, contrast_factor), img)
-
-
-def adjust_saturation(img, saturation_factor):
-    """Blend with the grey image: ``clip(f * x + (1 - f) * grey, 0, 1)``."""
-    return _on_unit_pixels(lambda x: _array.adjust_saturation(x, saturation_factor), img)
-
-
-def adjust_hue(img, hue_factor):
-    """Turn the hue by ``hue_factor`` in [-0.5, 0.5] (ValueError otherwise)."""
-    return _on_unit_pixels(lambda x: _array.adjust_hue(x, hue_factor), img)

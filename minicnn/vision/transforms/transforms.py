@@ -21,7 +21,7 @@ import math
 import numbers
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 from ...autograd import Tensor
 from ...data import transforms as _array
@@ -440,20 +440,55 @@ class RandomResizedCrop(_Transform):
                 f"antialias={self.antialias})")
 
 
+def _enhance(enhancer, array_adjust):
+    """A colour adjustment: PIL's ``ImageEnhance`` on PIL images (torchvision's PIL path),
+    ``minicnn.data.transforms``' array formula on Tensors (torchvision's tensor path)."""
+    def adjust(img, factor):
+        if isinstance(img, Image.Image):
+            return enhancer(img).enhance(factor)
+        return _on_unit_pixels(lambda pixels: array_adjust(pixels, factor), img)
+    return adjust
+
+
+adjust_brightness = _enhance(ImageEnhance.Brightness, _array.adjust_brightness)
+adjust_contrast = _enhance(ImageEnhance.Contrast, _array.adjust_contrast)
+adjust_saturation = _enhance(ImageEnhance.Color, _array.adjust_saturation)
+
+
+def adjust_hue(img, hue_factor):
+    """Turn the hue by ``hue_factor`` in [-0.5, 0.5] (ValueError otherwise). PIL images:
+    torchvision's PIL rule (PIL's 8-bit HSV, the hue channel shifted with wrap-around);
+    Tensors: the RGB <-> HSV formulas of ``minicnn.data.transforms.adjust_hue``."""
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if not isinstance(img, Image.Image):
+        return _on_unit_pixels(lambda pixels: _array.adjust_hue(pixels, hue_factor), img)
+    if img.mode in ("L", "1", "I", "F"):
+        return img
+    hue, saturation, value = img.convert("HSV").split()
+    shifted = np.asarray(hue, dtype=np.uint8) + np.int32(hue_factor * 255).astype(np.uint8)
+    return Image.merge("HSV", (Image.fromarray(shifted), saturation, value)).convert(img.mode)
+
+
 class ColorJitter(_Transform):
-    """Random brightness, contrast, saturation and hue, in a random order, as torchvision's
-    (``minicnn.data.transforms.ColorJitter`` on the pixels in [0, 1]). On PIL images the
-    result is rounded back to uint8; torchvision's PIL path (PIL's ImageEnhance) may differ
-    from it by one grey level."""
+    """Random brightness, contrast, saturation and hue, in a random order, as torchvision's:
+    the factors are drawn by ``minicnn.data.transforms.ColorJitter``'s rule, each applied by
+    ``adjust_brightness``/... (PIL's ImageEnhance on PIL images, as torchvision)."""
+
+    _ADJUST = {"brightness": adjust_brightness, "contrast": adjust_contrast,
+               "saturation": adjust_saturation, "hue": adjust_hue}
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
-        self._arrays = _array.ColorJitter(brightness, contrast, saturation, hue)
+        self._factors = _array.ColorJitter(brightness, contrast, saturation, hue)
         self.brightness, self.contrast = brightness, contrast
         self.saturation, self.hue = saturation, hue
 
     def __call__(self, img, rng=None):
-        rng = _rng(rng)
-        return _on_unit_pixels(lambda pixels: self._arrays(pixels, rng=rng), img)
+        if not isinstance(img, (Image.Image, Tensor)):
+            raise _type_error(img)
+        for name, factor in self._factors.draw(_rng(rng)):
+            img = self._ADJUST[name](img, factor)
+        return img
 
     def __repr__(self):
         return (f"{type(self).__name__}(brightness={self.brightness}, contrast={self.contrast}"
