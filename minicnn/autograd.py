@@ -18,8 +18,9 @@ How it works
    ``t.grad``) and so are the saved arrays: a second ``backward`` through the same graph
    raises RuntimeError unless the first one had ``retain_graph=True``.
    ``minicnn.autograd.grad(outputs, inputs)`` runs the same pass but returns the gradients
-   (a tuple of Tensors) instead of touching ``.grad``; ``t.register_hook(fn)`` calls ``fn``
-   with the gradient arriving at ``t`` (a Tensor; return one to replace it).
+   (a tuple of Tensors) instead of touching ``.grad``; ``minicnn.autograd.backward(tensors)``
+   starts it from several tensors at once; ``t.register_hook(fn)`` calls ``fn`` with the
+   gradient arriving at ``t`` (a Tensor; return one to replace it).
 
 Two ways to write an op
 -----------------------
@@ -86,7 +87,8 @@ the new values. PyTorch's rules hold:
   grad; PyTorch rewrites the base's history) is a RuntimeError: write ``y[0] = y[0] * 2``
   or ``clone()`` first. Likewise a view taken before a recorded in-place op on its base
   keeps its old history (its values change, its gradient does not follow).
-  ``p.data = array`` rebinds the data without a version bump (as PyTorch's ``.data``);
+  ``p.data = array`` (or a Tensor, whose array is taken) rebinds the data without a version
+  bump (as PyTorch's ``.data``);
   optimizers update parameters in place and bump their versions, as PyTorch's do.
 
 Grad mode
@@ -99,6 +101,7 @@ per thread (a ``no_grad`` evaluation thread does not stop training in another).
 
 import copy
 import functools
+import operator
 import reprlib
 import threading
 import weakref
@@ -109,7 +112,8 @@ from .rng import get_rng
 from .tensor_methods import TensorMethods
 
 __all__ = ["Tensor", "tensor", "Function", "ArrayFunction", "Context", "FunctionCtx", "grad",
-           "no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled"]
+           "backward", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled"]
 
 
 # ----------------------------------------------------------------------------- grad mode
@@ -491,7 +495,7 @@ class ArrayFunction:
         enabled = _grad_state.enabled
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a.data)
+                arrays.append(a._data)
                 if enabled and a.requires_grad:
                     record = True
                     edges.append(a._edge or a._leaf_edge())
@@ -721,11 +725,11 @@ class Tensor(TensorMethods):
     # index) that ops using this tensor link to (a leaf's AccumulateGrad once needed);
     # _version_counter: [number of in-place writes], one list shared by views; _base: the
     # tensor this one is a view of.
-    __slots__ = ("data", "_grad", "_node", "_edge", "requires_grad", "_version_counter",
+    __slots__ = ("_data", "_grad", "_node", "_edge", "requires_grad", "_version_counter",
                  "_base", "__weakref__")
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _as_array(data, dtype)
+        self._data = _as_array(data, dtype)
         self._grad = None
         self._node = None
         self._edge = None
@@ -758,6 +762,25 @@ class Tensor(TensorMethods):
         t._version_counter = self._version_counter
         return t
 
+    def _set_data(self, value):
+        if isinstance(value, Tensor):
+            value = value._data
+        elif isinstance(value, np.generic):
+            value = np.asarray(value)
+        elif not isinstance(value, np.ndarray):
+            raise TypeError("Tensor.data: the assigned data must be a Tensor or a NumPy array, "
+                            f"got {type(value).__name__}")
+        if value.dtype.kind not in _NUMBER_KINDS:
+            raise TypeError(f"Tensor.data: the assigned array must hold numbers, got dtype "
+                            f"{value.dtype}")
+        self._data = value
+
+    # Reading is a C-level getter (ops read .data all the time); assigning goes through
+    # _set_data, which unwraps a Tensor (``p.data = p.data - lr * p.grad`` is a Tensor).
+    data = property(operator.attrgetter("_data"), _set_data, doc="""The NumPy array this
+        tensor wraps (shared, not copied). Assigning ``p.data = array`` (or a Tensor, whose
+        array is taken) replaces it outside autograd: no version bump, as PyTorch's ``.data``.""")
+
     # Copies and pickles hold the data, requires_grad and grad, never the graph (its nodes
     # refer to their leaves weakly and cannot be copied); a copy starts at version 0.
     def __getstate__(self):
@@ -782,6 +805,15 @@ class Tensor(TensorMethods):
         memo[id(self)] = copied
         copied.__setstate__(copy.deepcopy(self.__getstate__(), memo))
         return copied
+
+    def detach_(self):
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require
+        grad. Returns self."""
+        if self._base is not None and self._base.requires_grad:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._node = self._edge = None
+        self.requires_grad = False
+        return self
 
     def _leaf_edge(self):
         """The edge to this leaf's ``AccumulateGrad`` node, made the first time an op uses
@@ -881,24 +913,8 @@ class Tensor(TensorMethods):
         inputs : sequence of Tensors, optional
             Accumulate only into these tensors' ``.grad``.
         """
-        if create_graph:
-            raise ValueError("backward(create_graph=True): minicnn does not record the "
-                             "backward pass, so it has no higher-order gradients; use "
-                             "create_graph=False")
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn")
-        seed = _seed_gradient(self, gradient, "backward: gradient")
-        if inputs is None:
-            _run_engine([self._edge or self._leaf_edge()], [seed], bool(retain_graph))
-            return
-        inputs = _tensors(inputs, "backward: inputs")
-        captured = _run_engine([self._edge or self._leaf_edge()], [seed], bool(retain_graph),
-                               {t._edge or t._leaf_edge() for t in inputs})
-        for t in inputs:
-            g = captured.get(t._edge)
-            if g is not None:
-                _accumulate_into(t, g)
+        backward([self], None if gradient is None else [gradient], retain_graph,
+                 create_graph, inputs)
 
     # --- in-place operations ------------------------------------------------------------
     # Two paths: unrecorded (no_grad, or nothing requires grad), a NumPy write into .data;
@@ -1124,7 +1140,7 @@ def tensor(data, requires_grad=False, dtype=None):
 def _new_tensor(array):
     """``Tensor(array)`` for an op's output ndarray, without ``__init__``'s conversions."""
     t = _tensor_new(Tensor)
-    t.data = array
+    t._data = array
     t._grad = None
     t._node = None
     t._edge = None
@@ -1333,6 +1349,52 @@ def _run_hooks(node, grads, retain):
     return grads
 
 
+def _roots_and_seeds(outputs, gradients, caller, outputs_name, gradients_name):
+    """The edges to start from and their seed gradients (arrays), checked as PyTorch does."""
+    outputs = _tensors(outputs, f"{caller}: {outputs_name}")
+    if gradients is None:
+        gradients = [None] * len(outputs)
+    else:
+        gradients = [gradients] if isinstance(gradients, Tensor) else list(gradients)
+    if len(gradients) != len(outputs):
+        raise RuntimeError(f"{caller}: got {len(gradients)} {gradients_name} for "
+                           f"{len(outputs)} {outputs_name}; give one per {outputs_name[:-1]}")
+    roots, seeds = [], []
+    for i, (out, g) in enumerate(zip(outputs, gradients)):
+        if not out.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
+                               "have a grad_fn")
+        roots.append(out._edge or out._leaf_edge())
+        if caller == "backward" and len(outputs) == 1:  # tensor.backward(gradient)
+            name = "backward: gradient"
+        else:
+            name = f"{caller}: {gradients_name}[{i}]"
+        seeds.append(_seed_gradient(out, g, name))
+    return roots, seeds
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """PyTorch's ``torch.autograd.backward``: backpropagate from several tensors in one pass
+    (the sum of their ``backward``s, each graph node visited once), accumulating into the
+    ``.grad`` of the leaves (only of ``inputs`` if given). ``tensor.backward(...)`` is this
+    with one tensor."""
+    if create_graph:
+        raise ValueError("backward(create_graph=True): minicnn does not record the backward "
+                         "pass, so it has no higher-order gradients; use create_graph=False")
+    roots, seeds = _roots_and_seeds(tensors, grad_tensors, "backward", "tensors",
+                                    "grad_tensors")
+    if inputs is None:
+        _run_engine(roots, seeds, bool(retain_graph))
+        return
+    inputs = _tensors(inputs, "backward: inputs")
+    captured = _run_engine(roots, seeds, bool(retain_graph),
+                           {t._edge or t._leaf_edge() for t in inputs})
+    for t in inputs:
+        g = captured.get(t._edge)
+        if g is not None:
+            _accumulate_into(t, g)
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=None, materialize_grads=False):
     """The gradients of ``outputs`` with respect to ``inputs``, as a tuple of Tensors,
@@ -1346,22 +1408,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if create_graph:
         raise ValueError("grad(create_graph=True): minicnn does not record the backward "
                          "pass, so it has no higher-order gradients; use create_graph=False")
-    outputs, inputs = _tensors(outputs, "grad: outputs"), _tensors(inputs, "grad: inputs")
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    else:
-        grad_outputs = ([grad_outputs] if isinstance(grad_outputs, Tensor)
-                        else list(grad_outputs))
-    if len(grad_outputs) != len(outputs):
-        raise RuntimeError(f"grad requires one grad_output per output: got "
-                           f"{len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
-    roots, seeds = [], []
-    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not out.requires_grad:
-            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
-                               "have a grad_fn")
-        roots.append(out._edge or out._leaf_edge())
-        seeds.append(_seed_gradient(out, g, f"grad: grad_outputs[{i}]"))
+    roots, seeds = _roots_and_seeds(outputs, grad_outputs, "grad", "outputs", "grad_outputs")
+    inputs = _tensors(inputs, "grad: inputs")
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")

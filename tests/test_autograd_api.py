@@ -367,3 +367,18 @@ def test_an_optimizer_step_counts_as_an_inplace_change():
     assert w._version == 1
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         keep.backward()             # PyTorch raises too: w changed after mul saved it
+
+
+def test_autograd_backward_runs_several_roots_in_one_pass():
+    x = leaf([1.0, 2.0])
+    h = x * 3.0
+    a, b = (h * h).sum(), h * 2.0
+    minicnn.autograd.backward([a, b], [None, Tensor(np.array([1.0, 0.0]))])
+    np.testing.assert_allclose(x.grad.data, 2 * h.data * 3.0 + np.array([6.0, 0.0]))
+    with pytest.raises(RuntimeError, match="got 1 grad_tensors for 2 tensors"):
+        minicnn.autograd.backward([a, b], [None])
+
+
+def test_detach_in_place_makes_a_leaf():
+    h = leaf([1.0]) * 2.0
+    assert h.detach_() is h and h.is_leaf and not h.requires_grad and h.grad_fn is None

@@ -336,3 +336,15 @@ def test_an_op_returning_its_input_array_shares_the_version_counter():
     assert same._version_counter is x._version_counter and same._base is x
     same.add_(1.0)
     assert x._version == 1 and x.data.tolist() == [2.0, 2.0]
+
+
+def test_data_assignment_unwraps_a_tensor_and_refuses_what_is_not_an_array():
+    w = leaf([1.0, 2.0])
+    (w * w).sum().backward()
+    w.data = w.data - 0.5 * w.grad  # ndarray - Tensor is a Tensor: its array is stored
+    assert type(w.data) is np.ndarray and w.data.tolist() == [0.0, 0.0]
+    assert w._version == 0 and w.is_leaf
+    with pytest.raises(TypeError, match="must be a Tensor or a NumPy array, got list"):
+        w.data = [1.0, 2.0]
+    with pytest.raises(TypeError, match="must hold numbers"):
+        w.data = np.array(["a"])
