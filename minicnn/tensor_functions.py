@@ -11,7 +11,7 @@ import functools
 from .autograd import Tensor
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from .ops import elementwise, reduce
-from .ops.elementwise import (allclose, equal, isclose, maximum, minimum, where, write_out)
+from .ops.elementwise import allclose, equal, isclose, maximum, minimum, write_out
 from .ops.linear import bmm, matmul, mm
 from .ops.elementwise import masked_fill
 from .ops.reduce import (argmax, argmin, argsort, gather, max, min, nonzero, sort, topk)
@@ -22,7 +22,8 @@ from .tensor_methods import Size
 
 __all__ = ["abs", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "pow", "neg", "negative", "exp", "exp2", "log", "log2", "log10", "sqrt", "rsqrt",
-           "sin", "cos", "tan", "sinh", "cosh", "sign", "floor", "ceil", "round", "trunc", "clamp", "clip",
+           "sin", "cos", "tan", "sinh", "cosh", "sign", "floor", "ceil", "round", "trunc",
+           "clamp", "clip",
            "maximum", "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "equal",
            "allclose", "isclose", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
            "matmul", "mm", "bmm", "sum", "mean", "prod", "var", "std", "norm", "amax", "amin",
@@ -62,6 +63,14 @@ sum, mean, prod, var, std, norm, amax, amin, logsumexp, cumsum, all, any = map(_
     reduce.amin, reduce.logsumexp, reduce.cumsum, reduce.all, reduce.any))
 concat = cat
 swapdims = swapaxes
+
+
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` holds, else ``other`` (broadcast together); with the
+    condition alone, the indices where it holds (``nonzero(condition, as_tuple=True)``)."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    return elementwise.where(condition, input, other)
 
 
 def is_tensor(obj):

@@ -6,12 +6,17 @@ backward live), so ``x.sum(dim=1)`` and ``minicnn.sum(x, dim=1)`` are one code p
 
 Names and meanings are PyTorch's, and a few differ from NumPy's:
 
-* ``size()`` is a method (``t.size()``, ``t.size(0)``); ``numel()`` counts the elements.
+* ``size()`` is a method (``t.size()``, ``t.size(0)``) giving a ``Size`` (a tuple printed
+  as ``minicnn.Size([3, 4])``); ``numel()`` counts the elements. ``.shape`` stays a plain
+  tuple (one difference from PyTorch, where it is a ``Size`` too): error messages all over
+  minicnn show shapes as ``(3, 4)`` and the many shape reads of a step stay cheap.
 * ``max(dim)``/``min(dim)`` return ``(values, indices)`` named tuples; ``max()`` a 0-d
   tensor; ``amax`` values only. ``transpose(d0, d1)`` swaps two dims; ``permute`` takes all.
 * Reductions take ``dim=``/``keepdim=``; NumPy's ``axis=``/``keepdims=`` are aliases.
-* ``view`` shares memory (a reshape that would need a copy raises, as in PyTorch);
-  ``expand`` is a read-only view; ``reshape``, ``repeat`` and ``clone`` may copy.
+* ``view``, ``t``/``transpose``/``permute``, ``squeeze``/``unsqueeze``, ``narrow`` and basic
+  indexing (``t[0]``, ``t[:, 1:]``) share memory with their input, as in PyTorch (a ``view``
+  that would need a copy raises); ``expand`` is a read-only view; ``reshape`` copies only
+  when it must; ``repeat``, ``clone`` and advanced indexing (integer arrays, masks) copy.
 
 NumPy interplay: ``np.asarray(t)`` is a read-only view of the data (so NumPy functions,
 ``np.testing`` and matplotlib take tensors without a writable alias that could change a
@@ -42,6 +47,10 @@ class Size(tuple):
         return f"minicnn.Size({list(self)})"
 
     __str__ = __repr__
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item  # x.size()[1:] is a Size
 
     def numel(self):
         return math.prod(self)

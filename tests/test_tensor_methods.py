@@ -95,7 +95,8 @@ PARITY = [
         "log", "log2", "log10", "sqrt", "rsqrt", "exp", "sin", "cos", "sigmoid", "tanh"))),
     ("softmax / log_softmax", lambda m, x: (m.softmax(x, dim=1), x.softmax(0),
                                             x.log_softmax(dim=1), m.log_softmax(x, 0))),
-    ("where", lambda m, x: (m.where(x > 0, x, x * 0), x.where(x < 1, -x))),
+    ("where", lambda m, x: (m.where(x > 0, x, x * 0), x.where(x < 1, -x), m.where(x > 0, x, 0.5),
+                            m.where(x > 1))),
     ("cat / stack with dim", lambda m, x: (m.cat([x, x], dim=1), m.stack([x, x], dim=2),
                                            m.concat([x, x]))),
     ("sort / argsort / topk", lambda m, x: (tuple(x.sort(1)), tuple(x.sort(0, descending=True)),
@@ -165,6 +166,7 @@ def test_size_is_a_method_and_shape_a_tuple():
     assert t.size() == (2, 3, 4) and isinstance(t.size(), tuple)
     assert repr(t.size()) == "minicnn.Size([2, 3, 4])" and t.size().numel() == 24
     assert t.size(0) == 2 and t.size(-1) == 4 and t.shape == (2, 3, 4)
+    assert type(t.size()[1:]) is minicnn.Size and t.size()[1:] == (3, 4)
     with pytest.raises(IndexError, match="size: dim=3 is out of range"):
         t.size(3)
 

@@ -52,8 +52,9 @@ from .._checks import COMPUTE_DTYPES
 from ..autograd import ArrayFunction, Tensor, is_grad_enabled
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "sqrt", "abs",
-           "sin", "cos", "tan", "sinh", "cosh", "log2", "log10", "exp2", "rsqrt", "floor", "ceil", "round",
-           "trunc", "sign", "masked_fill", "maximum", "minimum", "where", "clip", "clamp", "compare",
+           "sin", "cos", "tan", "sinh", "cosh", "log2", "log10", "exp2", "rsqrt", "floor", "ceil",
+           "round", "trunc", "sign", "masked_fill", "maximum", "minimum", "where", "clip", "clamp",
+           "compare",
            "eq", "ne", "lt", "le", "gt", "ge", "equal", "allclose", "isclose", "unbroadcast",
            "result_type", "promote_types", "checked_result_type", "is_operand", "cast"]
 

@@ -288,7 +288,8 @@ class Prod(ArrayFunction):
         ones = np.ones(rows.shape[:-1] + (1,), dtype=x.dtype)
         left = np.cumprod(np.concatenate([ones, rows[..., :-1]], axis=-1), axis=-1)
         right = np.cumprod(np.concatenate([ones, rows[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-        others = np.transpose((left * right).reshape(moved.shape), np.argsort(kept + list(ctx.axes)))
+        others = np.transpose((left * right).reshape(moved.shape),
+                              np.argsort(kept + list(ctx.axes)))
         return _regrow(grad, ctx.axes, ctx.keepdims) * others
 
 
