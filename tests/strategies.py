@@ -165,3 +165,28 @@ def conv_geometries(draw, max_batch=2, max_channels=4, max_side=7, max_kernel=4,
     return dict(x_shape=(draw(st.integers(1, max_batch)), c_in) + hw,
                 weight_shape=(c_out, c_in // groups) + kernel,
                 stride=stride, padding=padding, dilation=dilation, groups=int(groups))
+
+
+@st.composite
+def conv_transpose_geometries(draw, max_batch=2, max_channels=4, max_side=5, max_kernel=4,
+                              max_stride=3, max_dilation=3):
+    """A valid conv_transpose2d configuration, PyTorch's forms: ``dict(x_shape,
+    weight_shape (C_in, C_out // groups, KH, KW), stride, padding (ph, pw), output_padding,
+    dilation, groups)``; output_padding below the stride or the dilation (PyTorch's rule, so
+    it may exceed the stride when the dilation is larger), outputs of at least one cell."""
+    from hypothesis import assume
+
+    c_in = draw(st.integers(1, max_channels))
+    c_out = draw(st.integers(1, max_channels))
+    groups = draw(st.sampled_from(_divisors(np.gcd(c_in, c_out))))
+    kernel = (draw(st.integers(1, max_kernel)), draw(st.integers(1, max_kernel)))
+    stride = (draw(st.integers(1, max_stride)), draw(st.integers(1, max_stride)))
+    dilation = (draw(st.integers(1, max_dilation)), draw(st.integers(1, max_dilation)))
+    output_padding = tuple(draw(st.integers(0, max(s, d) - 1)) for s, d in zip(stride, dilation))
+    padding = (draw(st.integers(0, 3)), draw(st.integers(0, 3)))
+    hw = (draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+    assume(all((n - 1) * s - 2 * p + d * (k - 1) + o + 1 >= 1 for n, s, p, d, k, o in
+               zip(hw, stride, padding, dilation, kernel, output_padding)))
+    return dict(x_shape=(draw(st.integers(1, max_batch)), c_in) + hw,
+                weight_shape=(c_in, c_out // groups) + kernel, stride=stride, padding=padding,
+                output_padding=output_padding, dilation=dilation, groups=int(groups))

@@ -21,6 +21,22 @@ Backward, for the upstream gradient ``gy = dL/d(out)``: every product above send
 and ``dx`` is ``dx_pad`` with the padding cut off. Input rows/columns that no window covers
 (a stride that does not divide ``H + pads - span``) simply receive nothing: zero gradient.
 
+Transposed convolution
+----------------------
+``conv_transpose2d(x, weight)`` is that input gradient as an op of its own: x (N, C, H, W)
+plays ``gy``, weight (C, CO // G, KH, KW) is a convolution weight read the other way, and
+the output is the ``dx_pad`` of a convolution whose input spans the full scatter
+``FH = (H - 1) * sh + dh * (KH - 1) + 1`` (likewise FW), cropped as in
+``geometry.transposed_output_size``: ``top`` rows cut at the start, the rest after
+``OH`` rows (zeros appended when ``output_padding`` reaches past the scatter)::
+
+    full[n, g * COg + co, h * sh + kh * dh, w * sw + kw * dw] += weight[g * Cg + ci, co, kh, kw] * x[n, g * Cg + ci, h, w]
+    out = full[:, :, top:top + OH, left:left + OW] + bias
+
+Its backward is therefore a convolution forward (dx: ``conv2d(full_gy, weight)``, with
+``full_gy`` the upstream gradient put back in the full frame) and a convolution weight
+gradient (dweight, with ``full_gy`` as the convolution's input and x as its ``gy``).
+
 The fast path
 -------------
 * **im2col + GEMM** (the general case). ``im2col`` copies every window into a column:
@@ -68,11 +84,12 @@ alike.
 import numpy as np
 from numba import njit, prange
 
-from .geometry import output_size
+from .geometry import output_size, transposed_output_size
 from .threads import launch
 
 __all__ = ["IM2COL_MAX_BYTES", "conv2d_forward_reference", "conv2d_backward_reference",
-           "conv2d_forward", "conv2d_backward", "im2col", "col2im"]
+           "conv2d_forward", "conv2d_backward", "conv_transpose2d_forward_reference",
+           "conv_transpose2d_forward", "conv_transpose2d_backward", "im2col", "col2im"]
 
 IM2COL_MAX_BYTES = 32 * 2**20
 
@@ -155,6 +172,65 @@ def conv2d_backward_reference(x, weight, grad_out, stride, padding, dilation, gr
     dx = dx_pad[:, :, top:top + h, left:left + w]
     dbias = grad_out.sum(axis=(0, 2, 3))
     return dx, dweight, dbias
+
+
+def _full_hw(x_shape, kernel_hw, stride, dilation):
+    """Size of a transposed convolution's full scatter: ``(H - 1) * s + d * (K - 1) + 1``."""
+    return tuple((n - 1) * s + d * (k - 1) + 1
+                 for n, k, s, d in zip(x_shape[2:], kernel_hw, stride, dilation))
+
+
+def _transposed_hw(x_shape, kernel_hw, stride, padding, output_padding, dilation):
+    return tuple(transposed_output_size(n, k, s, p[0], p[1], o, d) for n, k, s, p, o, d in
+                 zip(x_shape[2:], kernel_hw, stride, padding, output_padding, dilation))
+
+
+def _crop_full(full, padding, out_hw):
+    """The output window of the full scatter ``full`` (N, C, FH, FW): (N, C, OH, OW), zeros
+    where ``output_padding`` reaches past it."""
+    (top, _), (left, _) = padding
+    out = np.zeros(full.shape[:2] + tuple(out_hw), full.dtype)
+    rows = max(0, min(out_hw[0], full.shape[2] - top))  # 0 when output_padding is all there is
+    cols = max(0, min(out_hw[1], full.shape[3] - left))
+    out[:, :, :rows, :cols] = full[:, :, top:top + rows, left:left + cols]
+    return out
+
+
+def conv_transpose2d_forward_reference(x, weight, bias, stride, padding, output_padding,
+                                       dilation, groups):
+    """The transposed convolution of the module docstring, one input element at a time.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    weight : ndarray, shape (C, CO // groups, KH, KW)
+    bias : ndarray, shape (CO,), or None
+    stride, output_padding, dilation : (int, int)
+    padding : ((top, bottom), (left, right))
+    groups : int
+
+    Returns
+    -------
+    ndarray, shape (N, CO, OH, OW), x's dtype
+    """
+    n_size, c_size, h_size, w_size = x.shape
+    _, co_per_group, kh, kw = weight.shape
+    c_per_group = c_size // groups
+    full = np.zeros((n_size, co_per_group * groups) + _full_hw(x.shape, (kh, kw), stride,
+                                                               dilation), x.dtype)
+    for n in range(n_size):
+        for c in range(c_size):
+            out_channels = slice(c // c_per_group * co_per_group,
+                                 (c // c_per_group + 1) * co_per_group)
+            for h in range(h_size):
+                for w in range(w_size):
+                    window = _window(n, out_channels, h, w, (kh, kw), stride, dilation)
+                    full[window] += x[n, c, h, w] * weight[c]  # (COg, KH, KW)
+    out = _crop_full(full, padding, _transposed_hw(x.shape, (kh, kw), stride, padding,
+                                                   output_padding, dilation))
+    if bias is not None:
+        out += bias[:, None, None]
+    return out
 
 
 # ----------------------------------------------------------------------------- Numba kernels
@@ -567,6 +643,52 @@ def conv2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
         dx, dweight = _gemm_backward(x, weight, grad_out, stride, padding, dilation, groups,
                                      need_x, need_weight, max_bytes, columns)
     return (None if dx is None else _scatter(dx, sparse, x_shape)), dweight, dbias
+
+
+def conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding, dilation,
+                             groups):
+    """Fast transposed convolution; same arguments and result as
+    ``conv_transpose2d_forward_reference``: ``conv2d_backward``'s dx (GEMM + col2im, or the
+    direct kernels) on the full scatter frame, then cropped. Arrays C-contiguous."""
+    out_hw = _transposed_hw(x.shape, weight.shape[2:], stride, padding, output_padding,
+                            dilation)
+    full_shape = (x.shape[0], weight.shape[1] * groups) + _full_hw(x.shape, weight.shape[2:],
+                                                                   stride, dilation)
+    # conv2d_backward reads the convolution's input only for dweight, not wanted here: an
+    # uninitialised array of its shape stands in for it
+    stand_in = np.empty(full_shape, x.dtype)
+    full, _, _ = conv2d_backward(stand_in, weight, x, stride, ((0, 0), (0, 0)), dilation, groups,
+                                 needs=(True, False, False))
+    out = _crop_full(full, padding, out_hw)
+    if bias is not None:
+        out += bias[:, None, None]
+    return out
+
+
+def conv_transpose2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
+                              needs=(True, True, True)):
+    """``(dx, dweight, dbias)`` of ``conv_transpose2d_forward`` (None where ``needs`` is False).
+
+    The upstream gradient goes back into the full scatter frame (zeros on the cropped
+    padding; the part in ``output_padding`` past the frame is dropped), then dx is a
+    convolution of it and dweight a convolution's weight gradient.
+    """
+    need_x, need_weight, need_bias = needs
+    dbias = grad_out.sum(axis=(0, 2, 3)) if need_bias else None
+    if not (need_x or need_weight):
+        return None, None, dbias
+    (top, _), (left, _) = padding
+    full_hw = _full_hw(x.shape, weight.shape[2:], stride, dilation)
+    grad_full = np.zeros(grad_out.shape[:2] + full_hw, grad_out.dtype)
+    rows = max(0, min(grad_out.shape[2], full_hw[0] - top))
+    cols = max(0, min(grad_out.shape[3], full_hw[1] - left))
+    grad_full[:, :, top:top + rows, left:left + cols] = grad_out[:, :, :rows, :cols]
+    no_padding = ((0, 0), (0, 0))
+    dx = (conv2d_forward(grad_full, weight, None, stride, no_padding, dilation, groups)
+          if need_x else None)
+    dweight = (conv2d_backward(grad_full, weight, x, stride, no_padding, dilation, groups,
+                               needs=(False, True, False))[1] if need_weight else None)
+    return dx, dweight, dbias
 
 
 def _gemm_backward(x, weight, grad_out, stride, padding, dilation, groups, need_x, need_weight,

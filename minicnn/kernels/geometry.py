@@ -16,6 +16,13 @@ padding is dropped (PyTorch): ``if (out - 1) * s >= n + p_before: out -= 1``.
 
 e.g. n=224, k=7, s=2 -> out 112, padding (2, 3). For stride 1 this equals PyTorch's 'same'.
 
+A transposed convolution (the input gradient of the convolution above) maps ``n`` inputs to
+
+    out = (n - 1) * s - p_before - p_after + d * (k - 1) + output_padding + 1
+
+cells: the full scatter spans ``(n - 1) * s + d * (k - 1) + 1``, the padding is cut off and
+``output_padding`` extra cells are added at the end (``transposed_output_size``).
+
 Kernel sizes, strides, dilations and paddings must be below ``SIZE_LIMIT`` (2**31, the
 int32 range PyTorch's kernels take): larger ones describe no real computation, and their
 products (a window's padded area, an offset ``o * s + k * d``) must stay far inside int64,
@@ -24,23 +31,24 @@ which the Numba kernels compute in.
 
 from .._checks import is_int
 
-__all__ = ["SIZE_LIMIT", "pair", "output_size", "same_padding", "resolve_padding",
-           "conv_output_size"]
+__all__ = ["SIZE_LIMIT", "pair", "output_size", "transposed_output_size", "same_padding",
+           "resolve_padding", "conv_output_size"]
 
 SIZE_LIMIT = 2**31
 
 
-def pair(value, name):
-    """An int or a pair of ints (Python or NumPy) as an ``(h, w)`` tuple of positive ints
-    below ``SIZE_LIMIT``."""
+def pair(value, name, minimum=1):
+    """An int or a pair of ints (Python or NumPy) as an ``(h, w)`` tuple of ints from
+    ``minimum`` (1: positive; 0 for output_padding) to below ``SIZE_LIMIT``."""
     given = value  # what the messages show
     if is_int(value):
         value = (value, value)
     if (not isinstance(value, (tuple, list)) or len(value) != 2
             or not all(is_int(v) for v in value)):
         raise TypeError(f"{name} must be an int or a pair of ints, got {given!r}")
-    if min(value) < 1:
-        raise ValueError(f"{name} must be positive, got {given!r}")
+    if min(value) < minimum:
+        raise ValueError(f"{name} must be {'positive' if minimum == 1 else 'non-negative'}, "
+                         f"got {given!r}")
     _check_limit(value, name, given)
     return int(value[0]), int(value[1])
 
@@ -61,6 +69,17 @@ def output_size(n, kernel, stride=1, pad_before=0, pad_after=0, dilation=1, ceil
     if out < 1:
         raise ValueError(f"kernel size {kernel} (dilation {dilation}, spanning {span}) is larger "
                          f"than the padded input size {n + pad_before + pad_after}")
+    return out
+
+
+def transposed_output_size(n, kernel, stride=1, pad_before=0, pad_after=0, output_padding=0,
+                           dilation=1):
+    """Output size of a transposed convolution along one axis (the module docstring's formula)."""
+    out = (n - 1) * stride - pad_before - pad_after + dilation * (kernel - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError(f"input size {n} gives output size {out} (kernel size {kernel}, stride "
+                         f"{stride}, padding ({pad_before}, {pad_after}), output_padding "
+                         f"{output_padding}, dilation {dilation}): output size is too small")
     return out
 
 

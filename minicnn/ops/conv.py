@@ -1,4 +1,5 @@
-"""2-D convolution ``conv2d``: forward and backward (the kernels live in ``kernels/conv.py``).
+"""2-D convolution ``conv2d`` and the transposed convolution ``conv_transpose2d``: forward
+and backward (the kernels live in ``kernels/conv.py``).
 
 Shapes: x (N, C, H, W), weight (CO, C // G, KH, KW), bias (CO,), out (N, CO, OH, OW);
 G = groups, stride (sh, sw), dilation (dh, dw), padding (top, bottom), (left, right).
@@ -28,6 +29,19 @@ Backward, with ``gy = dL/d(out)``::
 
 Input rows and columns that no window covers (when the stride does not divide
 ``H + top + bottom - dh * (KH - 1) - 1``) get zero gradient.
+
+Transposed convolution: ``conv_transpose2d(y, weight)`` *is* the ``dx`` formula above, for
+``gy = y`` (N, C, H, W) and a weight (C, CO // G, KH, KW): the gradient of ``conv2d`` with
+respect to its input, as an op. Each input cell spreads ``weight`` times its value over a
+window of the output (upsampling by the stride)::
+
+    out[n, g * CO/G + co, h * sh + kh * dh - top, w * sw + kw * dw - left]
+        += weight[g * C/G + ci, co, kh, kw] * y[n, g * C/G + ci, h, w]     (then + bias[co])
+    OH = (H - 1) * sh - top - bottom + dh * (KH - 1) + output_padding_h + 1
+
+``output_padding`` (below the stride or the dilation) picks among the input sizes that a
+strided ``conv2d`` maps to the same H. Its backward is a ``conv2d`` forward (``dy =
+conv2d(gout, weight)``) and a ``conv2d`` weight gradient (``dweight``).
 """
 
 import numpy as np
@@ -35,9 +49,9 @@ import numpy as np
 from .._checks import check_compute_dtype, check_positive_int, check_same_dtype
 from ..autograd import ArrayFunction
 from ..kernels import conv as kernels
-from ..kernels.geometry import output_size, pair, resolve_padding
+from ..kernels.geometry import output_size, pair, resolve_padding, transposed_output_size
 
-__all__ = ["conv2d"]
+__all__ = ["conv2d", "conv_transpose2d"]
 
 
 class Conv2d(ArrayFunction):
@@ -150,3 +164,115 @@ def _check_arguments(x, weight, bias, stride, padding, dilation, groups):
         raise type(error)(f"conv2d: {error} (x shape {tuple(x.shape)}, weight shape "
                           f"{tuple(weight.shape)}, padding {padding!r})") from None
     return stride, pads, dilation, groups
+
+
+class ConvTranspose2d(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, output_padding, dilation, groups):
+        x, weight = np.ascontiguousarray(x), np.ascontiguousarray(weight)
+        bias = None if bias is None else np.ascontiguousarray(bias)
+        ctx.save_for_backward(x, weight)
+        ctx.settings = stride, padding, dilation, groups
+        return kernels.conv_transpose2d_forward(x, weight, bias, stride, padding, output_padding,
+                                                dilation, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        return kernels.conv_transpose2d_backward(x, weight, np.ascontiguousarray(grad),
+                                                 *ctx.settings, needs=ctx.needs_input_grad)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution, as PyTorch's ``conv_transpose2d`` (argument order included).
+
+    It is the gradient of ``conv2d`` with respect to its input: for ``y = conv2d(x, weight,
+    stride=s, padding=p, dilation=d, groups=g)`` and an upstream gradient ``gy``,
+    ``conv_transpose2d(gy, weight, stride=s, padding=p, output_padding=op, groups=g,
+    dilation=d)`` equals ``dL/dx`` (``op`` chosen so the shapes agree). See the module
+    docstring for the formula.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W), float32 or float64
+    weight : Tensor, shape (C, CO // groups, KH, KW), input's dtype
+    bias : Tensor, shape (CO,), input's dtype, optional
+    stride : int or (int, int)
+    padding : int, (ph, pw) or ((top, bottom), (left, right))
+        Cells cut off the full output (``dilation * (K - 1) - padding`` zeros of implicit
+        padding, in the language of a convolution over the spread-out input).
+    output_padding : int or (int, int)
+        Extra cells added at the bottom/right; must be smaller than the stride or the
+        dilation (PyTorch's rule).
+    groups : int
+    dilation : int or (int, int)
+
+    Returns
+    -------
+    Tensor, shape (N, CO, OH, OW), ``OH = (H - 1) * sh - top - bottom + dh * (KH - 1) +
+    output_padding_h + 1``
+
+    Raises
+    ------
+    TypeError
+        Input not float32/float64, weight/bias of another dtype, settings of the wrong type.
+    ValueError
+        Wrong number of dimensions; channels that do not match ``weight`` and ``groups``; a
+        bias of the wrong shape; output_padding not smaller than stride or dilation; an
+        output size below 1.
+    """
+    settings = _check_transposed_arguments(input, weight, bias, stride, padding, output_padding,
+                                           groups, dilation)
+    stride, pads, output_padding, dilation, groups = settings
+    return ConvTranspose2d.apply(input, weight, bias, stride=stride, padding=pads,
+                                 output_padding=output_padding, dilation=dilation, groups=groups)
+
+
+def _check_transposed_arguments(x, weight, bias, stride, padding, output_padding, groups,
+                                dilation):
+    """``conv_transpose2d``'s settings as ``(stride, ((top, bottom), (left, right)),
+    output_padding, dilation, groups)``, or a TypeError/ValueError naming the argument."""
+    name = "conv_transpose2d"
+    if x.ndim != 4:
+        raise ValueError(f"{name}: input must be 4-D (N, C, H, W), got shape {tuple(x.shape)}")
+    if weight.ndim != 4:
+        raise ValueError(f"{name}: weight must be 4-D (C_in, C_out // groups, KH, KW), got "
+                         f"shape {tuple(weight.shape)}")
+    check_compute_dtype(x, f"{name}: input")
+    check_same_dtype(x, f"{name}: input", [(f"{name}: weight", weight), (f"{name}: bias", bias)])
+    groups = check_positive_int(groups, f"{name}: groups")
+    (_, c_in, h, w), (c_weight, co_per_group, kh, kw) = x.shape, weight.shape
+    if 0 in (co_per_group, kh, kw) or c_in == 0:
+        raise ValueError(f"{name}: no channels or an empty kernel (input shape "
+                         f"{tuple(x.shape)}, weight shape {tuple(weight.shape)})")
+    if c_in % groups:
+        raise ValueError(f"{name}: groups={groups} must divide the input channels "
+                         f"(input.shape[1]={c_in})")
+    if c_weight != c_in:
+        raise ValueError(f"{name}: input has {c_in} channels (shape {tuple(x.shape)}) but "
+                         f"weight (shape {tuple(weight.shape)}) expects weight.shape[0]="
+                         f"{c_weight}")
+    if bias is not None and tuple(bias.shape) != (co_per_group * groups,):
+        raise ValueError(f"{name}: bias must have shape ({co_per_group * groups},), one value "
+                         f"per output channel, got {tuple(bias.shape)}")
+    try:
+        stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+        if isinstance(padding, str):
+            raise ValueError(f"padding must be an int or a pair of ints, got {padding!r}")
+        pads = resolve_padding(padding, (h, w), (kh, kw))
+        output_padding = pair(output_padding, "output_padding", minimum=0)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name}: {error}") from None
+    if any(o >= s and o >= d for o, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(
+            f"{name}: output padding must be smaller than either stride or dilation, but got "
+            f"output_padding_height: {output_padding[0]} output_padding_width: "
+            f"{output_padding[1]} stride_height: {stride[0]} stride_width: {stride[1]} "
+            f"dilation_height: {dilation[0]} dilation_width: {dilation[1]}")
+    try:
+        for n, k, s, p, o, d in zip((h, w), (kh, kw), stride, pads, output_padding, dilation):
+            transposed_output_size(n, k, s, p[0], p[1], o, d)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    return stride, pads, output_padding, dilation, groups

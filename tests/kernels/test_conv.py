@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from minicnn.kernels import conv as K
 from minicnn.kernels.geometry import resolve_padding
-from tests.strategies import conv_geometries
+from tests.strategies import conv_geometries, conv_transpose_geometries
 
 NO_PAD = ((0, 0), (0, 0))
 
@@ -363,3 +363,70 @@ def test_only_mostly_unread_axes_are_gathered():
     assert (stride, padding, dilation) == ((3, 1), ((0, 0), (1, 1)), (1, 1))
     # an ordinary layer never takes the gathered path
     assert K._sparse_geometry((1, 1, 32, 32), (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1))[0] == []
+
+
+# ----------------------------------------------------------------------------- transposed
+
+
+def _transposed_arrays(geometry, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(geometry["x_shape"]).astype(dtype)
+    weight = rng.standard_normal(geometry["weight_shape"]).astype(dtype)
+    bias = rng.standard_normal(weight.shape[1] * geometry["groups"]).astype(dtype)
+    padding = tuple((p, p) for p in geometry["padding"])
+    return x, weight, bias, (geometry["stride"], padding, geometry["output_padding"],
+                             geometry["dilation"], geometry["groups"])
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("forward", [K.conv_transpose2d_forward_reference,
+                                     K.conv_transpose2d_forward])
+def test_transposed_forward_by_hand(forward):
+    # stride 2, 2x2 kernel: every input cell stamps kernel * value on its own 2x2 block;
+    # padding (1, 0) cuts a row off top and bottom; output_padding 1 adds a zero column
+    x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    weight = np.array([[[[1.0, 10.0], [100.0, 1000.0]]]])
+    full = np.kron(x[0, 0], weight[0, 0])
+    out = forward(x, weight, np.array([0.5]), (2, 2), ((1, 1), (0, 0)), (0, 1), (1, 1), 1)
+    expected = np.concatenate([full[1:3], np.zeros((2, 1))], axis=1) + 0.5
+    np.testing.assert_array_equal(out[0, 0], expected)
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("forward", [K.conv_transpose2d_forward_reference,
+                                     K.conv_transpose2d_forward])
+def test_transposed_grouped_by_hand(forward):
+    # groups=2: input channel 0 feeds output channels 0-1 only, channel 1 feeds 2-3
+    x = np.array([1.0, 2.0]).reshape(1, 2, 1, 1)
+    weight = np.arange(1.0, 5.0).reshape(2, 2, 1, 1)  # [[1, 2], [3, 4]]
+    out = forward(x, weight, None, (1, 1), NO_PAD, (0, 0), (1, 1), 2)
+    np.testing.assert_array_equal(out.ravel(), [1.0, 2.0, 6.0, 8.0])
+
+
+@given(geometry=conv_transpose_geometries(), dtype=st.sampled_from([np.float64, np.float32]),
+       seed=st.integers(0, 2**16))
+def test_fast_transposed_forward_equals_reference(geometry, dtype, seed):
+    x, weight, bias, settings = _transposed_arrays(geometry, dtype, seed)
+    for b in (bias, None):
+        expected = K.conv_transpose2d_forward_reference(x, weight, b, *settings)
+        out = K.conv_transpose2d_forward(x, weight, b, *settings)
+        assert out.dtype == dtype and out.shape == expected.shape
+        np.testing.assert_allclose(out, expected, **_tolerance(dtype))
+
+
+@given(geometry=conv_transpose_geometries(), seed=st.integers(0, 2**16))
+def test_transposed_backward_is_the_adjoint_of_the_forward(geometry, seed):
+    # the forward is linear in x and in weight: <T(x, w), g> = <x, dx> = <w, dweight>
+    x, weight, _, settings = _transposed_arrays(geometry, np.float64, seed)
+    stride, padding, output_padding, dilation, groups = settings
+    out = K.conv_transpose2d_forward_reference(x, weight, None, *settings)
+    grad_out = np.random.default_rng(seed + 1).standard_normal(out.shape)
+    dx, dweight, dbias = K.conv_transpose2d_backward(x, weight, grad_out, stride, padding,
+                                                     dilation, groups)
+    assert dx.shape == x.shape and dweight.shape == weight.shape
+    inner = np.sum(out * grad_out)
+    np.testing.assert_allclose(np.sum(x * dx), inner, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(np.sum(weight * dweight), inner, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(dbias, grad_out.sum(axis=(0, 2, 3)), rtol=1e-12)
+    assert K.conv_transpose2d_backward(x, weight, grad_out, stride, padding, dilation, groups,
+                                       needs=(False, False, True))[:2] == (None, None)
