@@ -295,10 +295,23 @@ class RandomHorizontalFlip(Transform):
         return x
 
 
-def _factor_range(value, name):
-    if not isinstance(value, numbers.Real) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return (max(0.0, 1.0 - value), 1.0 + value)
+def _factor_range(value, name, center=1.0, bound=(0.0, float("inf"))):
+    """torchvision's ColorJitter rule: a number ``v`` means ``[center - v, center + v]``
+    (clipped at 0 for factors), a pair is ``(min, max)``; both within ``bound``. None when
+    the range is the single point ``center`` (nothing to do)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"If {name} is a single number, it must be non negative.")
+        low, high = center - float(value), center + float(value)
+        if center == 1.0:
+            low = max(low, 0.0)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        low, high = float(value[0]), float(value[1])
+    else:
+        raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
+    if not bound[0] <= low <= high <= bound[1]:
+        raise ValueError(f"{name} values should be between {bound}, but got {[low, high]}.")
+    return None if low == high == center else (low, high)
 
 
 def _luminance(x):
@@ -375,7 +388,7 @@ def adjust_hue(x, factor):
 class ColorJitter(Transform):
     """Random brightness, contrast, saturation and hue, in a random order (torchvision's
     rules). Each factor ``f`` is drawn from ``[max(0, 1 - v), 1 + v]`` (hue's shift from
-    ``[-hue, hue]``, ``hue`` at most 0.5):
+    ``[-hue, hue]``, ``hue`` at most 0.5), or from ``(min, max)`` when a pair is given:
 
         brightness: x * f
         contrast:   f * x + (1 - f) * mean(luminance(x))
@@ -387,17 +400,14 @@ class ColorJitter(Transform):
     """
 
     def __init__(self, brightness=0.0, contrast=0.0, saturation=0.0, hue=0.0):
-        self.brightness = brightness
-        self.contrast = contrast
-        self.saturation = saturation
-        self.hue = hue
-        self._ranges = {name: _factor_range(value, name)
-                        for name, value in (("brightness", brightness), ("contrast", contrast),
-                                            ("saturation", saturation)) if value}
-        if not isinstance(hue, numbers.Real) or not 0 <= hue <= 0.5:
-            raise ValueError(f"hue must be a number in [0, 0.5], got {hue!r}")
-        if hue:
-            self._ranges["hue"] = (-hue, hue)
+        # As torchvision: each setting is kept as its range (min, max), or None.
+        self.brightness = _factor_range(brightness, "brightness")
+        self.contrast = _factor_range(contrast, "contrast")
+        self.saturation = _factor_range(saturation, "saturation")
+        self.hue = _factor_range(hue, "hue", center=0.0, bound=(-0.5, 0.5))
+        self._ranges = {name: getattr(self, name)
+                        for name in ("brightness", "contrast", "saturation", "hue")
+                        if getattr(self, name) is not None}
 
     _ADJUST = {"brightness": adjust_brightness, "contrast": adjust_contrast,
                "saturation": adjust_saturation, "hue": adjust_hue}

@@ -250,5 +250,11 @@ def test_color_jitter_hue_keeps_grey_and_repeats_with_its_generator():
     grey = np.full((3, 2, 2), 0.25, np.float32)
     np.testing.assert_allclose(T.ColorJitter(hue=0.5)(grey, rng=np.random.default_rng(1)),
                                grey, atol=1e-6)
-    with pytest.raises(ValueError, match=r"hue must be a number in \[0, 0.5\]"):
+    with pytest.raises(ValueError, match=r"hue values should be between \(-0.5, 0.5\)"):
         T.ColorJitter(hue=0.7)
+    with pytest.raises(ValueError, match="If brightness is a single number, it must be non"):
+        T.ColorJitter(brightness=-1)
+    ranged = T.ColorJitter(brightness=(0.5, 0.5), hue=(-0.2, 0.1))   # torchvision's pairs
+    assert ranged.brightness == (0.5, 0.5) and ranged.hue == (-0.2, 0.1)
+    assert ranged.contrast is None and T.ColorJitter(0.4).brightness == (0.6, 1.4)
+    np.testing.assert_allclose(ranged(grey[:1], rng=np.random.default_rng(0)), grey[:1] * 0.5)

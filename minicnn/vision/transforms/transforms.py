@@ -272,7 +272,8 @@ class Resize(_Transform):
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
                  antialias=True):
-        self.size = _check_size(size, "Resize")
+        self.size = size                                   # as given, for repr
+        self._size = _check_size(size, "Resize")
         if isinstance(interpolation, numbers.Integral):
             interpolation = {v: k for k, v in _PIL_FILTERS.items()}[interpolation]
         if interpolation not in _PIL_FILTERS:
@@ -282,7 +283,7 @@ class Resize(_Transform):
 
     def __call__(self, img, rng=None):
         height, width = _image_size(img)
-        new_h, new_w = _resized_size(height, width, self.size, self.max_size)
+        new_h, new_w = _resized_size(height, width, self._size, self.max_size)
         resample = _PIL_FILTERS[self.interpolation]
         if isinstance(img, Image.Image):
             return img if (new_h, new_w) == (height, width) else img.resize((new_w, new_h),
@@ -435,9 +436,10 @@ class RandomResizedCrop(_Transform):
         return self._resize(window)
 
     def __repr__(self):
-        return (f"{type(self).__name__}(size={self.size}, scale={self.scale}, "
-                f"ratio={self.ratio}, interpolation={self.interpolation.value}, "
-                f"antialias={self.antialias})")
+        scale = tuple(round(s, 4) for s in self.scale)
+        ratio = tuple(round(r, 4) for r in self.ratio)
+        return (f"{type(self).__name__}(size={self.size}, scale={scale}, ratio={ratio}, "
+                f"interpolation={self.interpolation.value}, antialias={self.antialias})")
 
 
 def _enhance(enhancer, array_adjust):
@@ -480,8 +482,9 @@ class ColorJitter(_Transform):
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
         self._factors = _array.ColorJitter(brightness, contrast, saturation, hue)
-        self.brightness, self.contrast = brightness, contrast
-        self.saturation, self.hue = saturation, hue
+        # torchvision's attributes: the ranges (min, max), or None
+        self.brightness, self.contrast = self._factors.brightness, self._factors.contrast
+        self.saturation, self.hue = self._factors.saturation, self._factors.hue
 
     def __call__(self, img, rng=None):
         if not isinstance(img, (Image.Image, Tensor)):
