@@ -224,3 +224,9 @@ def test_functional_transforms_as_torchvision():
         TF.adjust_hue(tensor, 0.7)
     np.testing.assert_allclose(TF.normalize(tensor, [0.5] * 3, [0.5] * 3).data,
                                tensor.data * 2 - 1, rtol=1e-6, atol=1e-7)
+
+
+def test_binary_images_as_torchvision():
+    bits = Image.fromarray(np.array([[True, False]])).convert("1")
+    assert T.ToTensor()(bits).data.tolist() == [[[1.0, 0.0]]]          # 255 * bits / 255
+    assert T.PILToTensor()(bits).dtype == np.bool_                     # unscaled

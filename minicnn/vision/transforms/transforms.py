@@ -158,12 +158,15 @@ class ToTensor(_Transform):
 
 
 class PILToTensor(_Transform):
-    """PIL image -> Tensor ``(C, H, W)`` of its own dtype (uint8 for 'L'/'RGB'), unscaled."""
+    """PIL image -> Tensor ``(C, H, W)`` of its own dtype (uint8 for 'L'/'RGB', bool for
+    '1'), unscaled."""
 
     def __call__(self, pic, rng=None):
         if not isinstance(pic, Image.Image):
             raise TypeError(f"pic should be PIL Image. Got {type(pic)}")
-        return Tensor(np.ascontiguousarray(_pixels_hwc(pic).transpose(2, 0, 1)))
+        pixels = np.asarray(pic)
+        pixels = pixels[:, :, None] if pixels.ndim == 2 else pixels
+        return Tensor(np.ascontiguousarray(pixels.transpose(2, 0, 1)))
 
 
 class ToPILImage(_Transform):
