@@ -6,8 +6,9 @@ soft labels ``(N, K)``, keep their dtype); wrap them with ``minicnn.Tensor`` to 
 
 Determinism. At the start of every pass the loader draws, in the calling thread and from
 its generator (minicnn's, so ``minicnn.manual_seed`` governs it, unless ``seed`` or
-``generator`` is given): the order of the samples (if ``shuffle``) and one 63-bit *epoch
-seed*. Batch ``k`` of the pass is then prepared with its own generator
+``generator`` is given): the order of the samples (if ``shuffle``; a ``sampler`` or
+``batch_sampler`` is iterated there instead, drawing from its own generator or minicnn's)
+and one 63-bit *epoch seed*. Batch ``k`` of the pass is then prepared with its own generator
 ``numpy.random.default_rng((epoch_seed, k))``, so the augmentation of every sample depends
 only on the seed, the epoch and the batch size, never on how the background thread is
 scheduled. Like PyTorch's, a pass draws from the generator even without shuffling.
