@@ -10,7 +10,9 @@ from .ops.conv import conv2d
 from .ops.dropout import dropout
 from .ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
 from .ops.linear import linear, matmul
-from .ops.loss import cross_entropy, mse_loss, nll_loss
+from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                       huber_loss, kl_div, l1_loss, mse_loss, nll_loss, one_hot,
+                       smooth_l1_loss)
 from .ops.norm import batch_norm, local_response_norm
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .ops.reduce import max, mean, sum
@@ -21,4 +23,6 @@ __all__ = ["conv_output_size", "conv2d", "relu", "relu6", "leaky_relu", "sigmoid
            "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",
            "reshape", "stack", "transpose",
            "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-           "batch_norm", "dropout", "local_response_norm", "cross_entropy", "nll_loss", "mse_loss"]
+           "batch_norm", "dropout", "local_response_norm", "cross_entropy", "nll_loss", "mse_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss",
+           "smooth_l1_loss", "huber_loss", "kl_div", "one_hot"]

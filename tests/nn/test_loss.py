@@ -1,4 +1,4 @@
-"""CrossEntropyLoss, NLLLoss and MSELoss: equal their functions and torch.nn's modules."""
+"""The loss modules: equal their functions and torch.nn's modules (weights as buffers)."""
 
 import numpy as np
 import pytest
@@ -37,7 +37,7 @@ def test_validation_and_repr():
     with pytest.raises(ValueError, match="label_smoothing"):
         nn.CrossEntropyLoss(label_smoothing=1.5)
     with pytest.raises(TypeError):
-        nn.CrossEntropyLoss(None)  # PyTorch's positional `weight` is not silently misread
+        nn.CrossEntropyLoss(None, None)  # PyTorch's positional size_average is not misread
     assert repr(nn.CrossEntropyLoss()) == "CrossEntropyLoss()"
     assert repr(nn.CrossEntropyLoss(label_smoothing=0.1)) == "CrossEntropyLoss()"   # as PyTorch
 
@@ -63,7 +63,75 @@ def test_nll_and_mse_loss_validation(make):
     with pytest.raises(ValueError, match=f"{make.__name__}: reduction must be 'mean', 'sum' or "
                                          f"'none', got 'avg'"):
         make(reduction="avg")
-    with pytest.raises(TypeError):
-        make(None)  # PyTorch's positional weight / size_average is not silently misread
+    with pytest.raises(TypeError):  # PyTorch's positional size_average is not misread
+        make(None) if make is nn.MSELoss else make(None, None)
     # PyTorch prints losses without their settings: MSELoss(reduction='sum') is "MSELoss()".
     assert repr(make(reduction="sum")) == f"{make.__name__}()"
+
+
+WEIGHT = np.array([0.5, 2.0, 1.0, 1.5])
+
+
+@pytest.mark.parametrize("make, kwargs", [
+    ("CrossEntropyLoss", {"weight": WEIGHT}),
+    ("CrossEntropyLoss", {"weight": WEIGHT, "ignore_index": 1, "label_smoothing": 0.1}),
+    ("CrossEntropyLoss", {"ignore_index": 3, "reduction": "sum"}),
+    ("NLLLoss", {"weight": WEIGHT, "ignore_index": 0}),
+    ("NLLLoss", {"weight": WEIGHT, "reduction": "none"}),
+])
+def test_class_losses_with_weight_and_ignore_index_match_torch(make, kwargs):
+    torch = pytest.importorskip("torch")
+    theirs_kwargs = {k: torch.tensor(v) if k == "weight" else v for k, v in kwargs.items()}
+    ours = getattr(nn, make)(**kwargs)
+    # the weight is a buffer, as PyTorch's: in the state dict, converted by .double()
+    assert list(ours.state_dict()) == (["weight"] if "weight" in kwargs else [])
+    assert_same_as_torch(torch, ours, getattr(torch.nn, make)(**theirs_kwargs), LOGITS,
+                         target=TARGET)
+
+
+def test_cross_entropy_loss_weight_is_positional_as_pytorch():
+    logits = minicnn.tensor(LOGITS)
+    np.testing.assert_array_equal(nn.CrossEntropyLoss(WEIGHT)(logits, TARGET).data,
+                                  F.cross_entropy(logits, TARGET, WEIGHT).data)
+    model = nn.CrossEntropyLoss(WEIGHT.astype(np.float32)).double()
+    assert model.weight.dtype == np.float64
+
+
+RNG = np.random.default_rng(3)
+X, Y = RNG.uniform(-2, 2, (4, 3)), RNG.uniform(-2, 2, (4, 3))
+PROBS, BITS = RNG.uniform(0.05, 0.95, (4, 3)), RNG.integers(0, 2, (4, 3)).astype(np.float64)
+LOG_P = np.log(RNG.dirichlet(np.ones(3), 4))
+TARGET_P = RNG.dirichlet(np.ones(3), 4)
+
+
+@pytest.mark.parametrize("make, kwargs, x, y", [
+    ("L1Loss", {"reduction": "sum"}, X, Y),
+    ("SmoothL1Loss", {"beta": 0.5}, X, Y),
+    ("HuberLoss", {"delta": 0.7, "reduction": "none"}, X, Y),
+    ("BCELoss", {"weight": np.array([1.0, 2.0, 0.5])}, PROBS, BITS),
+    ("BCEWithLogitsLoss", {"pos_weight": np.array([3.0, 1.0, 0.5])}, X, BITS),
+    ("BCEWithLogitsLoss", {"weight": np.full((4, 1), 2.0), "reduction": "sum"}, X, BITS),
+    ("KLDivLoss", {"reduction": "batchmean"}, LOG_P, TARGET_P),
+    ("KLDivLoss", {"reduction": "sum", "log_target": True}, LOG_P, np.log(TARGET_P)),
+])
+def test_new_losses_equal_functional_and_torch(make, kwargs, x, y):
+    ours = getattr(nn, make)(**kwargs)
+    assert repr(ours) == f"{make}()"  # PyTorch prints losses without their settings
+    arrays = {k for k, v in kwargs.items() if isinstance(v, np.ndarray)}
+    assert sorted(ours.state_dict()) == sorted(arrays)
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch.nn, make)(**{k: torch.tensor(v) if k in arrays else v
+                                        for k, v in kwargs.items()})
+    assert_same_as_torch(torch, ours, theirs, x, target=y)
+
+
+def test_new_loss_validation():
+    with pytest.raises(ValueError, match="KLDivLoss: reduction must be 'mean', 'batchmean', "
+                                         "'sum' or 'none', got 'avg'"):
+        nn.KLDivLoss(reduction="avg")
+    with pytest.raises(ValueError, match="BCELoss: reduction must be 'mean', 'sum' or 'none'"):
+        nn.BCELoss(reduction="batchmean")
+    assert nn.HuberLoss("sum", 2.0).delta == 2.0  # PyTorch's positional order
+    for make in (nn.L1Loss, nn.SmoothL1Loss, nn.KLDivLoss):
+        with pytest.raises(TypeError):
+            make(None)  # PyTorch's positional size_average is not misread
