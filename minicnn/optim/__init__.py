@@ -1,4 +1,5 @@
-"""``minicnn.optim``: optimizers (SGD, RMSprop, Adagrad, Adam, AdamW, NAdam, RAdam) and, in ``lr_scheduler``, schedules.
+"""``minicnn.optim``: optimizers (SGD, RMSprop, Adagrad, Adam, AdamW, NAdam, RAdam)
+and, in ``lr_scheduler``, schedules.
 
 Read ``optimizer.py`` first (parameter groups, state, checkpoints), then one file per update
 rule; each module docstring gives the rule as equations.

@@ -134,8 +134,8 @@ def test_parameters_to_vector_and_back():
     torch.nn.utils.vector_to_parameters(torch.tensor(new.numpy()), twin.parameters())
     for p, t in zip(model.parameters(), twin.parameters()):
         np.testing.assert_array_equal(p.data, t.detach().numpy())
-    np.testing.assert_array_equal(nn.utils.parameters_to_vector(model.parameters()).detach().numpy(),
-                                  new.numpy())
+    flat = nn.utils.parameters_to_vector(model.parameters())
+    np.testing.assert_array_equal(flat.detach().numpy(), new.numpy())
 
 
 def test_vector_to_parameters_errors():

@@ -36,7 +36,8 @@ def nadam_reference(x0, grads, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_dec
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
         d = np.sqrt(v / (1 - beta2 ** t)) + eps
-        p = p - lr * (1 - mu) / (1 - product) * g / d - lr * mu_next / (1 - product * mu_next) * m / d
+        p = (p - lr * (1 - mu) / (1 - product) * g / d
+             - lr * mu_next / (1 - product * mu_next) * m / d)
         out.append(p)
     return out
 

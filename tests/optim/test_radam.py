@@ -37,7 +37,8 @@ def radam_reference(x0, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_dec
         m_hat = m / (1 - beta1 ** t)
         rho_t = rho_inf - 2 * t * beta2 ** t / (1 - beta2 ** t)
         if rho_t > 5:
-            r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            r = np.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf
+                        / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             p = p - lr * m_hat * r * np.sqrt(1 - beta2 ** t) / (np.sqrt(v) + eps)
         else:
             p = p - lr * m_hat
