@@ -5,7 +5,9 @@ live there, one op family per file.
 """
 
 from .kernels.geometry import conv_output_size
-from .ops.activation import leaky_relu, log_softmax, relu, relu6, sigmoid, softmax, tanh
+from .ops.activation import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu,
+                             log_softmax, logsigmoid, mish, prelu, relu, relu6, selu, sigmoid,
+                             silu, softmax, softmin, softplus, tanh)
 from .ops.conv import conv2d
 from .ops.dropout import dropout
 from .ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
@@ -20,6 +22,8 @@ from .ops.shape import cat, flatten, pad, permute, reshape, stack, transpose
 
 __all__ = ["conv_output_size", "conv2d", "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax",
            "log_softmax", "abs", "clip", "exp", "log", "maximum", "minimum", "sqrt", "where",
+           "hardtanh", "prelu", "logsigmoid", "silu", "gelu", "elu", "selu", "celu", "softplus",
+           "mish", "hardsigmoid", "hardswish", "softmin",
            "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",
            "reshape", "stack", "transpose",
            "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",

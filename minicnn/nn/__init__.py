@@ -9,7 +9,9 @@ import sys
 
 from .. import functional
 from . import init, utils
-from .activation import LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, Softmax, Softmax2d, Tanh
+from .activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
+                         LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax,
+                         Softmax2d, Softmin, Softplus, Tanh)
 from .conv import Conv2d
 from .dropout import Dropout, Dropout2d
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear
@@ -34,4 +36,6 @@ __all__ = ["functional", "init", "utils", "Module", "Parameter", "Sequential", "
            "Identity", "CrossEntropyLoss", "NLLLoss",
            "MSELoss"]
 __all__ += ["LazyLinear", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d"]
+__all__ += ["Hardtanh", "PReLU", "LogSigmoid", "SiLU", "GELU", "ELU", "SELU", "CELU",
+            "Softplus", "Mish", "Hardsigmoid", "Hardswish", "Softmin"]
 __all__ += ["BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss"]
