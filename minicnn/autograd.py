@@ -83,10 +83,12 @@ the new values. PyTorch's rules hold:
   tensors whose arrays it saved for backward; if one changed before backward runs, backward
   raises RuntimeError "one of the variables needed for gradient computation has been
   modified by an inplace operation: ...".
-* Not in minicnn: a *recorded* in-place op on a view (``y[0].mul_(2)`` where ``y`` requires
-  grad; PyTorch rewrites the base's history) is a RuntimeError: write ``y[0] = y[0] * 2``
-  or ``clone()`` first. Likewise a view taken before a recorded in-place op on its base
-  keeps its old history (its values change, its gradient does not follow).
+* Not in minicnn: after a recorded in-place op on a view (``y[1:].mul_(2)`` where ``y``
+  requires grad) the view's gradient is right, but backward *through the base* ``y`` raises
+  RuntimeError (PyTorch rebuilds the base's history; minicnn gives it a ``CopySlices`` node
+  that refuses): write ``y[1:] = y[1:] * 2`` instead. Likewise a view taken before a
+  recorded in-place op on its base keeps its old history (its values change, its gradient
+  does not follow). On a view of a leaf that requires grad it is PyTorch's RuntimeError.
   ``p.data = array`` (or a Tensor, whose array is taken) rebinds the data without a version
   bump (as PyTorch's ``.data``);
   optimizers update parameters in place and bump their versions, as PyTorch's do.
@@ -403,6 +405,28 @@ class _FunctionNode(_Node):
         if self.ctx is not None:
             self.ctx._free()
         self.ctx = None
+
+
+class _ChangedThroughView(_Node):
+    """The ``grad_fn`` given to a tensor whose values a recorded in-place op changed through
+    a view of it. PyTorch rebuilds such a history (CopySlices); minicnn does not, so a
+    gradient arriving here is an error rather than a wrong answer. (The view itself has the
+    right history.)"""
+
+    __slots__ = ()
+
+    def name(self):
+        return "CopySlices"
+
+    def _input_grads(self, grads):
+        shape, dtype = self.metas[0]
+        raise RuntimeError("one of the variables needed for gradient computation has been "
+                           f"modified by an inplace operation: [{dtype} tensor of shape "
+                           f"{list(shape)}] was changed through a view of it (an in-place op "
+                           "on a slice or view, recorded in the graph). minicnn does not "
+                           "differentiate through such a tensor (PyTorch does): write into it "
+                           "with item assignment, t[index] = value, or compute it out of "
+                           "place.")
 
 
 class _AccumulateGrad(_Node):
@@ -930,13 +954,12 @@ class Tensor(TensorMethods):
             if self._node is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
+            base = self._base
+            if base is not None and base.requires_grad and base._node is None:
+                raise RuntimeError("a view of a leaf Variable that requires grad is being used "
+                                   "in an in-place operation.")
         elif not any(isinstance(o, Tensor) and o.requires_grad for o in operands):
             return False
-        if self._base is not None:
-            raise RuntimeError("minicnn does not differentiate in-place operations on a view "
-                               f"(this tensor of shape {list(self.shape)} shares memory with "
-                               f"one of shape {list(self._base.shape)}): write the result out "
-                               "of place (y = y * 2) or clone() the view first")
         return True
 
     def _old_value(self, copy=True):
@@ -981,6 +1004,11 @@ class Tensor(TensorMethods):
         self.requires_grad = True
         if retained:
             self.retain_grad()
+        if self._base is not None:  # written through a view: the base's history is stale
+            base = self._base
+            stale = _ChangedThroughView(None, None, (), ((base.shape, base.dtype),))
+            base._node, base._edge = stale, (stale, 0)
+            base.requires_grad = True
         return self
 
     def _arithmetic_(self, name, ufunc, op, other, alpha=1):
@@ -1284,7 +1312,7 @@ def _run_engine(roots, seeds, retain_graph, capture=None):
         input_grads = None
         if grads is not None:
             if node.hooks or node.retained:
-                grads = _run_hooks(node, grads, retain=capture is None)
+                grads = _run_hooks(node, grads)
             if capture is not None:
                 for index, g in enumerate(grads):
                     if g is not None and (node, index) in capture:
@@ -1332,20 +1360,20 @@ def _checked_gradient(node, g, meta):
     return g
 
 
-def _run_hooks(node, grads, retain):
+def _run_hooks(node, grads):
     """Apply the tensor hooks registered on ``node``'s outputs (each may replace the
-    gradient), then store the gradients of outputs that ``retain_grad()``."""
+    gradient), then store the gradients of outputs that ``retain_grad()`` (in
+    ``autograd.grad`` too, as PyTorch does)."""
     grads = list(grads)
     for index, hook in list(node.hooks or ()):
         if grads[index] is not None:
             replaced = hook(_new_tensor(grads[index]))
             if replaced is not None:
                 grads[index] = _checked_gradient(node, replaced, node.metas[index])
-    if retain:
-        for index, ref in node.retained or ():
-            t = ref()
-            if t is not None and grads[index] is not None:
-                _accumulate_into(t, grads[index])
+    for index, ref in node.retained or ():
+        t = ref()
+        if t is not None and grads[index] is not None:
+            _accumulate_into(t, grads[index])
     return grads
 
 

@@ -382,3 +382,12 @@ def test_autograd_backward_runs_several_roots_in_one_pass():
 def test_detach_in_place_makes_a_leaf():
     h = leaf([1.0]) * 2.0
     assert h.detach_() is h and h.is_leaf and not h.requires_grad and h.grad_fn is None
+
+
+def test_retained_gradients_are_stored_by_autograd_grad_too_as_pytorch():
+    x = leaf([1.0, 2.0])
+    h = x * 3.0
+    h.retain_grad()
+    minicnn.autograd.grad((h ** 2).sum(), x)
+    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    assert x.grad is None

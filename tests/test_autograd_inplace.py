@@ -314,11 +314,42 @@ def test_unchanged_saved_tensors_pass_and_views_share_counters():
     np.testing.assert_array_equal(x.grad.data, np.ones((2, 3)))
 
 
-def test_a_recorded_inplace_op_on_a_view_is_refused():
-    y = leaf([[1.0, 2.0]]) * 1.0
-    with pytest.raises(RuntimeError, match="in-place operations on a view"):
-        y[0].mul_(2.0)
-    np.testing.assert_array_equal(y.data, [[1.0, 2.0]])
+def test_inplace_through_a_view_differentiates_the_view_and_refuses_the_base():
+    def through_view(x):
+        y = x * 1.5
+        view = y[1:]
+        view.mul_(x[:2])          # recorded on the view: its history is right
+        return view * view
+    x = random_leaf(3, seed=6)
+    assert gradcheck(through_view, [x])
+    y = x * 1.0
+    y[1:].mul_(2.0)
+    np.testing.assert_allclose(y.data, x.data * [1.0, 2.0, 2.0])
+    assert y.grad_fn.name() == "CopySlices"
+    with pytest.raises(RuntimeError, match=MODIFIED + r".*changed through a view"):
+        y.sum().backward()        # PyTorch rebuilds the base's history; minicnn refuses
+    with minicnn.no_grad():
+        y[1:].mul_(2.0)           # unrecorded: nothing to refuse
+
+
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad_raises():
+    w = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad is "
+                                           "being used in an in-place operation."):
+        w[1:].mul_(2.0)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        torch.tensor([1.0, 2.0], requires_grad=True)[1:].mul_(2.0)
+
+
+def test_writing_a_saved_output_through_a_view_raises_at_backward_as_pytorch():
+    for lib in ("minicnn", "torch"):
+        module = minicnn if lib == "minicnn" else pytest.importorskip("torch")
+        x = module.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        z = (x * 1).exp()          # saves its output
+        z[1:].mul_(2)
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            z.sum().backward()
 
 
 def test_an_op_returning_its_input_array_shares_the_version_counter():
