@@ -593,3 +593,39 @@ def test_new_schedulers_check_loaded_state(case, key, value, message):
         sched.load_state_dict(dict(sched.state_dict(), **{key: value}))
     assert str(info.value).startswith(message)
     assert repr(sched.state_dict()) == before
+
+
+class _WithLastEpoch:
+    """A scheduler module whose classes are created with ``last_epoch`` given."""
+
+    def __init__(self, module, last_epoch):
+        self.module, self.last_epoch = module, last_epoch
+
+    def __getattr__(self, name):
+        cls = getattr(self.module, name)
+        return lambda *args, **kwargs: cls(*args, last_epoch=self.last_epoch, **kwargs)
+
+
+@pytest.mark.parametrize("case", ["exponential", "cosine", "step", "linear", "polynomial"])
+def test_resuming_with_last_epoch_matches_torch(case):
+    """Created with last_epoch=k (after loading an optimizer that has initial_lr), the first
+    lr is the current one, as torch's initial step keeps it (ExponentialLR multiplied it
+    by gamma once too often)."""
+    torch = pytest.importorskip("torch")
+    _, make = CASES[case]
+
+    def lrs(lib):
+        opt = optimizer_for("sgd", lib)
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"] * 2
+        module = lr_scheduler if lib is None else lib.optim.lr_scheduler
+        sched = make(_WithLastEpoch(module, 5), opt)
+        out = [sched.get_last_lr()]
+        for _ in range(12):
+            opt.step()
+            sched.step()
+            out.append(sched.get_last_lr())
+        return np.array(out)
+
+    np.testing.assert_allclose(lrs(None), lrs(torch), rtol=1e-12, atol=1e-15)
+
