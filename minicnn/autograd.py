@@ -103,6 +103,7 @@ per thread (a ``no_grad`` evaluation thread does not stop training in another).
 
 import copy
 import functools
+import inspect
 import operator
 import reprlib
 import threading
@@ -165,6 +166,20 @@ class _GradMode:
         if not callable(fn):
             raise TypeError(f"{type(self).__name__} decorates a function, got {fn!r}")
         enabled = self._enabled
+        if inspect.isgeneratorfunction(fn):  # the mode holds while the generator's body runs
+            @functools.wraps(fn)
+            def generator_wrapper(*args, **kwargs):
+                with _GradMode(enabled):
+                    generator = fn(*args, **kwargs)
+                sent = None
+                while True:
+                    try:
+                        with _GradMode(enabled):
+                            item = generator.send(sent)
+                    except StopIteration as stop:
+                        return stop.value
+                    sent = yield item
+            return generator_wrapper
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):

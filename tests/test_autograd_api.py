@@ -391,3 +391,16 @@ def test_retained_gradients_are_stored_by_autograd_grad_too_as_pytorch():
     minicnn.autograd.grad((h ** 2).sum(), x)
     np.testing.assert_allclose(h.grad.data, 2 * h.data)
     assert x.grad is None
+
+
+def test_grad_mode_decorators_hold_inside_a_generators_body():
+    x = leaf([1.0])
+
+    @minicnn.no_grad()
+    def predictions():
+        for scale in (2.0, 3.0):
+            yield x * scale, minicnn.is_grad_enabled()
+
+    results = list(predictions())
+    assert [enabled for _, enabled in results] == [False, False]
+    assert not any(y.requires_grad for y, _ in results) and minicnn.is_grad_enabled()
