@@ -4,7 +4,8 @@ and regression (MSE, L1, smooth L1, Huber), with PyTorch's options and rules; ``
 Shapes: logits or log-probabilities ``(N, K)`` for N samples and K classes, class targets
 ``(N,)``. Like PyTorch, ``(N, K, d1, d2, ...)`` scores with ``(N, d1, d2, ...)`` targets are
 accepted too (one prediction per position, e.g. per pixel): they are treated as
-``N * d1 * d2 * ...`` samples. The element-wise losses take an input and a target of one
+``N * d1 * d2 * ...`` samples; and one unbatched sample, ``(K,)`` scores with a 0-d target,
+as one of N = 1. The element-wise losses take an input and a target of one
 shape, and both may require grad.
 
 Reductions: ``'none'`` keeps the per-sample (or per-element) losses, ``'sum'`` adds them,
@@ -119,59 +120,68 @@ def _check_reduction(name, reduction, allowed=_REDUCTIONS):
         raise ValueError(f"{name}: reduction must be {options}, got {reduction!r}")
 
 
-def _constant(name, value, input, shape_rule=None):
-    """A weight argument as an array of the input's dtype (or None): a Tensor or an array,
-    not requiring grad (weights are constants here), of the input's dtype."""
+def _constant(op, argument, value, input, shape_rule):
+    """A weight argument ``op: argument`` as an array (or None): a Tensor or an array of the
+    input's dtype, not requiring grad (weights are constants here), whose shape passes
+    ``shape_rule(shape)`` (which raises otherwise)."""
     if value is None:
         return None
+    name = f"{op}: {argument}"
     if isinstance(value, Tensor):
         if value.requires_grad and is_grad_enabled():
             raise ValueError(f"{name} requires grad, but minicnn's loss weights are constants "
-                             f"(pass {name.split(': ')[1]}.detach())")
+                             f"(pass {argument}.detach())")
         value = value.data
     elif not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a Tensor or an ndarray, got {type(value).__name__}")
-    check_same_dtype(input, f"{name.split(':')[0]}: input", [(name, value)])
-    if shape_rule is not None:
-        shape_rule(value.shape)
+    check_same_dtype(input, f"{op}: input", [(name, value)])
+    shape_rule(value.shape)
     return value
+
+
+def _classes(scores):
+    """K: the class axis is 1, or 0 for one unbatched sample ``(K,)`` (PyTorch's rule)."""
+    return scores.shape[1] if scores.ndim > 1 else scores.shape[0]
 
 
 def _class_weight(name, weight, scores):
     """The per-class weight (K,) of a class loss, or None."""
     if weight is None:
         return None
-    classes = scores.shape[1]
+    classes = _classes(scores)
 
     def check(shape):
         if shape != (classes,):
             raise ValueError(f"{name}: weight must have shape ({classes},) (one per class), "
                              f"got shape {shape}")
-    return _constant(f"{name}: weight", weight, scores, check)
+    return _constant(name, "weight", weight, scores, check)
 
 
-def _check_scores(name, scores):
+def _check_scores(name, scores, ignore_index):
     if not isinstance(scores, Tensor):
         raise TypeError(f"{name}: input must be a Tensor of scores, got {type(scores).__name__}")
-    if scores.ndim < 2:
-        raise ValueError(f"{name}: input must be (N, K) (samples x classes), got shape "
-                         f"{scores.shape}")
+    if scores.ndim < 1:
+        raise ValueError(f"{name}: input must be (N, K) (samples x classes), (K,) or "
+                         f"(N, K, d1, ...), got shape {scores.shape}")
     check_compute_dtype(scores, f"{name}: input")
+    if not is_int(ignore_index):
+        raise TypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
 
 
 def _class_targets(name, scores, target, ignore_index):
-    """Validate class indices for ``scores (N, K, *d)``: ``(target (N, *d) as an int array,
-    a boolean mask of the ignored positions or None when there is none)``."""
+    """Validate class indices for ``scores (N, K, *d)`` (or ``(K,)``): ``(target (N, *d)
+    (or ()) as an int array, a boolean mask of the ignored positions or None when there is
+    none)``."""
     target = np.asarray(target.data if isinstance(target, Tensor) else target)
     if not np.issubdtype(target.dtype, np.integer):
         raise TypeError(f"{name}: target must hold integer class indices, got dtype "
                         f"{target.dtype} (cross_entropy also takes class probabilities of "
                         f"the input's shape)")
-    expected = scores.shape[:1] + scores.shape[2:]
+    expected = scores.shape[:1] + scores.shape[2:] if scores.ndim > 1 else ()
     if target.shape != expected:
         raise ValueError(f"{name}: target must have shape {expected} for input of shape "
                          f"{scores.shape}, got shape {target.shape}")
-    classes = scores.shape[1]
+    classes = _classes(scores)
     if not target.size or 0 <= target.min() and target.max() < classes:
         # the fast path: every index is a class, so none can equal a negative ignore_index
         ignored = target == ignore_index if 0 <= ignore_index < classes else None
@@ -189,10 +199,13 @@ def _class_targets(name, scores, target, ignore_index):
 
 
 def _samples_by_classes(scores, target):
-    """Scores ``(N, K, *d)`` as ``(N * prod(d), K)``; class targets ``(N, *d)`` as
-    ``(N * prod(d),)``, probability targets (a Tensor of the scores' shape) like the scores."""
+    """Scores ``(N, K, *d)`` as ``(N * prod(d), K)`` (``(K,)`` as ``(1, K)``); class targets
+    ``(N, *d)`` as ``(N * prod(d),)``, probability targets (a Tensor of the scores' shape)
+    like the scores."""
     if scores.ndim == 2:
         return scores, target
+    if scores.ndim == 1:
+        return scores.reshape(1, -1), target.reshape((1, -1) if isinstance(target, Tensor) else 1)
     axes = (0,) + tuple(range(2, scores.ndim)) + (1,)
     flat = scores.permute(*axes).reshape(-1, scores.shape[1])  # (N, K, *d) -> (N*prod(d), K)
     if isinstance(target, Tensor):
@@ -201,10 +214,11 @@ def _samples_by_classes(scores, target):
 
 
 def _restore_positions(loss, scores, reduction):
-    """Per-sample losses of flattened positions back in shape (N, *d) for ``reduction='none'``."""
+    """Per-sample losses of flattened positions back in shape (N, *d) (or () for an unbatched
+    ``(K,)`` input) for ``reduction='none'``."""
     if reduction != "none" or scores.ndim == 2:
         return loss
-    return loss.reshape(scores.shape[:1] + scores.shape[2:])
+    return loss.reshape(scores.shape[:1] + scores.shape[2:] if scores.ndim > 1 else ())
 
 
 def _target_coefficients(target, ignored, weight, dtype):
@@ -325,9 +339,10 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
 
     Parameters
     ----------
-    input : Tensor, shape (N, K) (or (N, K, d1, ...)), float32 or float64
+    input : Tensor, shape (N, K) (or (N, K, d1, ...), or (K,) for one sample), float32 or
+        float64
         Unnormalised scores.
-    target : integer ndarray, list or Tensor, shape (N,) (or (N, d1, ...))
+    target : integer ndarray, list or Tensor, shape (N,) (or (N, d1, ...), or ())
         Class indices in ``[0, K)`` or equal to ``ignore_index``; or floating class
         probabilities of the shape of ``input`` (converted to its dtype; a Tensor target
         may require grad).
@@ -346,10 +361,10 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
 
     Returns
     -------
-    Tensor, a scalar (shape ()) or the per-sample losses (N,) (or (N, d1, ...)); dtype of
-    ``input``
+    Tensor, a scalar (shape ()) or the per-sample losses (N,) (or (N, d1, ...), or ());
+    dtype of ``input``
     """
-    _check_scores("cross_entropy", input)
+    _check_scores("cross_entropy", input, ignore_index)
     _check_reduction("cross_entropy", reduction)
     eps = _check_label_smoothing(label_smoothing)
     weight = _class_weight("cross_entropy", weight, input)
@@ -363,7 +378,7 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
         return _restore_positions(loss, input, reduction)
     target, ignored = _class_targets("cross_entropy", input, target, ignore_index)
     flat_logits, flat_target = _samples_by_classes(input, target)
-    flat_ignored = None if ignored is None else ignored.reshape(-1)
+    flat_ignored = None if ignored is None else ignored.reshape(-1)  # (N * prod(d),)
     loss = CrossEntropy.apply(flat_logits, flat_target, weight=weight, ignored=flat_ignored,
                               label_smoothing=eps, reduction=reduction)
     return _restore_positions(loss, input, reduction)
@@ -394,9 +409,9 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
 
     Parameters
     ----------
-    input : Tensor, shape (N, K) (or (N, K, d1, ...))
+    input : Tensor, shape (N, K) (or (N, K, d1, ...), or (K,))
         Log-probabilities of the K classes.
-    target : integer ndarray, list or Tensor, shape (N,) (or (N, d1, ...))
+    target : integer ndarray, list or Tensor, shape (N,) (or (N, d1, ...), or ())
         Class indices in ``[0, K)`` or equal to ``ignore_index``.
     weight : Tensor or ndarray, shape (K,), optional
         A weight per class (a constant), of the dtype of ``input``.
@@ -409,7 +424,7 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
     -------
     Tensor, a scalar or the per-sample losses; dtype of ``input``
     """
-    _check_scores("nll_loss", input)
+    _check_scores("nll_loss", input, ignore_index)
     _check_reduction("nll_loss", reduction)
     weight = _class_weight("nll_loss", weight, input)
     target, ignored = _class_targets("nll_loss", input, target, ignore_index)
@@ -549,8 +564,10 @@ def _paired(name, input, target):
         target.astype(dtype, copy=False)
 
 
-def _elementwise_weight(name, weight, input):
+def _elementwise_weight(op, argument, weight, input):
     """An optional weight that broadcasts to the input's shape, as an array."""
+    name = f"{op}: {argument}"
+
     def check(shape):
         try:
             broadcast = np.broadcast_shapes(shape, input.shape)
@@ -559,7 +576,7 @@ def _elementwise_weight(name, weight, input):
         if broadcast != input.shape:
             raise ValueError(f"{name} of shape {shape} does not broadcast to the input's "
                              f"shape {input.shape}")
-    return _constant(name, weight, input, check)
+    return _constant(op, argument, weight, input, check)
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -683,7 +700,7 @@ def binary_cross_entropy(input, target, weight=None, *, reduction="mean"):
     """
     _check_reduction("binary_cross_entropy", reduction)
     input, target = _paired("binary_cross_entropy", input, target)
-    weight = _elementwise_weight("binary_cross_entropy: weight", weight, input)
+    weight = _elementwise_weight("binary_cross_entropy", "weight", weight, input)
     if input.size and not (input.data.min() >= 0 and input.data.max() <= 1):
         raise ValueError("binary_cross_entropy: every element of input must be between 0 and 1 "
                          "(probabilities; for logits use binary_cross_entropy_with_logits)")
@@ -713,8 +730,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="m
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     input, target = _paired("binary_cross_entropy_with_logits", input, target)
-    weight = _elementwise_weight("binary_cross_entropy_with_logits: weight", weight, input)
-    pos_weight = _elementwise_weight("binary_cross_entropy_with_logits: pos_weight",
+    weight = _elementwise_weight("binary_cross_entropy_with_logits", "weight", weight, input)
+    pos_weight = _elementwise_weight("binary_cross_entropy_with_logits", "pos_weight",
                                      pos_weight, input)
     return BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction,
                                               weight=weight, pos_weight=pos_weight)

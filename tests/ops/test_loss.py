@@ -174,8 +174,13 @@ def test_class_target_errors(loss, target, error, message):
 
 @pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
 def test_input_shape_and_reduction_errors(loss):
-    with pytest.raises(ValueError, match=r"input must be \(N, K\).*got shape \(3,\)"):
-        loss(leaf(np.zeros(3)), np.array([0]))
+    with pytest.raises(ValueError, match=r"input must be \(N, K\).*got shape \(\)"):
+        loss(leaf(np.zeros(())), np.array(0))
+    with pytest.raises(ValueError, match=r"target must have shape \(\) for input of shape "
+                                         r"\(3,\), got shape \(1,\)"):
+        loss(leaf(np.zeros(3)), np.array([0]))  # one unbatched sample takes a 0-d target
+    with pytest.raises(TypeError, match="ignore_index must be an int, got 1.0"):
+        loss(leaf(np.zeros((2, 3))), np.array([0, 1]), ignore_index=1.0)
     with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none', got 'avg'"):
         loss(leaf(np.zeros((2, 3))), np.array([0, 1]), reduction="avg")
 
@@ -781,3 +786,27 @@ def test_one_hot_matches_pytorch(rng):
         np.testing.assert_array_equal(
             F.one_hot(minicnn.tensor(labels), num_classes).data,
             torch.nn.functional.one_hot(torch.tensor(labels), num_classes).numpy())
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("target", [np.array(3), np.array(-100), np.array([0.1, 0.2, 0.3, 0.4])])
+def test_one_unbatched_sample_is_a_batch_of_one_as_pytorch(rng, reduction, target):
+    torch = pytest.importorskip("torch")
+    logits, weight = rng.uniform(-2, 2, 4), rng.uniform(0.5, 2.0, 4)
+    z = leaf(logits)
+    loss = F.cross_entropy(z, target, weight, reduction=reduction, label_smoothing=0.1)
+    assert loss.shape == ()
+    loss.backward()
+    z_torch = torch.tensor(logits, requires_grad=True)
+    loss_torch = torch.nn.functional.cross_entropy(z_torch, torch.tensor(target),
+                                                   torch.tensor(weight), reduction=reduction,
+                                                   label_smoothing=0.1)
+    loss_torch.backward()
+    np.testing.assert_allclose(loss.data, loss_torch.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(z.grad, z_torch.grad.numpy(), rtol=1e-10, atol=1e-14)
+    if target.dtype.kind == "i":
+        np.testing.assert_allclose(
+            F.nll_loss(leaf(logits), target, weight, reduction=reduction).data,
+            torch.nn.functional.nll_loss(torch.tensor(logits), torch.tensor(target),
+                                         torch.tensor(weight), reduction=reduction).numpy(),
+            rtol=1e-12)
