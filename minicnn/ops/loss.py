@@ -440,11 +440,13 @@ def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean")
 
 class _ElementwiseLoss(ArrayFunction):
     """``reduce(l(x, y))`` for a loss ``l`` applied element by element. Each subclass gives
-    ``pointwise(x, y, settings)``: the losses and the partial derivatives ``dl/dx`` and
-    ``dl/dy`` (the math is in the module docstring); forward and backward are shared."""
+    ``pointwise(x, y, **settings)``: the losses and the partial derivatives ``dl/dx`` and
+    ``dl/dy``, arrays of the shape of x (the math is in the module docstring); forward and
+    backward are shared: ``dx = g * dl/dx``, ``dy = g * dl/dy`` with ``g`` the upstream
+    gradient of each element's loss."""
 
     @staticmethod
-    def pointwise(x, y, settings):
+    def pointwise(x, y, **settings):
         raise NotImplementedError
 
     @classmethod
@@ -481,8 +483,8 @@ class L1Loss(_ElementwiseLoss):
 
 
 class SmoothL1Loss(_ElementwiseLoss):
-    """Huber's loss scaled by ``1 / beta`` (``scale=False``) or Huber's loss itself
-    (``scale=True``, ``beta`` = delta): ``huber = delta * smooth_l1(beta=delta)``."""
+    """Smooth L1 (``huber=False``), or Huber's loss (``huber=True``, ``beta`` = delta):
+    ``huber = delta * smooth_l1(beta=delta)``."""
 
     @staticmethod
     def pointwise(x, y, beta, huber):
