@@ -230,3 +230,40 @@ def test_binary_images_as_torchvision():
     bits = Image.fromarray(np.array([[True, False]])).convert("1")
     assert T.ToTensor()(bits).data.tolist() == [[[1.0, 0.0]]]          # 255 * bits / 255
     assert T.PILToTensor()(bits).dtype == np.bool_                     # unscaled
+
+
+def test_rotation_as_torchvisions_pil_path():
+    import minicnn.vision.transforms.functional as TF
+    image, pixels = _rgb(6, 8)
+    quarter = TF.rotate(image, 90, expand=True)                 # counter-clockwise
+    np.testing.assert_array_equal(np.asarray(quarter), np.rot90(pixels))
+    same = TF.rotate(T.PILToTensor()(image), 90, expand=True)
+    np.testing.assert_array_equal(same.data, np.asarray(quarter).transpose(2, 0, 1))
+    filled = TF.rotate(image, 45, fill=(1, 2, 3))
+    assert filled.size == image.size and tuple(np.asarray(filled)[0, 0]) == (1, 2, 3)
+    minicnn.manual_seed(0)
+    first = T.RandomRotation(20)(image)
+    minicnn.manual_seed(0)
+    np.testing.assert_array_equal(np.asarray(T.RandomRotation(20)(image)), np.asarray(first))
+    assert repr(T.RandomRotation(10)) == \
+        "RandomRotation(degrees=[-10.0, 10.0], interpolation=nearest, expand=False, fill=0)"
+    with pytest.raises(ValueError, match="it must be positive"):
+        T.RandomRotation(-3)
+
+
+def test_random_erasing_as_torchvision():
+    x = minicnn.tensor(np.ones((3, 10, 12), np.float32))
+    erased = T.RandomErasing(p=1.0, value=(0.0, 2.0, 3.0))(x, rng=np.random.default_rng(1))
+    window = erased.data != 1
+    rows, cols = np.nonzero(window[0])
+    assert window.any() and np.all(x.data == 1)                 # the input is left alone
+    h, w = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    assert window[0].sum() == h * w and 0.02 * 120 * 0.5 <= h * w <= 0.33 * 120 * 1.5
+    assert np.all(erased.data[1][window[1]] == 2) and np.all(erased.data[2][window[2]] == 3)
+    noisy = T.RandomErasing(p=1.0, value="random")(x, rng=np.random.default_rng(2))
+    assert noisy.data.std() > 0
+    assert T.RandomErasing(p=0.0)(x) is x
+    with pytest.raises(TypeError, match="img should be Tensor Image"):
+        T.RandomErasing()(_rgb()[0])
+    with pytest.raises(ValueError, match="If value is str, it should be 'random'"):
+        T.RandomErasing(value="noise")

@@ -7,10 +7,12 @@
 from . import functional, v2
 from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Grayscale,
                          InterpolationMode, Lambda, Normalize, Pad, PILToTensor, RandomApply,
-                         RandomChoice, RandomCrop, RandomHorizontalFlip, RandomOrder,
-                         RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage, ToTensor)
+                         RandomChoice, RandomCrop, RandomErasing, RandomHorizontalFlip,
+                         RandomOrder, RandomResizedCrop, RandomRotation, RandomVerticalFlip,
+                         Resize, ToPILImage, ToTensor)
 
 __all__ = ["InterpolationMode", "Compose", "ToTensor", "PILToTensor", "ToPILImage",
            "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad", "RandomCrop",
-           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "ColorJitter",
-           "Grayscale", "Lambda", "RandomApply", "RandomChoice", "RandomOrder", "functional", "v2"]
+           "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "RandomRotation",
+           "RandomErasing", "ColorJitter", "Grayscale", "Lambda", "RandomApply",
+           "RandomChoice", "RandomOrder", "functional", "v2"]

@@ -12,12 +12,13 @@ from ...autograd import Tensor
 from .transforms import (CenterCrop, ConvertImageDtype, Grayscale, InterpolationMode,
                          Normalize, Pad, PILToTensor, Resize, ToPILImage, ToTensor, _flip,
                          _image_size, _on_pixels, _type_error, adjust_brightness,
-                         adjust_contrast, adjust_hue, adjust_saturation)
+                         adjust_contrast, adjust_hue, adjust_saturation, erase, rotate)
 
 __all__ = ["get_image_size", "get_dimensions", "to_tensor", "pil_to_tensor", "to_pil_image",
            "convert_image_dtype", "normalize", "resize", "pad", "crop", "center_crop",
            "resized_crop", "hflip", "vflip", "rgb_to_grayscale", "to_grayscale",
-           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue"]
+           "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
+           "rotate", "erase"]
 
 
 def get_image_size(img):

@@ -11,15 +11,15 @@ from ...autograd import Tensor
 from ...dtypes import as_dtype
 from .transforms import (CenterCrop, ColorJitter, Compose, ConvertImageDtype, Grayscale,
                          InterpolationMode, Lambda, Normalize, Pad, PILToTensor, RandomApply,
-                         RandomChoice, RandomCrop, RandomHorizontalFlip, RandomOrder,
-                         RandomResizedCrop, RandomVerticalFlip, Resize, ToPILImage, ToTensor,
-                         _Transform,
-                         _pixels_hwc)
+                         RandomChoice, RandomCrop, RandomErasing, RandomHorizontalFlip,
+                         RandomOrder, RandomResizedCrop, RandomRotation, RandomVerticalFlip,
+                         Resize, ToPILImage, ToTensor, _Transform, _pixels_hwc)
 
 __all__ = ["InterpolationMode", "Compose", "ToImage", "ToDtype", "ToTensor", "PILToTensor",
            "ToPILImage", "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad",
            "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop",
-           "ColorJitter", "Grayscale", "Lambda", "RandomApply", "RandomChoice", "RandomOrder"]
+           "RandomRotation", "RandomErasing", "ColorJitter", "Grayscale", "Lambda",
+           "RandomApply", "RandomChoice", "RandomOrder"]
 
 
 class ToImage(_Transform):
