@@ -15,7 +15,8 @@ that file the error says where to put it and how to load any local ``.pth`` inst
 
 The file is read by ``minicnn.load_torch_state_dict`` (no PyTorch, no unpickling of code).
 ``weights.transforms()`` is torchvision's ImageNet preset: resize, centre crop, scale to
-[0, 1], normalise with ImageNet's mean and std.
+[0, 1], normalise with ImageNet's mean and std; ``weights.meta["categories"]`` the 1000
+class names, so ``weights.meta["categories"][logits.argmax().item()]`` names a prediction.
 """
 
 import enum
@@ -27,6 +28,7 @@ from .. import models as _models
 from ..models import (AlexNet, DenseNet, GoogLeNet, Inception3, MobileNetV2, ResNet,
                       SqueezeNet, VGG)
 from ..torch_checkpoint import load_torch_state_dict
+from ._imagenet import IMAGENET_CATEGORIES
 from .transforms import CenterCrop, Compose, InterpolationMode, Normalize, Resize, ToTensor
 
 _IMAGENET_MEAN, _IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -44,7 +46,7 @@ class Weights:
         self.url = _URL + file_name
         self.file_name = file_name
         self.crop_size, self.resize_size = crop_size, resize_size
-        self.meta = {"num_classes": 1000}
+        self.meta = {"categories": list(IMAGENET_CATEGORIES)}
 
     def transforms(self):
         """torchvision's ``ImageClassification`` preset for these weights."""

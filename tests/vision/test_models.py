@@ -84,3 +84,10 @@ def test_googlenet_weights_drop_the_auxiliary_heads_as_torchvision(tmp_path, mon
     kept = models.googlenet(weights="DEFAULT", aux_logits=True, transform_input=False)
     assert kept.aux1 is not None and not kept.transform_input
     assert models.Inception_V3_Weights.DEFAULT.url.endswith("inception_v3_google-0cc3c7bd.pth")
+
+
+def test_weights_meta_names_the_imagenet_classes():
+    categories = models.ResNet50_Weights.DEFAULT.meta["categories"]
+    assert len(categories) == 1000 and len(set(categories)) == 1000
+    assert categories[0] == "tench" and categories[999] == "toilet tissue"
+    assert categories[207] == "golden retriever"
