@@ -18,7 +18,7 @@ from .ops.reduce import (argmax, argmin, argsort, gather, max, min, nonzero, sor
 from .ops.shape import (cat, chunk, clone, flatten, flip, index_select, meshgrid, narrow,
                         permute, repeat, reshape, split, squeeze, stack, swapaxes, t,
                         transpose, unbind, unsqueeze)
-from .tensor_methods import Size
+from .tensor_methods import Size, set_printoptions
 
 __all__ = ["abs", "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
            "pow", "neg", "negative", "exp", "exp2", "log", "log2", "log10", "sqrt", "rsqrt",
@@ -32,7 +32,7 @@ __all__ = ["abs", "add", "sub", "subtract", "mul", "multiply", "div", "divide", 
            "transpose", "swapaxes", "swapdims", "permute", "squeeze", "unsqueeze", "t",
            "chunk", "split", "repeat", "meshgrid", "flip", "unbind", "narrow", "index_select",
            "masked_fill", "nonzero",
-           "clone", "is_tensor", "numel", "is_floating_point", "Size"]
+           "clone", "is_tensor", "numel", "is_floating_point", "Size", "set_printoptions"]
 
 
 def _with_out(op):

@@ -36,7 +36,7 @@ from .device import CPU, check_device
 from .device import device as Device
 from .dtypes import as_dtype
 
-__all__ = ["TensorMethods", "Size"]
+__all__ = ["TensorMethods", "Size", "set_printoptions"]
 
 
 class Size(tuple):
@@ -745,8 +745,34 @@ def _bitwise(numpy_op, a, b):
     return type(a)(numpy_op(*arrays))
 
 
-# PyTorch's print options: summarize above 1000 elements, 3 edge items, 80 columns.
-_THRESHOLD, _EDGE_ITEMS, _LINE_WIDTH = 1000, 3, 80
+# How tensors print (PyTorch's defaults); ``set_printoptions`` changes them.
+_PRINT_OPTIONS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80,
+                  "sci_mode": None}
+_PROFILES = {"default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
+             "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+             "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80}}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """How tensors print, as PyTorch's ``torch.set_printoptions``: ``precision`` (decimals),
+    ``threshold`` (elements above which a tensor is summarized), ``edgeitems`` (items shown
+    at each end of a summarized dim), ``linewidth``, ``profile`` (``"default"``,
+    ``"short"``, ``"full"``) and ``sci_mode`` (True/False forces scientific notation on or
+    off; None chooses as PyTorch)."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {sorted(_PROFILES)}, "
+                             f"got {profile!r}")
+        _PRINT_OPTIONS.update(_PROFILES[profile])
+    for name, value in (("precision", precision), ("threshold", threshold),
+                        ("edgeitems", edgeitems), ("linewidth", linewidth)):
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"set_printoptions: {name} must be a number >= 0, got "
+                                 f"{value!r}")
+            _PRINT_OPTIONS[name] = value
+    _PRINT_OPTIONS["sci_mode"] = sci_mode
 
 
 def _tensor_repr(t):
@@ -754,7 +780,7 @@ def _tensor_repr(t):
     dtypes other than float32, int64 and bool, and ``requires_grad=True``/``grad_fn=``.
     The layout follows PyTorch's ``_tensor_str`` (elements per line, summaries)."""
     data = t.data
-    summarize = data.size > _THRESHOLD
+    summarize = data.size > _PRINT_OPTIONS["threshold"]
     suffix = []
     if data.size == 0 and data.ndim != 1:
         body = "[]"
@@ -776,30 +802,33 @@ def _tensor_repr(t):
 
 def _summarized(data):
     """The edge items of every dim of a large array (what a summary shows)."""
+    edge = _PRINT_OPTIONS["edgeitems"]
     if data.ndim == 0:
         return data
-    if data.shape[0] > 2 * _EDGE_ITEMS:
-        data = np.concatenate([data[:_EDGE_ITEMS], data[-_EDGE_ITEMS:]])
+    if data.shape[0] > 2 * edge:
+        data = np.concatenate([data[:edge], data[-edge:]])
     return np.stack([_summarized(row) for row in data]) if data.ndim > 1 else data
 
 
 def _nested_str(data, indent, summarize, text):
     """``[...]`` of ``data`` with PyTorch's line breaks; ``text`` formats one element."""
+    edge = _PRINT_OPTIONS["edgeitems"]
     if data.ndim == 0:
         return text(data.item())
     if data.ndim == 1:
         items = data.tolist()
-        if summarize and len(items) > 2 * _EDGE_ITEMS:
-            cells = ([text(v) for v in items[:_EDGE_ITEMS]] + [" ..."]
-                     + [text(v) for v in items[-_EDGE_ITEMS:]])
+        if summarize and len(items) > 2 * edge:
+            cells = ([text(v) for v in items[:edge]] + [" ..."]
+                     + [text(v) for v in items[-edge:]])
         else:
             cells = [text(v) for v in items]
-        per_line = builtins.max(1, (_LINE_WIDTH - indent) // (text.width + 2))
+        per_line = builtins.max(1, int((_PRINT_OPTIONS["linewidth"] - indent)
+                                       // (text.width + 2)))
         lines = [", ".join(cells[i:i + per_line]) for i in range(0, len(cells), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     rows = range(len(data))
-    if summarize and len(data) > 2 * _EDGE_ITEMS:
-        rows = [*range(_EDGE_ITEMS), None, *range(len(data) - _EDGE_ITEMS, len(data))]
+    if summarize and len(data) > 2 * edge:
+        rows = [*range(edge), None, *range(len(data) - edge, len(data))]
     slices = ["..." if i is None else _nested_str(data[i], indent + 1, summarize, text)
               for i in rows]
     return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
@@ -815,12 +844,15 @@ def _formatter(data):
         nonzero = finite[finite != 0]
         whole = bool(np.all(finite == np.round(finite)))
         largest = nonzero.max() if nonzero.size else 0.0
-        if whole:
+        if _PRINT_OPTIONS["sci_mode"] is not None:
+            scientific = _PRINT_OPTIONS["sci_mode"]
+        elif whole:
             scientific = largest > 1e8
         else:
             scientific = nonzero.size and (largest / nonzero.min() > 1000 or largest > 1e8
                                            or nonzero.min() < 1e-4)
-        spec = ".4e" if scientific else ".0f" if whole else ".4f"
+        digits = _PRINT_OPTIONS["precision"]
+        spec = f".{digits}e" if scientific else ".0f" if whole else f".{digits}f"
         point = "." if spec == ".0f" else ""
 
         def plain(value):

@@ -375,3 +375,23 @@ def test_python_data_dtypes_follow_pytorch():
     assert minicnn.Tensor([1, 2]).dtype == np.int64
     with pytest.raises(ValueError, match="does not fit in int64"):
         minicnn.tensor([2 ** 63])
+
+
+def test_set_printoptions_as_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    arrays = [np.array(rng.standard_normal(shape) * scale, dtype=np.float32)
+              for shape in [(3, 20), (1100,), (2, 3, 4)] for scale in (1, 1e-5)]
+    try:
+        for options in [{"precision": 2}, {"threshold": 5, "edgeitems": 1}, {"linewidth": 40},
+                        {"sci_mode": True}, {"sci_mode": False}, {"profile": "short"},
+                        {"profile": "full"}]:
+            torch.set_printoptions(**options)
+            minicnn.set_printoptions(**options)
+            for array in arrays:
+                assert repr(minicnn.tensor(array)) == repr(torch.from_numpy(array)), options
+    finally:
+        torch.set_printoptions(profile="default")
+        minicnn.set_printoptions(profile="default")
+    with pytest.raises(ValueError, match="profile must be one of"):
+        minicnn.set_printoptions(profile="long")
