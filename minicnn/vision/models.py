@@ -132,7 +132,9 @@ def hub_checkpoints_dir():
     return Path(os.path.expanduser(torch_home)) / "hub" / "checkpoints"
 
 
-def _load_weights(model, builder, weights):
+def _weights_file(builder, weights):
+    """The cached file of ``weights``, or the error saying where to put it (checked before
+    the model is built: building VGG-16 takes seconds)."""
     path = hub_checkpoints_dir() / weights.value.file_name
     if not path.is_file():
         raise WeightsNotFoundError(
@@ -141,8 +143,7 @@ def _load_weights(model, builder, weights):
             f"$TORCH_HOME/hub/checkpoints), where it is read from; or build {builder}() "
             f"without weights and load a local file: model.load_state_dict("
             f"minicnn.load_torch_state_dict('path/to/{weights.value.file_name}')).")
-    model.load_state_dict(load_torch_state_dict(path))
-    return model
+    return path
 
 
 def _builder(name, weights_enum, auxiliary_heads=()):
@@ -172,7 +173,9 @@ def _builder(name, weights_enum, auxiliary_heads=()):
             kwargs.setdefault("transform_input", True)
             keep_heads = kwargs.get("aux_logits", False)
             kwargs["aux_logits"] = True
-        model = _load_weights(build(**kwargs), name, weights)
+        path = _weights_file(name, weights)
+        model = build(**kwargs)
+        model.load_state_dict(load_torch_state_dict(path))
         if not keep_heads:
             model.aux_logits = False
             for head in auxiliary_heads:
