@@ -8,7 +8,7 @@ from .kernels.geometry import conv_output_size
 from .ops.activation import (celu, elu, gelu, hardsigmoid, hardswish, hardtanh, leaky_relu,
                              log_softmax, logsigmoid, mish, prelu, relu, relu6, selu, sigmoid,
                              silu, softmax, softmin, softplus, tanh)
-from .ops.conv import conv2d
+from .ops.conv import conv2d, conv_transpose2d
 from .ops.dropout import dropout
 from .ops.elementwise import abs, clip, exp, log, maximum, minimum, sqrt, where
 from .ops.linear import linear, matmul
@@ -19,9 +19,11 @@ from .ops.norm import batch_norm, local_response_norm
 from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .ops.reduce import max, mean, sum
 from .ops.shape import cat, flatten, pad, permute, reshape, stack, transpose
+from .ops.upsample import interpolate
 
 __all__ = ["conv_output_size", "conv2d", "relu", "relu6", "leaky_relu", "sigmoid", "tanh", "softmax",
            "log_softmax", "abs", "clip", "exp", "log", "maximum", "minimum", "sqrt", "where",
+           "conv_transpose2d", "interpolate",
            "hardtanh", "prelu", "logsigmoid", "silu", "gelu", "elu", "selu", "celu", "softplus",
            "mish", "hardsigmoid", "hardswish", "softmin",
            "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",

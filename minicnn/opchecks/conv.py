@@ -1,4 +1,5 @@
-"""Cases for ``conv2d``: every padding form and mode, small and float64."""
+"""Cases for ``conv2d`` (every padding form and mode) and ``conv_transpose2d`` (strides,
+paddings, output_padding, dilation, groups), small and float64."""
 
 from minicnn import functional as F
 
@@ -10,6 +11,13 @@ def _case(rng, x_shape, weight_shape, bias=True, **settings):
     if bias:
         inputs.append(rand(rng, weight_shape[0]))
     return (lambda *t: F.conv2d(*t, **settings)), inputs
+
+
+def _transposed_case(rng, x_shape, weight_shape, bias=True, **settings):
+    inputs = [rand(rng, *x_shape), rand(rng, *weight_shape)]
+    if bias:
+        inputs.append(rand(rng, weight_shape[1] * settings.get("groups", 1)))
+    return (lambda *t: F.conv_transpose2d(*t, **settings)), inputs
 
 
 def cases(rng):
@@ -29,3 +37,14 @@ def cases(rng):
     yield "conv2d no bias, ((1, 0), (0, 2)) padding", *_case(rng, (1, 2, 4, 4), (3, 2, 2, 3),
                                                              bias=False,
                                                              padding=((1, 0), (0, 2)))
+    yield "conv_transpose2d 3x3", *_transposed_case(rng, (2, 3, 4, 4), (3, 2, 3, 3))
+    yield "conv_transpose2d 4x4 stride 2 pad 1 (DCGAN)", *_transposed_case(
+        rng, (1, 3, 3, 3), (3, 2, 4, 4), stride=2, padding=1)
+    yield "conv_transpose2d stride (2, 3), output_padding (1, 2)", *_transposed_case(
+        rng, (1, 2, 3, 2), (2, 2, 3, 2), stride=(2, 3), output_padding=(1, 2))
+    yield "conv_transpose2d dilation 2, output_padding 1 (< dilation)", *_transposed_case(
+        rng, (1, 2, 3, 3), (2, 3, 2, 3), dilation=2, output_padding=1, padding=(1, 0))
+    yield "conv_transpose2d grouped (groups=2), no bias", *_transposed_case(
+        rng, (2, 4, 3, 3), (4, 3, 3, 1), bias=False, groups=2, stride=2, padding=1)
+    yield "conv_transpose2d depthwise (groups=C=3)", *_transposed_case(
+        rng, (1, 3, 3, 4), (3, 1, 2, 2), groups=3, stride=2)

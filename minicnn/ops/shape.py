@@ -10,7 +10,8 @@
                          of x for basic indexing, as PyTorch)
                          (added, not assigned: an integer array may pick one element twice)
     cat / stack          each input gets its slice of g back
-    pad                  dx = g with the padding cut off
+    pad                  constant: dx = g with the padding cut off (zeros where cropped);
+                         reflect/replicate/circular: each g cell added to the cell it copied
 
 Conventions follow PyTorch: ``transpose(d0, d1)`` swaps two axes, ``permute`` takes them all;
 ``pad`` lists (before, after) widths starting from the *last* axis, like ``F.pad``.
@@ -28,6 +29,7 @@ from .._checks import is_int
 from ..autograd import ArrayFunction, Tensor
 from .elementwise import cast, is_operand, promote_types, unbroadcast, write_out
 from .reduce import normalize_axes, normalize_axis, reduction_args
+from .upsample import Resample
 
 __all__ = ["reshape", "view", "transpose", "t", "permute", "flatten", "squeeze", "unsqueeze",
            "expand", "repeat", "split", "chunk", "meshgrid", "swapaxes", "flip", "unbind",
@@ -472,34 +474,102 @@ def stack(tensors, dim=0, *, axis=None, out=None):
 
 
 class Pad(ArrayFunction):
+    """Constant padding; a negative width crops."""
+
     @staticmethod
     def forward(ctx, x, widths, value):
-        ctx.crop = tuple(slice(before, x.shape[i] + before) for i, (before, _) in enumerate(widths))
-        return np.pad(x, widths, mode="constant", constant_values=value)
+        crop = tuple(slice(max(-before, 0), size - max(-after, 0))
+                     for size, (before, after) in zip(x.shape, widths))
+        grow = tuple((max(before, 0), max(after, 0)) for before, after in widths)
+        ctx.cropped = tuple((max(-before, 0), max(-after, 0)) for before, after in widths)
+        ctx.grown = tuple(slice(before, before + s.stop - s.start)
+                          for (before, _), s in zip(grow, crop))
+        return np.pad(x[crop], grow, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad[ctx.crop]
+        # cut the padding off, put zeros where the input was cropped
+        return np.pad(grad[ctx.grown], ctx.cropped)
 
 
-def pad(x, pad, value=0.0):
-    """Constant padding, PyTorch's ``F.pad`` convention.
+def _border_index(size, before, after, mode):
+    """The input index each cell of a padded axis reads in ``mode`` (PyTorch's limits)."""
+    where = np.arange(-before, size + after)
+    if mode == "replicate":
+        if size == 0:
+            raise ValueError("pad: mode 'replicate' needs a non-empty axis to copy")
+        return np.clip(where, 0, size - 1)
+    if mode == "reflect":
+        if max(before, after) >= size:
+            raise ValueError(f"pad: padding size should be less than the corresponding input "
+                             f"dimension in mode 'reflect', but got padding ({before}, {after}) "
+                             f"for an axis of size {size}")
+        return (size - 1) - np.abs((size - 1) - np.abs(where))  # mirrored at both ends
+    # circular, as PyTorch: the crops first, then the wrap around what is left
+    first, kept = max(-before, 0), size - max(-before, 0) - max(-after, 0)
+    if max(before, after) > kept:
+        raise ValueError(f"pad: padding ({before}, {after}) on an axis of size {size} causes "
+                         f"wrapping around more than once (mode 'circular')")
+    return first + np.arange(-max(before, 0), kept + max(after, 0)) % kept
+
+
+def pad(x, pad, mode="constant", value=None):
+    """Pad (or, with negative widths, crop) the trailing axes, PyTorch's ``F.pad``.
 
     Parameters
     ----------
     x : Tensor
     pad : tuple of int
         ``(last_before, last_after, second_last_before, second_last_after, ...)``: pairs
-        for the trailing axes, last axis first. ``(1, 1, 2, 2)`` pads W by 1 and H by 2.
-    value : float
+        for the trailing axes, last axis first. ``(1, 1, 2, 2)`` pads W by 1 and H by 2
+        (``(left, right, top, bottom)``). A negative width removes cells.
+    mode : 'constant', 'reflect', 'replicate' or 'circular'
+        'constant' fills with ``value`` and pads any number of axes. The others pad the last
+        1, 2 or 3 axes of an input with one or two more axes (PyTorch's pairing: 2 widths
+        for 2-D/3-D input, 4 for 3-D/4-D, 6 for 4-D/5-D) and read the input itself:
+        'reflect' mirrors it without repeating the edge (``[2, 1 | 1, 2, 3 | 2, 1]``; widths
+        below the axis' size), 'replicate' repeats the edge, 'circular' wraps around
+        (widths at most the axis' size; a crop on one side comes first, as in PyTorch).
+    value : float, optional
+        The fill of 'constant' (default 0); the other modes take none.
+
+    Backward: the gradient of each output cell goes to the input cell it was read from;
+    reflected, replicated and wrapped cells add up into their source cells.
+
+    Raises
+    ------
+    ValueError
+        Widths not pairs of ints for at most ``x.ndim`` axes, an unknown mode, the
+        pairing of widths and dims above, a reflect/circular width too large, a crop larger
+        than the axis.
+    TypeError
+        value not a number, or given with a mode other than 'constant'.
     """
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad: expected pairs of widths for at most {x.ndim} axes, got {pad}")
-    if any(not is_int(p) or p < 0 for p in pad):
-        raise ValueError(f"pad: widths must be non-negative integers, got {pad}")
-    if not is_operand(value) or np.ndim(value) != 0:
-        raise TypeError(f"pad: value must be a number, got {value!r}")
-    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)]
-    widths = [(0, 0)] * (x.ndim - len(pairs)) + pairs[::-1]
-    return Pad.apply(x, widths=tuple(widths), value=value)
+    if not all(is_int(p) for p in pad):
+        raise ValueError(f"pad: widths must be integers (negative ones crop), got {pad}")
+    pairs = [(int(pad[i]), int(pad[i + 1])) for i in range(0, len(pad), 2)][::-1]
+    first = x.ndim - len(pairs)  # the first padded axis
+    for size, (before, after) in zip(x.shape[first:], pairs):
+        if size + min(before, 0) + min(after, 0) < 0:
+            raise ValueError(f"pad: the axis of size {size} cannot lose {-min(before, 0)} and "
+                             f"{-min(after, 0)} cells (widths {pad})")
+    if mode == "constant":
+        value = 0.0 if value is None else value
+        if not is_operand(value) or np.ndim(value) != 0:
+            raise TypeError(f"pad: value must be a number, got {value!r}")
+        return Pad.apply(x, widths=((0, 0),) * first + tuple(pairs), value=value)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                         f"got {mode!r}")
+    if value is not None:
+        raise TypeError(f"pad: mode {mode!r} doesn't take a value argument, got {value!r}")
+    if len(pairs) not in (1, 2, 3) or first not in (1, 2):
+        raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 axes of an input with one "
+                         f"or two more axes (2 widths for 2-D or 3-D input, 4 for 3-D or 4-D, "
+                         f"6 for 4-D or 5-D); got {len(pad)} widths for shape {tuple(x.shape)}")
+    taps = tuple([(_border_index(size, before, after, mode), None)]
+                 for size, (before, after) in zip(x.shape[first:], pairs))
+    return Resample.apply(x, axes=tuple(range(first, x.ndim)), taps=taps)

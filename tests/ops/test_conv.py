@@ -1,4 +1,5 @@
-"""F.conv2d: shapes and padding forms, gradient checks, PyTorch as an oracle, errors, dtypes."""
+"""F.conv2d and F.conv_transpose2d: shapes and padding forms, gradient checks, PyTorch as an
+oracle, errors, dtypes; conv_transpose2d checked to be conv2d's input gradient."""
 
 import tracemalloc
 
@@ -11,7 +12,7 @@ import minicnn
 from minicnn import functional as F
 from minicnn.kernels import conv as conv_kernels
 from minicnn.kernels.geometry import resolve_padding
-from tests.strategies import conv_geometries
+from tests.strategies import conv_geometries, conv_transpose_geometries
 
 
 def _tensors(geometry, seed, dtype=np.float64, bias=True):
@@ -427,3 +428,138 @@ def test_settings_beyond_int32_are_refused_by_name(setting, value):
     x, w = minicnn.tensor(np.ones((1, 1, 7, 7))), minicnn.tensor(np.ones((1, 1, 3, 3)))
     with pytest.raises(ValueError, match=f"conv2d: {setting} must be below 2\\*\\*31, got"):
         F.conv2d(x, w, **{setting: value})
+
+
+# ----------------------------------------------------------------------------- conv_transpose2d
+
+
+def _transposed_tensors(geometry, seed, dtype=np.float64, bias=True):
+    rng = np.random.default_rng(seed)
+    x, w = (minicnn.tensor(rng.standard_normal(geometry[key]), dtype=dtype, requires_grad=True)
+            for key in ("x_shape", "weight_shape"))
+    out_channels = geometry["weight_shape"][1] * geometry["groups"]
+    b = minicnn.tensor(rng.standard_normal(out_channels), dtype=dtype,
+                       requires_grad=True) if bias else None
+    return x, w, b
+
+
+def _transposed_settings(geometry):
+    return {k: geometry[k] for k in ("stride", "padding", "output_padding", "groups",
+                                     "dilation")}
+
+
+@given(geometry=conv_geometries(max_side=8), seed=st.integers(0, 2**16))
+def test_conv_transpose2d_is_the_input_gradient_of_conv2d(geometry, seed):
+    # y = conv2d(x, w); for an upstream g, dL/dx (autograd) == conv_transpose2d(g, w), with the
+    # same stride, padding (asymmetric and 'same' resolved), dilation and groups, and the
+    # output_padding that gives back x's size (the rows a stride leaves uncovered)
+    x, w, _ = _tensors(geometry, seed, bias=False)
+    settings = _settings(geometry)
+    y = F.conv2d(x, w, **settings)
+    upstream = minicnn.tensor(np.random.default_rng(seed + 1).standard_normal(y.shape))
+    y.backward(upstream)
+    pads = resolve_padding(geometry["padding"], x.shape[2:], w.shape[2:], settings["stride"],
+                           settings["dilation"])
+    output_padding = tuple(n - ((o - 1) * s - sum(p) + d * (k - 1) + 1) for n, o, s, p, d, k in
+                           zip(x.shape[2:], y.shape[2:], settings["stride"], pads,
+                               settings["dilation"], w.shape[2:]))
+    assert all(0 <= o < s for o, s in zip(output_padding, settings["stride"]))
+    dx = F.conv_transpose2d(upstream, w, stride=settings["stride"], padding=pads,
+                            output_padding=output_padding, groups=settings["groups"],
+                            dilation=settings["dilation"])
+    np.testing.assert_allclose(dx.data, x.grad.data, rtol=1e-12, atol=1e-12)
+
+
+@given(geometry=conv_transpose_geometries(), seed=st.integers(0, 2**16), bias=st.booleans())
+def test_conv_transpose2d_gradcheck_drawn_geometries(geometry, seed, bias):
+    x, w, b = _transposed_tensors(geometry, seed, bias=bias)
+    settings = _transposed_settings(geometry)
+    assert minicnn.gradcheck(lambda *t: F.conv_transpose2d(*t, **settings),
+                             [x, w] + ([b] if bias else []))
+
+
+@given(geometry=conv_transpose_geometries(), seed=st.integers(0, 2**16),
+       dtype=st.sampled_from([np.float64, np.float32]))
+def test_conv_transpose2d_against_pytorch(geometry, seed, dtype):
+    torch = pytest.importorskip("torch")
+    x, w, b = _transposed_tensors(geometry, seed, dtype)
+    settings = _transposed_settings(geometry)
+    out = F.conv_transpose2d(x, w, b, **settings)
+    upstream = np.random.default_rng(seed + 1).standard_normal(out.shape).astype(dtype)
+    out.backward(upstream)
+    xt, wt, bt = (torch.tensor(t.data, requires_grad=True) for t in (x, w, b))
+    out_t = torch.nn.functional.conv_transpose2d(xt, wt, bt, **settings)
+    out_t.backward(torch.tensor(upstream))
+    tol = dict(rtol=1e-10, atol=1e-10) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out.data, out_t.detach().numpy(), **tol)
+    for mine, theirs in ((x, xt), (w, wt), (b, bt)):
+        np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), **tol)
+
+
+def test_conv_transpose2d_upsamples_by_the_stride_by_hand():
+    # each input cell stamps the 2x2 kernel, times its value, on its own 2x2 block
+    x = minicnn.tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
+    w = minicnn.tensor(np.array([[[[1.0, 10.0], [100.0, 1000.0]]]]))
+    out = F.conv_transpose2d(x, w, stride=2)
+    np.testing.assert_array_equal(out.data[0, 0], np.kron([[1.0, 2.0], [3.0, 4.0]],
+                                                          [[1.0, 10.0], [100.0, 1000.0]]))
+    # padding cuts the border off; output_padding adds a zero row/column past the scatter
+    np.testing.assert_array_equal(F.conv_transpose2d(x, w, stride=2, padding=1).data,
+                                  out.data[:, :, 1:3, 1:3])
+    wide = F.conv_transpose2d(x, w, stride=3, output_padding=(0, 2))
+    assert wide.shape == (1, 1, 5, 7)
+    np.testing.assert_array_equal(wide.data[0, 0, :, 5:], 0)
+
+
+def test_conv_transpose2d_output_padding_only_cells_are_zero_plus_bias():
+    # padding 2 crops the whole scatter; output_padding 4 (< dilation 5) adds the only cells
+    x, w = _t(1, 1, 1, 1) + 1.0, _t(1, 2, 1, 1) + 3.0
+    out = F.conv_transpose2d(x, w, minicnn.tensor(np.array([0.5, -1.0])), padding=(2, 0),
+                             output_padding=(4, 0), dilation=(5, 1))
+    torch = pytest.importorskip("torch")
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.ones(1, 1, 1, 1, dtype=torch.float64), torch.full((1, 2, 1, 1), 3.0,
+                                                                dtype=torch.float64),
+        torch.tensor([0.5, -1.0], dtype=torch.float64), padding=(2, 0), output_padding=(4, 0),
+        dilation=(5, 1))
+    np.testing.assert_array_equal(out.data, expected.numpy())
+
+
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    ((_t(3, 4, 4), _t(3, 2, 3, 3)), {}, ValueError, r"input must be 4-D .*\(3, 4, 4\)"),
+    ((_t(1, 3, 4, 4), _t(2, 2, 3, 3)), {}, ValueError,
+     r"input has 3 channels .* expects weight.shape\[0\]=2"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3)), dict(groups=2), ValueError,
+     r"groups=2 must divide the input channels"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3), _t(3)), {}, ValueError,
+     r"bias must have shape \(2,\).* got \(3,\)"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3)), dict(stride=2, output_padding=2), ValueError,
+     "output padding must be smaller than either stride or dilation, but got "
+     "output_padding_height: 2 output_padding_width: 2 stride_height: 2 stride_width: 2 "
+     "dilation_height: 1 dilation_width: 1"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3)), dict(output_padding=(0, 1)), ValueError,
+     "output padding must be smaller than either stride or dilation"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3)), dict(output_padding=-1), ValueError,
+     r"output_padding must be non-negative, got -1"),
+    ((_t(1, 3, 1, 1), _t(3, 2, 3, 3)), dict(padding=3), ValueError,
+     "output size -3 .* output size is too small"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3)), dict(padding="same"), ValueError,
+     "padding must be an int or a pair"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3)), dict(stride=0), ValueError, "stride must be positive"),
+    ((_t(1, 3, 4, 4), _t(3, 2, 3, 3, dtype=np.float32)), {}, TypeError,
+     "weight has dtype float32 but conv_transpose2d: input has dtype float64"),
+    ((_t(1, 3, 4, 4, dtype=np.float16), _t(3, 2, 3, 3)), {}, TypeError, "float16"),
+])
+def test_conv_transpose2d_errors_name_the_argument(args, kwargs, error, message):
+    with pytest.raises(error, match=message) as info:
+        F.conv_transpose2d(*args, **kwargs)
+    assert str(info.value).startswith("conv_transpose2d: ")
+
+
+def test_conv_transpose2d_frozen_weight_gradient_is_not_computed():
+    x, w, b = _transposed_tensors(dict(x_shape=(1, 2, 3, 3), weight_shape=(2, 3, 3, 3),
+                                       groups=1), 0)
+    w.requires_grad_(False)
+    F.conv_transpose2d(x, w, b, stride=2).sum().backward()
+    assert w.grad is None and x.grad is not None and b.grad is not None

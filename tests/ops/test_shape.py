@@ -429,14 +429,115 @@ def test_pad_errors_are_named():
         F.pad(x, (1,))
     with pytest.raises(ValueError, match="at most 2 axes"):
         F.pad(x, (1, 1, 1, 1, 1, 1))
-    with pytest.raises(ValueError, match="non-negative integers"):
-        F.pad(x, (1, -1))
-    with pytest.raises(ValueError, match=r"non-negative integers, got \(1.0, 1\)"):
+    with pytest.raises(ValueError, match=r"must be integers \(negative ones crop\), got \(1.0, 1\)"):
         F.pad(x, (1.0, 1))  # PyTorch refuses floats too
-    with pytest.raises(ValueError, match="non-negative integers"):
+    with pytest.raises(ValueError, match="must be integers"):
         F.pad(x, ("1", 1))
+    with pytest.raises(ValueError, match="cannot lose 2 and 2 cells"):
+        F.pad(x, (-2, -2))  # a crop larger than the axis
     with pytest.raises(TypeError, match="pad: value must be a number, got 'a'"):
         F.pad(x, (1, 1), value="a")
+
+
+def test_pad_negative_widths_crop_like_pytorch():
+    x = leaf(np.arange(12.0).reshape(1, 3, 4))
+    y = F.pad(x, (-1, 2, 1, -2), value=9.0)  # W: drop 1 left, add 2; H: add 1, drop 2
+    expected = np.full((1, 2, 5), 9.0)
+    expected[0, 1, :3] = x.data[0, 0, 1:]
+    np.testing.assert_array_equal(y.data, expected)
+    y.backward(np.arange(10.0).reshape(1, 2, 5))
+    expected_grad = np.zeros((1, 3, 4))
+    expected_grad[0, 0, 1:] = [5, 6, 7]
+    np.testing.assert_array_equal(x.grad, expected_grad)
+
+
+@pytest.mark.parametrize("mode, expected", [
+    ("reflect", [2, 1, 0, 1, 2, 3, 2, 1]),    # mirrored, the edge not repeated
+    ("replicate", [0, 0, 0, 1, 2, 3, 3, 3]),  # the edge repeated
+    ("circular", [2, 3, 0, 1, 2, 3, 0, 1]),   # wrapped around
+])
+def test_pad_modes_by_hand(mode, expected):
+    x = leaf(np.arange(4.0).reshape(1, 1, 4))
+    y = F.pad(x, (2, 2), mode=mode)
+    np.testing.assert_array_equal(y.data.ravel(), expected)
+    # backward: every output cell's gradient goes to the cell it copied, adding up
+    upstream = 10.0 ** np.arange(8)
+    y.backward(upstream.reshape(1, 1, 8))
+    np.testing.assert_allclose(x.grad.data.ravel(), np.bincount(expected, upstream, minlength=4))
+
+
+def _pad_case(data, mode):
+    """A shape and widths that PyTorch accepts for ``mode`` (negative widths crop)."""
+    padded_axes = data.draw(st.integers(1, 3), "padded axes")
+    shape = tuple(data.draw(st.lists(st.integers(1, 2), min_size=1, max_size=2), "batch")) + \
+        tuple(data.draw(st.lists(st.integers(1, 5), min_size=padded_axes, max_size=padded_axes),
+                        "padded sizes"))
+    if len(shape) - padded_axes not in (1, 2):
+        shape = shape[-padded_axes - 1:]
+    widths = []
+    for size in reversed(shape[-padded_axes:]):
+        # reflect: below the size; circular: at most the size; crops keep a cell
+        high = {"reflect": size - 1, "circular": size}.get(mode, 3)
+        before, after = (data.draw(st.integers(-(size - 1) // 2, high), "width")
+                         for _ in range(2))
+        if mode == "circular":  # PyTorch crops first and wraps around what is left
+            kept = size - max(-before, 0) - max(-after, 0)
+            before, after = min(before, kept), min(after, kept)
+        widths += [before, after]
+    return shape, tuple(widths)
+
+
+@given(mode=st.sampled_from(["constant", "reflect", "replicate", "circular"]), data=st.data(),
+       seed=st.integers(0, 2**16))
+def test_pad_modes_against_pytorch(mode, data, seed):
+    torch = pytest.importorskip("torch")
+    shape, widths = _pad_case(data, mode)
+    rng = np.random.default_rng(seed)
+    x = leaf(rng.standard_normal(shape))
+    kwargs = dict(value=0.5) if mode == "constant" else {}
+    y = F.pad(x, widths, mode=mode, **kwargs)
+    xt = torch.tensor(x.data, requires_grad=True)
+    yt = torch.nn.functional.pad(xt, widths, mode=mode, **kwargs)
+    np.testing.assert_array_equal(y.data, yt.detach().numpy())
+    upstream = rng.standard_normal(y.shape)
+    y.backward(upstream)
+    yt.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(x.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@given(mode=st.sampled_from(["constant", "reflect", "replicate", "circular"]), data=st.data(),
+       seed=st.integers(0, 2**16))
+def test_pad_modes_gradcheck(mode, data, seed):
+    shape, widths = _pad_case(data, mode)
+    x = leaf(np.random.default_rng(seed).standard_normal(shape))
+    assert minicnn.gradcheck(lambda t: F.pad(t, widths, mode=mode), [x])
+
+
+def test_pad_modes_keep_float32():
+    x = leaf(np.ones((1, 2, 3)), dtype=np.float32)
+    y = F.pad(x, (1, 2), mode="reflect")
+    y.sum().backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape, widths, kwargs, error, message", [
+    ((1, 1, 4), (4, 0), dict(mode="reflect"), ValueError,
+     r"padding size should be less than the corresponding input dimension .*\(4, 0\) for an "
+     r"axis of size 4"),
+    ((1, 1, 4), (0, 5), dict(mode="circular"), ValueError, "wrapping around more than once"),
+    ((1, 1, 4), (4, -1), dict(mode="circular"), ValueError, "wrapping around more than once"),
+    ((1, 1, 0), (1, 1), dict(mode="replicate"), ValueError, "non-empty axis"),
+    ((1, 4), (1, 1), dict(mode="wrap"), ValueError,
+     "mode must be 'constant', 'reflect', 'replicate' or 'circular', got 'wrap'"),
+    ((4,), (1, 1), dict(mode="reflect"), ValueError,
+     r"2 widths for 2-D or 3-D input.* got 2 widths for shape \(4,\)"),
+    ((1, 1, 1, 4, 4), (1, 1, 1, 1), dict(mode="reflect"), ValueError, "4 for 3-D or 4-D"),
+    ((1, 4), (1, 1), dict(mode="reflect", value=2.0), TypeError,
+     "mode 'reflect' doesn't take a value argument"),
+])
+def test_pad_mode_errors(shape, widths, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        F.pad(leaf(np.zeros(shape)), widths, **kwargs)
 
 
 # ----------------------------------------------------------------------------- dtype and oracle
