@@ -5,8 +5,6 @@ The mask is drawn from ``minicnn.rng.get_rng()`` (``minicnn.manual_seed`` repeat
 
 import numbers
 
-import numpy as np
-
 from .. import functional as F
 from ..autograd import Tensor
 from ..rng import get_rng
