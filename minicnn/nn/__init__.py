@@ -12,7 +12,7 @@ from . import init, utils
 from .activation import (CELU, ELU, GELU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU,
                          LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, Sigmoid, SiLU, Softmax,
                          Softmax2d, Softmin, Softplus, Tanh)
-from .conv import Conv2d
+from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d
 from .lazy import LazyBatchNorm1d, LazyBatchNorm2d, LazyConv2d, LazyLinear
 from .linear import Linear
@@ -21,8 +21,11 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDi
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, ParameterDict,
                      ParameterList, Sequential, StateDictError)
 from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
+from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d,
+                      ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d)
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .shape import Flatten, Identity, Unflatten, ZeroPad2d
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # ``import minicnn.nn.functional as F`` (PyTorch's path) is ``minicnn.functional`` itself.
 sys.modules[__name__ + ".functional"] = functional
@@ -35,6 +38,9 @@ __all__ = ["functional", "init", "utils", "Module", "Parameter", "Sequential", "
            "Sigmoid", "Tanh", "Dropout", "Dropout2d", "Flatten", "Unflatten", "ZeroPad2d",
            "Identity", "CrossEntropyLoss", "NLLLoss",
            "MSELoss"]
+__all__ += ["ConvTranspose2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d",
+            "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d", "ReflectionPad2d",
+            "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d"]
 __all__ += ["LazyLinear", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d"]
 __all__ += ["Hardtanh", "PReLU", "LogSigmoid", "SiLU", "GELU", "ELU", "SELU", "CELU",
             "Softplus", "Mish", "Hardsigmoid", "Hardswish", "Softmin"]
