@@ -56,13 +56,13 @@ class Unflatten(Module):
 
 class ZeroPad2d(Module):
     """Zeros around the last two axes; ``padding``: an int or ``(left, right, top, bottom)``
-    (PyTorch's order for this layer)."""
+    (PyTorch's order for this layer; negative widths crop, as in PyTorch)."""
 
     def __init__(self, padding):
         super().__init__()
         widths = (padding,) * 4 if is_int(padding) else tuple(padding)
-        if len(widths) != 4 or not all(is_int(w) and w >= 0 for w in widths):
-            raise ValueError(f"ZeroPad2d: padding must be an int >= 0 or four of them (left, "
+        if len(widths) != 4 or not all(is_int(w) for w in widths):
+            raise ValueError(f"ZeroPad2d: padding must be an int or four of them (left, "
                              f"right, top, bottom), got {padding!r}")
         self.padding = tuple(int(w) for w in widths)
 

@@ -33,7 +33,7 @@ def test_unflatten_and_zero_pad_match_torch():
     np.testing.assert_array_equal(nn.Unflatten(1, (3, -1))(minicnn.tensor(x)).data,
                                   torch.nn.Unflatten(1, (3, -1))(torch.tensor(x)).numpy())
     images = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
-    for padding in (2, (1, 2, 3, 0)):
+    for padding in (2, (1, 2, 3, 0), (-1, 2, 0, -2)):  # negative widths crop
         assert_same_as_torch(torch, nn.ZeroPad2d(padding), torch.nn.ZeroPad2d(padding), images)
         assert repr(nn.ZeroPad2d(padding)) == repr(torch.nn.ZeroPad2d(padding))
     with pytest.raises(ValueError, match="ZeroPad2d: padding"):
