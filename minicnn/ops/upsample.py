@@ -24,7 +24,8 @@ The output size is ``size``, or ``floor(n * scale_factor)``.
 
 Backward is the adjoint of each axis' resampling, applied in reverse order: every output
 cell's gradient goes back to the input cells it read, times their weights, and cells read
-by several outputs add them up (``np.add.at``)::
+by several outputs add them up (a product with the axis' (m, n) resampling matrix, or for
+long axes a scatter-add, ``_sum_by_index``)::
 
     dx[i0[o]] += l0[o] * g[o],    dx[i1[o]] += l1[o] * g[o]
 """
@@ -91,13 +92,46 @@ class Resample(ArrayFunction):
     @staticmethod
     def backward(ctx, grad):
         for axis, axis_taps, size in reversed(list(zip(ctx.axes, ctx.taps, ctx.sizes))):
-            # (..., m, ...) -> (m, ...): np.add.at adds whole slices along its first axis
-            grad_first = np.moveaxis(grad, axis, 0)
-            source = np.zeros((size,) + grad_first.shape[1:], grad.dtype)
-            for index, weight in axis_taps:
-                np.add.at(source, index, _weighted(grad_first, weight, 0))
-            grad = np.moveaxis(source, 0, axis)
+            if size * grad.shape[axis] <= DENSE_MAX_CELLS:
+                # (..., m) @ (m, n) -> (..., n) with the axis last: one BLAS call
+                adjoint = _dense_matrix(axis_taps, grad.shape[axis], size, grad.dtype)
+                grad = np.moveaxis(np.moveaxis(grad, axis, -1) @ adjoint, -1, axis)
+                continue
+            # every tap's slices, with their weights, summed into the cells they were read from
+            index = np.concatenate([index for index, _ in axis_taps])
+            values = np.concatenate([_weighted(grad, weight, axis) for _, weight in axis_taps],
+                                    axis=axis)
+            grad = _sum_by_index(values, index, axis, size)
         return np.ascontiguousarray(grad)
+
+
+# Below this many (outputs x inputs) cells along an axis, backward multiplies by the dense
+# (m, n) matrix of the resampling (a BLAS product, several times faster than any scatter);
+# above it, its cost m * n per slice would outgrow the scatter's m.
+DENSE_MAX_CELLS = 2**16
+
+
+def _dense_matrix(axis_taps, n_out, n_in, dtype):
+    """The resampling of one axis as an (n_out, n_in) matrix: row o holds o's weights."""
+    matrix = np.zeros((n_out, n_in), dtype)
+    for index, weight in axis_taps:
+        np.add.at(matrix, (np.arange(n_out), index), 1 if weight is None else weight)
+    return matrix
+
+
+def _sum_by_index(values, index, axis, size):
+    """``out[..., i, ...]`` = the sum of the slices ``values[..., o, ...]`` with ``index[o] ==
+    i`` (0 where none): ``np.add.at``'s result, much faster on large arrays, as the slices are
+    sorted by index and each run summed by one ``np.add.reduceat``."""
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = np.flatnonzero(np.diff(sorted_index, prepend=-1))  # the first slice of each run
+    sums = np.add.reduceat(np.take(values, order, axis=axis), starts, axis=axis)
+    if len(starts) == size:  # every cell was read (upsampling, padding): sums is the answer
+        return sums
+    out = np.zeros(values.shape[:axis] + (size,) + values.shape[axis + 1:], values.dtype)
+    out[(slice(None),) * axis + (sorted_index[starts],)] = sums
+    return out
 
 
 def _weighted(values, weight, axis):

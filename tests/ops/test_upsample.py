@@ -172,3 +172,34 @@ def _x(*shape, dtype=np.float64):
 def test_errors(args, kwargs, error, message):
     with pytest.raises(error, match=message):
         F.interpolate(*args, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=1.7), dict(size=(3, 11)),
+                                    dict(scale_factor=0.3, mode="bilinear"),
+                                    dict(size=(9, 4), mode="bilinear", align_corners=True)],
+                         ids=str)
+def test_long_axes_scatter_path_against_pytorch(kwargs, monkeypatch):
+    # backward multiplies by the dense resampling matrix below DENSE_MAX_CELLS, and sums
+    # sorted runs (np.add.reduceat) above it: force the second path on small inputs
+    from minicnn.ops import upsample
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(upsample, "DENSE_MAX_CELLS", 0)
+    _compare_with_torch(torch, (2, 3, 5, 7), kwargs, np.float64, seed=4)
+    monkeypatch.setattr(upsample, "DENSE_MAX_CELLS", 2**16)
+    _compare_with_torch(torch, (2, 3, 5, 7), kwargs, np.float64, seed=4)
+
+
+def test_pad_modes_scatter_path_against_pytorch(monkeypatch):
+    from minicnn.ops import upsample
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(upsample, "DENSE_MAX_CELLS", 0)
+    rng = np.random.default_rng(5)
+    for mode, widths in [("reflect", (2, 1, 0, 3)), ("replicate", (3, -1, 2, 2)),
+                         ("circular", (2, -1, 1, 1))]:
+        x = _leaf(rng.standard_normal((2, 3, 4, 5)))
+        xt = torch.tensor(x.data, requires_grad=True)
+        y, yt = F.pad(x, widths, mode=mode), torch.nn.functional.pad(xt, widths, mode=mode)
+        upstream = rng.standard_normal(y.shape)
+        y.backward(upstream)
+        yt.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
