@@ -67,9 +67,9 @@ class LazyConv2d(_Lazy):
     cls_to_become = Conv2d
 
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True):
+                 bias=True, padding_mode="zeros"):
         super().__init__(out_channels, kernel_size, stride=stride, padding=padding,
-                         dilation=dilation, groups=groups, bias=bias)
+                         dilation=dilation, groups=groups, bias=bias, padding_mode=padding_mode)
 
     @staticmethod
     def _input_size(x):

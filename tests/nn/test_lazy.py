@@ -62,3 +62,12 @@ def test_lazy_layers_match_pytorch_shapes_and_types():
     mine(minicnn.tensor(np.zeros((1, 2, 5, 5), dtype=np.float32)))
     assert tuple(theirs.weight.shape) == mine.weight.shape
     assert type(theirs).__name__ == type(mine).__name__ == "Conv2d"
+
+
+def test_lazy_conv_takes_pytorchs_padding_mode():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.LazyConv2d(4, 3, padding=1, padding_mode="reflect")
+    theirs(torch.zeros(1, 2, 5, 5))
+    mine = nn.LazyConv2d(4, 3, padding=1, padding_mode="reflect")
+    mine(minicnn.tensor(np.zeros((1, 2, 5, 5), dtype=np.float32)))
+    assert repr(mine) == repr(theirs) and mine.padding_mode == "reflect"
