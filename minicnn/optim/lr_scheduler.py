@@ -1050,7 +1050,8 @@ class ChainedScheduler(LRScheduler):
         if not schedulers:
             raise ValueError(f"{owner} expects at least one scheduler to be chained, but got "
                              "no scheduler.")
-        optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        if optimizer is None:
+            optimizer = getattr(schedulers[0], "optimizer", None)
         _check_optimizer(owner, optimizer)
         self._schedulers = _sub_schedulers(owner, schedulers, optimizer)
         self.optimizer = optimizer
