@@ -565,6 +565,8 @@ def test_cycle_momentum_needs_an_optimizer_with_momentum():
      ValueError, "SequentialLR does not support `ReduceLROnPlateau`"),
     (lambda o: lr_scheduler.ChainedScheduler([]), ValueError,
      "ChainedScheduler expects at least one scheduler to be chained"),
+    (lambda o: lr_scheduler.ChainedScheduler([object()]), TypeError,
+     "ChainedScheduler needs a minicnn optimizer, got NoneType"),
     (lambda o: lr_scheduler.ChainedScheduler(
         [lr_scheduler.ExponentialLR(o, 0.9), lr_scheduler.ExponentialLR(optimizer_for("sgd", None),
                                                                         0.9)]),
