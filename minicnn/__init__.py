@@ -21,7 +21,7 @@ from .device import (accelerator, backends, cuda, device, get_default_device,
                      set_default_device)
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, normal, ones, ones_like, rand, rand_like, randint,
-                       randint_like, randn, randn_like, zeros, zeros_like)
+                       randint_like, randn, randn_like, randperm, zeros, zeros_like)
 from . import nn, optim
 from . import data, models, train  # together 20 ms: a bare ``import minicnn`` reaches them
 from . import utils  # ``torch.utils.data.DataLoader`` after ``import minicnn as torch``
@@ -60,5 +60,5 @@ __all__ += ["float32", "float64", "double", "float16", "half", "int64", "long", 
 __all__ += [name for name in _tensor_functions if name not in __all__ and name not in
             ("abs", "sum", "max", "min", "all", "any", "pow", "round")]
 __all__ += ["zeros", "ones", "full", "empty", "eye", "arange", "linspace", "rand", "randn",
-            "randint", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
+            "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
             "rand_like", "randn_like", "randint_like", "from_numpy", "as_tensor"]

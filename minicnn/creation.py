@@ -24,7 +24,7 @@ from .dtypes import as_dtype, get_default_dtype, is_floating_point
 from .rng import get_rng
 
 __all__ = ["zeros", "ones", "full", "empty", "eye", "arange", "linspace", "rand", "randn",
-           "randint", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
+           "randint", "randperm", "normal", "zeros_like", "ones_like", "full_like", "empty_like",
            "rand_like", "randn_like", "randint_like", "from_numpy", "as_tensor"]
 
 
@@ -184,6 +184,14 @@ def randint(*args, size=None, dtype=None, requires_grad=False, device=None, gene
     size = _size((tuple(size),) if isinstance(size, (tuple, list)) else (size,), "randint")
     array = (generator or get_rng()).integers(low, high, size, dtype=np.int64)
     return _finish(array, dtype, requires_grad, device, "randint")
+
+
+def randperm(n, dtype=None, requires_grad=False, device=None, generator=None):
+    """A random permutation of ``0 .. n-1`` (int64 unless ``dtype`` says otherwise)."""
+    if not is_int(n) or n < 0:
+        raise ValueError(f"randperm(): n must be a non-negative int, got {n!r}")
+    array = (generator or get_rng()).permutation(builtins.int(n))
+    return _finish(array.astype(np.int64), dtype, requires_grad, device, "randperm")
 
 
 def normal(mean, std=1.0, size=None, dtype=None, requires_grad=False, device=None,

@@ -142,3 +142,15 @@ def test_as_tensor_shares_when_it_can():
 def test_bad_arguments_raise_clear_errors(call, error, words):
     with pytest.raises(error, match=words):
         eval(call)
+
+
+def test_randperm_is_a_seeded_permutation():
+    minicnn.manual_seed(5)
+    first = minicnn.randperm(10)
+    assert first.dtype == np.int64 and sorted(first.tolist()) == list(range(10))
+    minicnn.manual_seed(5)
+    np.testing.assert_array_equal(minicnn.randperm(10).numpy(), first.numpy())
+    assert minicnn.randperm(0).shape == (0,)
+    assert minicnn.randperm(4, dtype=minicnn.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="n must be a non-negative int"):
+        minicnn.randperm(-1)
