@@ -16,8 +16,12 @@ Fans (PyTorch's rule) for a weight of shape ``(out, in, *kernel)``: ``fan_in = i
 ``fan_out = out * prod(kernel)``. PyTorch's default for ``Linear`` and ``Conv2d`` weights is
 ``kaiming_uniform_(w, a=sqrt(5))``, which works out to ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``.
 
-Every function draws from ``minicnn.rng.get_rng()``, so ``minicnn.manual_seed`` makes
-initialisation repeatable. Values are drawn in float64 and stored in the tensor's dtype.
+Every function draws from ``minicnn.rng.get_rng()`` (or from ``generator=``, a
+``numpy.random.Generator``, where PyTorch's signature has one), so ``minicnn.manual_seed``
+makes initialisation repeatable. Values are drawn in float64 and stored in the tensor's
+dtype. Each returns the tensor it filled, writes through ``.data`` (so it works on a
+parameter inside or outside ``no_grad``, as PyTorch's, which writes under ``no_grad``) and
+bumps the tensor's version counter (an in-place write).
 """
 
 import math
@@ -28,8 +32,8 @@ from ..autograd import Tensor
 from ..rng import get_rng
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
-           "zeros_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
-           "kaiming_normal_"]
+           "zeros_", "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+           "kaiming_normal_", "orthogonal_"]
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -67,8 +71,20 @@ def _fill(tensor, values):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init functions fill a Tensor (e.g. a Parameter) in place, got "
                         f"{type(tensor).__name__}")
+    tensor._check_writeable("init")
     tensor.data[...] = values
+    tensor._bump_version()
     return tensor
+
+
+def _rng(generator):
+    """The generator to draw from: ``generator`` if given, else minicnn's."""
+    if generator is None:
+        return get_rng()
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a numpy.random.Generator or None, got "
+                        f"{type(generator).__name__}")
+    return generator
 
 
 def _fan_in_and_fan_out(tensor):
@@ -86,21 +102,21 @@ def _fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with values drawn uniformly from ``[a, b)``."""
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
-    return _fill(tensor, get_rng().uniform(a, b, size=tensor.shape))
+    return _fill(tensor, _rng(generator).uniform(a, b, size=tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with values drawn from ``N(mean, std^2)``."""
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
-    return _fill(tensor, get_rng().normal(mean, std, size=tensor.shape))
+    return _fill(tensor, _rng(generator).normal(mean, std, size=tensor.shape))
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill from ``N(mean, std^2)`` restricted to ``[a, b]`` (absolute bounds, as PyTorch).
 
     Samples outside are redrawn until every value lies inside (rejection sampling).
@@ -112,7 +128,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     if (a - mean) / std > 5 or (b - mean) / std < -5:
         raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] lies more than 5 std from the "
                          f"mean {mean}; rejection sampling would almost never succeed")
-    rng = get_rng()
+    rng = _rng(generator)
     values = rng.normal(mean, std, size=tensor.shape)
     outside = (values < a) | (values > b)
     while outside.any():
@@ -136,20 +152,78 @@ def zeros_(tensor):
     return _fill(tensor, 0)
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix (ones on the main diagonal of a
+    rectangular one), preserving the identity of the inputs in a ``Linear`` layer."""
+    if not isinstance(tensor, Tensor) or tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor, groups=1):
+    """Fill a 3-, 4- or 5-D convolution weight ``(out, in, *kernel)`` with the Dirac delta:
+    within each of ``groups`` groups of ``out // groups`` output channels, channel ``d``
+    gets 1 at ``[d, d, centre]`` (``centre`` = ``kernel // 2`` per axis) for
+    ``d < min(out // groups, in)``, 0 elsewhere, so the convolution passes its input
+    channels through unchanged."""
+    if not isinstance(tensor, Tensor) or tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_channels = tensor.shape[0]
+    if groups <= 0 or out_channels % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = out_channels // groups
+    centre = tuple(k // 2 for k in tensor.shape[2:])
+    values = np.zeros(tensor.shape)
+    for g in range(groups):
+        for d in range(min(per_group, tensor.shape[1])):
+            values[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """Fill with a (semi-)orthogonal matrix, as PyTorch (Saxe et al., 2013).
+
+    The tensor is seen as ``(rows, cols)`` = ``(shape[0], numel // shape[0])`` (trailing
+    dimensions flattened). A ``(rows, cols)`` matrix ``A`` of N(0, 1) draws (transposed to
+    tall if ``rows < cols``) is factored ``A = QR``; ``Q`` times the signs of ``R``'s
+    diagonal (which makes the result uniformly distributed over orthogonal matrices, not
+    biased by the QR routine's sign convention), transposed back, times ``gain``, is
+    stored. So ``W W^T = gain^2 I`` when ``rows <= cols``, ``W^T W = gain^2 I`` otherwise.
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"init functions fill a Tensor (e.g. a Parameter) in place, got "
+                        f"{type(tensor).__name__}")
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor  # nothing to fill (PyTorch warns and returns it as well)
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flattened = _rng(generator).normal(0.0, 1.0, size=(rows, cols))
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)  # reduced: q (max, min), r (min, min)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(tensor.shape))
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: ``U(-b, b)`` with ``b = gain * sqrt(6 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot normal: ``N(0, std^2)`` with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
     fan_in, fan_out = _fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+                     generator=None):
     """He uniform: ``U(-b, b)`` with ``b = sqrt(3) * gain / sqrt(fan)``.
 
     Parameters
@@ -165,11 +239,13 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+                    generator=None):
     """He normal: ``N(0, std^2)`` with ``std = gain / sqrt(fan)`` (arguments as above)."""
     if tensor.numel() == 0:
         return tensor
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)))
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)),
+                   generator)

@@ -137,3 +137,138 @@ def test_layer_default_init_is_pytorchs(make, fan_in):
         assert np.all(np.abs(p.data) <= bound)
     assert np.abs(layer.weight.data).max() > 0.98 * bound
     assert layer.weight.data.std() == pytest.approx(bound / math.sqrt(3), rel=0.03)
+
+
+INIT_NAMES = ["uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
+              "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+              "kaiming_normal_", "orthogonal_"]
+
+
+@pytest.mark.parametrize("name", INIT_NAMES)
+def test_signatures_are_pytorchs(name):
+    """Same parameter names, order and defaults as torch.nn.init's."""
+    import inspect
+    torch = pytest.importorskip("torch")
+    ours = inspect.signature(getattr(init, name)).parameters
+    theirs = inspect.signature(getattr(torch.nn.init, name)).parameters
+    assert list(ours) == list(theirs)
+    for key, p in theirs.items():
+        assert ours[key].default == p.default, key
+
+
+@pytest.mark.parametrize("name, args", [
+    ("uniform_", ()), ("normal_", ()), ("trunc_normal_", ()), ("constant_", (0.5,)),
+    ("ones_", ()), ("zeros_", ()), ("eye_", ()), ("xavier_uniform_", ()),
+    ("xavier_normal_", ()), ("kaiming_uniform_", ()), ("kaiming_normal_", ()),
+    ("orthogonal_", ()),
+])
+def test_fills_a_parameter_in_place_under_no_grad_and_returns_it(name, args):
+    w = _param(6, 5, dtype=np.float64)
+    data, version = w.data, w._version
+    for context in (minicnn.no_grad, minicnn.enable_grad):
+        with context():
+            assert getattr(init, name)(w, *args) is w
+    assert w.data is data and w.requires_grad and w.is_leaf and w.dtype == np.float64
+    assert w._version == version + 2  # in-place writes, as PyTorch's
+
+
+@pytest.mark.parametrize("name", ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_",
+                                  "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+                                  "orthogonal_"])
+def test_random_fills_draw_from_minicnns_rng_or_the_generator(name):
+    fn = getattr(init, name)
+    minicnn.manual_seed(5)
+    a = fn(_param(4, 6)).data.copy()
+    minicnn.manual_seed(5)
+    b = fn(_param(4, 6)).data.copy()
+    np.testing.assert_array_equal(a, b)
+    c = fn(_param(4, 6), generator=np.random.default_rng(1)).data.copy()
+    d = fn(_param(4, 6), generator=np.random.default_rng(1)).data.copy()
+    np.testing.assert_array_equal(c, d)
+    assert not np.array_equal(a, c)
+    with pytest.raises(TypeError, match="generator"):
+        fn(_param(4, 6), generator=1)
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (3, 8), (8, 3), (4, 2, 3, 3), (32, 3, 5), (1, 7),
+                                   (7, 1)])
+@pytest.mark.parametrize("gain", [1, 2.5])
+def test_orthogonal(shape, gain):
+    minicnn.manual_seed(2)
+    w = init.orthogonal_(_param(*shape, dtype=np.float64), gain=gain)
+    flat = w.data.reshape(shape[0], -1)
+    rows, cols = flat.shape
+    gram = flat @ flat.T if rows <= cols else flat.T @ flat
+    np.testing.assert_allclose(gram, gain ** 2 * np.eye(min(rows, cols)), atol=1e-12)
+    w32 = init.orthogonal_(_param(*shape), gain=gain)
+    assert w32.dtype == np.float32
+    flat = w32.data.astype(np.float64).reshape(shape[0], -1)
+    gram = flat @ flat.T if rows <= cols else flat.T @ flat
+    np.testing.assert_allclose(gram, gain ** 2 * np.eye(min(rows, cols)), atol=1e-5)
+
+
+def test_orthogonal_is_pytorchs_algorithm():
+    """The same N(0, 1) draws give the same matrix as torch's QR with the sign correction."""
+    torch = pytest.importorskip("torch")
+    for shape in [(4, 4), (3, 6), (6, 3), (4, 2, 2, 2)]:
+        rows = shape[0]
+        cols = int(np.prod(shape[1:]))
+        draws = np.random.default_rng(0).normal(size=(rows, cols))
+        a = torch.tensor(draws.T if rows < cols else draws)
+        q, r = torch.linalg.qr(a)
+        q = q * torch.diag(r).sign()
+        expected = (q.T if rows < cols else q).numpy().reshape(shape) * 1.5
+        w = init.orthogonal_(_param(*shape, dtype=np.float64), gain=1.5,
+                             generator=np.random.default_rng(0))
+        np.testing.assert_allclose(w.data, expected, atol=1e-12)
+
+
+def test_orthogonal_is_uniform_over_signs():
+    """The sign correction: the diagonal of Q is not always positive (or always negative),
+    and the entries' mean is 0 and std 1/sqrt(n) over many draws."""
+    minicnn.manual_seed(0)
+    samples = np.stack([init.orthogonal_(_param(4, 4, dtype=np.float64)).data
+                        for _ in range(2000)])
+    assert abs(samples.mean()) < 0.01
+    assert samples.std() == pytest.approx(0.5, rel=0.02)
+    diagonal = samples[:, np.arange(4), np.arange(4)]
+    assert 0.45 < (diagonal > 0).mean() < 0.55
+
+
+def test_orthogonal_errors_and_empty():
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        init.orthogonal_(_param(5))
+    empty = _param(0, 3)
+    assert init.orthogonal_(empty) is empty
+
+
+def test_eye_and_dirac_match_torch():
+    torch = pytest.importorskip("torch")
+    for shape in [(3, 3), (2, 5), (5, 2)]:
+        t = torch.empty(shape, dtype=torch.float64)
+        torch.nn.init.eye_(t)
+        np.testing.assert_array_equal(init.eye_(_param(*shape, dtype=np.float64)).data,
+                                      t.numpy())
+    for shape, groups in [((4, 3, 3), 1), ((6, 4, 3, 3), 2), ((4, 2, 2, 4), 1),
+                          ((6, 2, 3, 1, 2), 3), ((3, 5, 5, 5), 1), ((4, 4, 3), 4)]:
+        t = torch.full(shape, 7.0, dtype=torch.float64)
+        torch.nn.init.dirac_(t, groups)
+        w = _param(*shape, dtype=np.float64)
+        w.data[...] = 7
+        np.testing.assert_array_equal(init.dirac_(w, groups).data, t.numpy())
+
+
+def test_dirac_conv_is_the_identity():
+    x = minicnn.tensor(np.random.default_rng(0).normal(size=(2, 3, 5, 5)))
+    conv = nn.Conv2d(3, 3, 3, padding=1, bias=False).double()
+    init.dirac_(conv.weight)
+    np.testing.assert_allclose(conv(x).data, x.data, atol=1e-12)
+
+
+def test_eye_and_dirac_errors():
+    with pytest.raises(ValueError, match="2 dimensions"):
+        init.eye_(_param(2, 2, 2))
+    with pytest.raises(ValueError, match="3, 4, or 5 dimensions"):
+        init.dirac_(_param(2, 2))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        init.dirac_(_param(5, 2, 3), groups=2)
