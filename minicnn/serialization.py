@@ -426,6 +426,10 @@ def load(path, map_location=None, *, weights_only=True, mmap=None):
     saved attributes, parameters and buffers (no unpickling, no ``__init__`` call). With
     the default ``True`` such a file is a ValueError that says so.
 
+    A file written by PyTorch's ``torch.save`` (a ported ``torch.load(path)``) is read by
+    ``minicnn.load_torch_state_dict``, which rebuilds tensors as NumPy arrays and runs no
+    code (a whole pickled module is refused with ``TorchCheckpointError``, a ValueError).
+
     Returns
     -------
     The saved structure: dicts, lists, tuples, NumPy arrays and Python values.
@@ -435,12 +439,17 @@ def load(path, map_location=None, *, weights_only=True, mmap=None):
     FileNotFoundError, PermissionError, IsADirectoryError
         ``path`` cannot be opened.
     ValueError
-        The file is not a readable ``.npz`` archive (truncated, corrupt, crafted, a ``.npy``
-        or a PyTorch file) or would need pickle; the message names the file.
+        The file is not a readable ``.npz`` archive or PyTorch checkpoint (truncated,
+        corrupt, crafted, a ``.npy``) or would need pickle; the message names the file.
     """
     if isinstance(map_location, (str, device)):
         check_device(map_location, "load(): map_location")
     path = os.fspath(path)
+    if _written_by_torch(path):
+        # torch.load(path) of a real PyTorch checkpoint, ported as minicnn.load(path): read
+        # through the allow-list reader, so it runs no code either.
+        from .torch_checkpoint import load_torch_state_dict
+        return load_torch_state_dict(path)
     arrays = read_npz(path)
     if _TREE_KEY not in arrays:
         return arrays
@@ -458,6 +467,23 @@ def load(path, map_location=None, *, weights_only=True, mmap=None):
     except (ValueError, RecursionError) as error:  # json's errors are ValueErrors
         raise ValueError(f"load: {path!r} is not a readable minicnn checkpoint: its structure "
                          f"record is damaged ({error})") from error
+
+
+def _written_by_torch(path):
+    """Whether ``path`` looks like a ``torch.save`` file: a zip holding ``*/data.pkl``, or a
+    pickle (PyTorch's format before 1.6)."""
+    with open(path, "rb") as file:
+        head = file.read(4)
+        if head.startswith(b"\x80"):
+            return True
+        if head != b"PK\x03\x04":
+            return False
+        file.seek(0)
+        try:
+            with zipfile.ZipFile(file) as archive:
+                return any(name.endswith("/data.pkl") for name in archive.namelist())
+        except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+            return False  # read_npz reports what is wrong with it
 
 
 def read_npz(path):

@@ -429,8 +429,6 @@ def _crafted_files(tmp_path):
             "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", bytes(8))}),
         "bad header": _zip(tmp_path / "bh.npz", {"w.npy": _npy("{'descr': 'nonsense'}")}),
         "not npy": _zip(tmp_path / "n.npz", {"w.npy": b"hello"}),
-        "torch zip": _zip(tmp_path / "p.pth", {"archive/data.pkl": b"\x80\x02}.",
-                                               "archive/version": b"3\n"}),
         "deflate bomb": _zip(tmp_path / "z.npz", {"w.npy": _npy(
             "{'descr': '<f8', 'fortran_order': False, 'shape': (2**17,), }", bytes(2**20))},
             zipfile.ZIP_DEFLATED),
@@ -457,8 +455,21 @@ def test_crafted_files_give_a_value_error_naming_the_file(tmp_path):
         tracemalloc.stop()
     with pytest.raises(ValueError, match="single-array .npy file"):
         minicnn.load(files["npy"])
-    with pytest.raises(ValueError, match="load_torch_state_dict"):
-        minicnn.load(files["torch zip"])
+
+
+@pytest.mark.parametrize("name", ["torch_checkpoint.pth", "torch_checkpoint_legacy.pth"])
+def test_load_reads_a_pytorch_checkpoint_like_load_torch_state_dict(name):
+    """``torch.load(path)`` ported to ``minicnn.load(path)`` reads PyTorch's own files (the
+    zip format and the legacy pickle) through the allow-list reader."""
+    path = os.path.join(FIXTURES, name)
+    assert_tree_equal(minicnn.load(path), minicnn.load_torch_state_dict(path))
+
+
+def test_load_of_a_damaged_pytorch_checkpoint_is_a_value_error_naming_it(tmp_path):
+    path = _zip(tmp_path / "p.pth", {"archive/data.pkl": b"\x80\x02cos\nsystem\n.",
+                                     "archive/version": b"3\n"})
+    with pytest.raises(ValueError, match="p.pth"):
+        minicnn.load(path)
 
 
 def _shrink_deflate_bomb(path):
