@@ -14,7 +14,7 @@ from . import return_types
 from .tensor_functions import *  # noqa: F401,F403 (sin, matmul, cat, max, ...: see its __all__)
 from .tensor_functions import __all__ as _tensor_functions
 from .tensor_methods import Size
-from .rng import manual_seed
+from .rng import Generator, manual_seed
 from .dtypes import (bool, double, float, float16, float32, float64, get_default_dtype, half,
                      int, int8, int16, int32, int64, long, short, uint8)
 from .device import (accelerator, backends, cuda, device, get_default_device,
@@ -49,7 +49,7 @@ __all__ = ["Tensor", "tensor", "Function", "no_grad", "enable_grad", "is_grad_en
            "manual_seed", "functional", "nn", "optim", "data", "utils", "models", "train",
            "save", "load",
            "load_torch_state_dict", "summary", "device", "cuda", "backends", "accelerator",
-           "set_default_device", "get_default_device",
+           "set_default_device", "get_default_device", "Generator",
            "get_default_dtype"]
 # (``minicnn.float``, ``.int`` and ``.bool`` exist but stay out of ``import *``, which
 # would shadow Python's own float, int and bool.)

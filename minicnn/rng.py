@@ -7,7 +7,7 @@ import numpy as np
 
 from ._checks import is_int
 
-__all__ = ["manual_seed", "get_rng", "get_rng_state", "set_rng_state"]
+__all__ = ["manual_seed", "get_rng", "get_rng_state", "set_rng_state", "Generator"]
 
 # PyTorch's seed range: a signed or an unsigned 64-bit int; negative seeds wrap modulo 2**64.
 MIN_SEED, MAX_SEED = -0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff
@@ -26,13 +26,43 @@ def manual_seed(seed):
     is outside that range.
     """
     global _rng
-    if not is_int(seed):
-        raise TypeError(f"manual_seed: seed must be an int, got {seed!r}")
-    if not MIN_SEED <= seed <= MAX_SEED:
-        raise ValueError(f"manual_seed: seed must be an int in [{MIN_SEED}, {MAX_SEED}], "
-                         f"got {seed!r}")
-    _rng = np.random.default_rng(int(seed) % 2**64)
+    _rng = np.random.default_rng(_checked_seed(seed, "manual_seed"))
     return _rng
+
+
+def _checked_seed(seed, name):
+    if not is_int(seed):
+        raise TypeError(f"{name}: seed must be an int, got {seed!r}")
+    if not MIN_SEED <= seed <= MAX_SEED:
+        raise ValueError(f"{name}: seed must be an int in [{MIN_SEED}, {MAX_SEED}], "
+                         f"got {seed!r}")
+    return int(seed) % 2**64
+
+
+class Generator(np.random.Generator):
+    """PyTorch's ``torch.Generator``: a generator of its own, for code that passes one
+    (``random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(42))``).
+
+    It *is* a ``numpy.random.Generator``, so every minicnn function with a ``generator=``
+    argument takes it. Its numbers are NumPy's, not PyTorch's, for the same seed.
+    """
+
+    def __init__(self, device="cpu"):
+        from .device import check_device
+        check_device(device, "Generator(): device")
+        super().__init__(np.random.PCG64())
+
+    def manual_seed(self, seed):
+        """Reseed this generator (PyTorch's seed range) and return it."""
+        self.bit_generator.state = np.random.PCG64(_checked_seed(seed, "manual_seed")).state
+        return self
+
+    def get_state(self):
+        return self.bit_generator.state
+
+    def set_state(self, state):
+        self.bit_generator.state = state
+        return self
 
 
 def get_rng():

@@ -86,3 +86,23 @@ def test_state_round_trips():
     first = get_rng().random(4)
     set_rng_state(state)
     assert np.array_equal(get_rng().random(4), first)
+
+
+def test_a_generator_of_its_own_as_pytorch_code_passes_one():
+    first = minicnn.Generator().manual_seed(42)
+    second = minicnn.Generator().manual_seed(42)
+    assert isinstance(first, np.random.Generator)
+    np.testing.assert_array_equal(first.random(5), second.random(5))
+    from minicnn.utils.data import TensorDataset, random_split
+    dataset = TensorDataset(minicnn.arange(10))
+    splits = [random_split(dataset, [0.7, 0.3], generator=minicnn.Generator().manual_seed(1))
+              for _ in range(2)]
+    assert [len(s) for s in splits[0]] == [7, 3]
+    assert list(splits[0][0].indices) == list(splits[1][0].indices)
+    state = first.get_state()
+    value = first.random()
+    assert first.set_state(state).random() == value
+    with pytest.raises(TypeError, match="seed must be an int"):
+        minicnn.Generator().manual_seed(1.5)
+    with pytest.raises(ValueError, match="CPU only"):
+        minicnn.Generator(device="cuda")
