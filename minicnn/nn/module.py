@@ -21,7 +21,7 @@ from itertools import islice
 
 import numpy as np
 
-from ..autograd import Tensor
+from ..autograd import Function, Tensor, is_grad_enabled
 from ..device import check_device, device
 from ..dtypes import as_dtype
 
@@ -69,6 +69,114 @@ class _HookHandle:
         self.hooks.pop(self.hook_id, None)
 
 
+class BackwardHookFunction(Function):
+    """The identity on tensors, whose backward calls ``_BackwardHook``'s hooks: around a
+    module's outputs (``hook.output_backward``: the pre-hooks, on the outputs' gradients)
+    or its inputs (``hook.input_backward``: the full hooks, on the inputs' gradients)."""
+
+    @staticmethod
+    def forward(ctx, *tensors, hook=None, side=None):
+        ctx.mark_non_differentiable(*[t for t in tensors if not t.requires_grad])
+        # as PyTorch: the pre-hooks see None for an output that got no gradient; the full
+        # hooks see zeros for a tensor input that got none (or does not require grad)
+        ctx.set_materialize_grads(side == "input")
+        ctx.hook, ctx.side = hook, side
+        return tensors
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if ctx.side == "output":
+            return ctx.hook.output_backward(grads)
+        return ctx.hook.input_backward(grads)
+
+
+def _check_hook_result(result, expected, what):
+    if not isinstance(result, (tuple, list)) or len(result) != expected:
+        count = len(result) if isinstance(result, (tuple, list)) else type(result).__name__
+        raise RuntimeError(f"Backward {what} returned an invalid number of grad_"
+                           f"{'output' if 'pre' in what else 'input'}, got {count}, but "
+                           f"expected {expected}")
+    return tuple(result)
+
+
+class _BackwardHook:
+    """One call's backward hooks (PyTorch's ``torch.utils.hooks.BackwardHook``): the hooks
+    registered when the call was made, the positions of the tensors among the call's
+    arguments and outputs, and the outputs' gradients between the two wrappers' backward."""
+
+    def __init__(self, module):
+        self.module = module
+        self.hooks = list(module._backward_hooks.values()) if module._backward_hooks else []
+        self.pre_hooks = (list(module._backward_pre_hooks.values())
+                          if module._backward_pre_hooks else [])
+        self.n_inputs = self.n_outputs = 0
+        self.input_index = self.output_index = None
+        self.grad_outputs = None
+
+    @staticmethod
+    def _wrap(values, hook, side):
+        """``values`` with its tensors replaced by the identity's outputs, and their
+        positions; unchanged (positions None) when none requires grad or grad mode is off."""
+        index = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        if not is_grad_enabled() or not any(values[i].requires_grad for i in index):
+            return values, None
+        wrapped = BackwardHookFunction.apply(*[values[i] for i in index], hook=hook, side=side)
+        values = list(values)
+        for i, t in zip(index, wrapped):
+            values[i] = t
+        return tuple(values), index
+
+    @staticmethod
+    def _pack(index, grads, count):
+        packed = [None] * count
+        for i, g in zip(index, grads):
+            packed[i] = g
+        return tuple(packed)
+
+    def wrap_inputs(self, args):
+        self.n_inputs = len(args)
+        args, self.input_index = self._wrap(args, self, "input")
+        return args
+
+    def wrap_outputs(self, output):
+        single = not isinstance(output, tuple)
+        outputs = (output,) if single else output
+        self.n_outputs = len(outputs)
+        outputs, self.output_index = self._wrap(outputs, self, "output")
+        return outputs[0] if single else type(output)(outputs)
+
+    def output_backward(self, grads):
+        grad_outputs = self._pack(self.output_index, grads, self.n_outputs)
+        for hook in self.pre_hooks:
+            result = hook(self.module, grad_outputs)
+            if result is not None:
+                grad_outputs = _check_hook_result(result, self.n_outputs, "pre hook")
+        self.grad_outputs = grad_outputs
+        if self.input_index is None:  # no input requires grad: input_backward won't run
+            grad_inputs = (None,) * self.n_inputs
+            for hook in self.hooks:
+                result = hook(self.module, grad_inputs, grad_outputs)
+                if result is not None and not (isinstance(result, tuple)
+                                               and all(g is None for g in result)):
+                    raise RuntimeError("Backward hook for Modules where no input requires "
+                                       "gradient should always return None or None for all "
+                                       "gradients.")
+            self.grad_outputs = None
+        return tuple(grad_outputs[i] for i in self.output_index)
+
+    def input_backward(self, grads):
+        if self.grad_outputs is None:
+            # the gradient reached the inputs without passing through the outputs
+            return grads
+        grad_inputs = self._pack(self.input_index, grads, self.n_inputs)
+        for hook in self.hooks:
+            result = hook(self.module, grad_inputs, self.grad_outputs)
+            if result is not None:
+                grad_inputs = _check_hook_result(result, self.n_inputs, "hook")
+        self.grad_outputs = None
+        return tuple(grad_inputs[i] for i in self.input_index)
+
+
 def _indent(text, spaces):
     """Indent every line of ``text`` but the first (nested reprs, as PyTorch prints them)."""
     lines = text.split("\n")
@@ -106,12 +214,18 @@ class Module:
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 hook(self, args)
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hook = _BackwardHook(self)
+            args = backward_hook.wrap_inputs(args)
         output = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 result = hook(self, args, output)
                 if result is not None:
                     output = result
+        if backward_hook is not None:
+            output = backward_hook.wrap_outputs(output)
         return output
 
     # --- registration -------------------------------------------------------------------
@@ -233,6 +347,51 @@ class Module:
         hook_id = object()
         self._forward_pre_hooks[hook_id] = hook
         return _HookHandle(self._forward_pre_hooks, hook_id)
+
+    # Backward hooks: empty until one is registered (then an OrderedDict on the instance),
+    # so modules built or unpickled before they existed need nothing.
+    _backward_hooks = _backward_pre_hooks = ()
+
+    def _add_backward_hook(self, registry, hook, prepend):
+        if not callable(hook):
+            raise TypeError(f"backward hook must be callable, got {hook!r}")
+        hooks = self.__dict__.get(registry)
+        if hooks is None:
+            hooks = OrderedDict()
+            object.__setattr__(self, registry, hooks)
+        hook_id = object()
+        hooks[hook_id] = hook
+        if prepend:
+            hooks.move_to_end(hook_id, last=False)
+        return _HookHandle(hooks, hook_id)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the module's
+        inputs have been computed (PyTorch's semantics); returns a handle (``remove()``).
+
+        ``grad_input``: a tuple with one entry per positional argument of the call, the
+        gradient (a Tensor) of a tensor argument that requires grad, else None.
+        ``grad_output``: a tuple with one entry per output (the output, or each element of
+        a tuple output), the gradient arriving there or None. A hook may return a tuple of
+        the same length, which replaces ``grad_input`` (for later hooks and for the graph
+        below the module); parameters' gradients are not affected (they were computed
+        already). When no input requires grad the hook runs with ``grad_input`` all None
+        and must return None. Keyword arguments are not tracked. Registered hooks apply
+        to calls made after registration; ``prepend=True`` runs this hook first.
+
+        How: as PyTorch's ``BackwardHook``, each call wraps the tensor arguments and the
+        outputs in an identity ``Function`` (``BackwardHookFunctionBackward`` nodes) whose
+        backward calls the hooks.
+        """
+        return self._add_backward_hook("_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs have
+        been computed, before they flow into the module; a returned tuple of the same length
+        replaces ``grad_output`` (and so every gradient computed from it, the parameters'
+        included). Returns a handle (``remove()``); ``grad_output`` as in
+        ``register_full_backward_hook``."""
+        return self._add_backward_hook("_backward_pre_hooks", hook, prepend)
 
     # --- walking the tree ---------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
