@@ -475,3 +475,329 @@ def test_lrn_of_nothing_is_empty(shape):
     assert out.shape == shape
     out.sum().backward()
     assert x.grad.shape == shape
+
+
+# ----------------------------------------------------------------------------- layer/group/instance
+
+
+def numpy_standardize(x, axes, eps):
+    """Independent formula: (x - mean) / sqrt(biased var + eps) over ``axes``."""
+    mean = x.mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+
+
+def test_layer_norm_by_hand():
+    x = leaf([[1.0, 2.0, 3.0, 6.0]])  # mean 3, biased variance (4 + 1 + 0 + 9) / 4 = 3.5
+    weight, bias = leaf([1.0, 2.0, 1.0, 0.5]), leaf([0.0, 1.0, 0.0, 0.0])
+    y = F.layer_norm(x, 4, weight, bias, eps=0.0)
+    xhat = np.array([-2.0, -1.0, 0.0, 3.0]) / np.sqrt(3.5)
+    np.testing.assert_allclose(y.data[0], xhat * [1.0, 2.0, 1.0, 0.5] + [0.0, 1.0, 0.0, 0.0])
+    g = np.array([[1.0, 0.0, 0.0, 0.0]])
+    y.backward(g)
+    np.testing.assert_allclose(weight.grad, g[0] * xhat)
+    np.testing.assert_allclose(bias.grad, g[0])
+    # dx = invstd * (gw - mean(gw) - xhat * mean(gw * xhat)) with gw = g * weight
+    gw = g[0] * weight.data
+    expected = (gw - gw.mean() - xhat * np.mean(gw * xhat)) / np.sqrt(3.5)
+    np.testing.assert_allclose(x.grad[0], expected, atol=1e-15)
+
+
+@pytest.mark.parametrize("shape, normalized_shape", [((2, 5), 5), ((3, 2, 4), (4,)),
+                                                     ((2, 3, 4, 2), (3, 4, 2)), ((4,), [4])])
+def test_layer_norm_forward_matches_numpy(rng, shape, normalized_shape):
+    x = rng.normal(2, 3, shape)
+    k = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    y = F.layer_norm(leaf(x), normalized_shape, eps=1e-4)
+    np.testing.assert_allclose(y.data, numpy_standardize(x, axes, 1e-4), rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("shape, groups", [((2, 6, 3), 3), ((3, 4, 2, 2), 1), ((2, 4, 2, 3), 4),
+                                           ((2, 6), 2)])
+def test_group_norm_forward_matches_numpy(rng, shape, groups):
+    x = rng.normal(-1, 2, shape)
+    weight, bias = rng.uniform(0.5, 2, shape[1]), rng.uniform(-1, 1, shape[1])
+    y = F.group_norm(leaf(x), groups, leaf(weight), leaf(bias), eps=1e-3)
+    grouped = x.reshape(shape[0], groups, -1)
+    expected = numpy_standardize(grouped, (2,), 1e-3).reshape(shape)
+    per_channel = (1, -1) + (1,) * (len(shape) - 2)
+    np.testing.assert_allclose(y.data, expected * weight.reshape(per_channel)
+                               + bias.reshape(per_channel), rtol=1e-12, atol=1e-13)
+
+
+def test_instance_norm_is_group_norm_with_one_group_per_channel(rng):
+    x = rng.normal(0, 2, (2, 3, 4, 5))
+    np.testing.assert_array_equal(F.instance_norm(leaf(x)).data, F.group_norm(leaf(x), 3).data)
+    np.testing.assert_allclose(F.instance_norm(leaf(x)).data,
+                               numpy_standardize(x, (2, 3), 1e-5), rtol=1e-12, atol=1e-13)
+
+
+def test_instance_norm_running_statistics_by_hand():
+    # two instances of one channel: means 2 and 10, unbiased variances 1 and 4
+    x = leaf([[[1.0, 2.0, 3.0]], [[8.0, 10.0, 12.0]]])
+    running_mean, running_var = np.array([1.0]), np.array([1.0])
+    F.instance_norm(x, running_mean, running_var, momentum=0.5)
+    np.testing.assert_allclose(running_mean, [0.5 * 1.0 + 0.5 * 6.0])
+    np.testing.assert_allclose(running_var, [0.5 * 1.0 + 0.5 * 2.5])
+    # use_input_stats=False: (x - running_mean) / sqrt(running_var + eps), nothing updated
+    y = F.instance_norm(x, running_mean, running_var, use_input_stats=False, eps=0.0)
+    np.testing.assert_allclose(y.data, (x.data - 3.5) / np.sqrt(1.75))
+    np.testing.assert_allclose(running_mean, [3.5])
+
+
+@st.composite
+def group_norm_cases(draw):
+    """(shape, groups) with more than one value per group."""
+    n, groups, per_group = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    spatial = draw(st.sampled_from([(), (2,), (1, 3), (2, 2)]))
+    if per_group * int(np.prod(spatial)) == 1:
+        spatial = (2,)
+    return (n, groups * per_group) + spatial, groups
+
+
+def _affine_inputs(data, shape, affine, bias):
+    """[weight, bias] leaves as drawn (weight away from 0), or None for the absent ones."""
+    weight = leaf(data.draw(arrays(shape, 0.5, 2.0))) if affine else None
+    shift = leaf(data.draw(arrays(shape, -1.0, 1.0))) if bias else None
+    return weight, shift
+
+
+def _gradcheck_with(fn, x, weight, bias):
+    inputs = [x] + [p for p in (weight, bias) if p is not None]
+
+    def call(x, *params):
+        given = iter(params)
+        return fn(x, next(given) if weight is not None else None,
+                  next(given) if bias is not None else None)
+
+    return minicnn.gradcheck(call, inputs)
+
+
+@given(case=group_norm_cases(), affine=st.booleans(), bias=st.booleans(), data=st.data())
+def test_group_norm_gradcheck(case, affine, bias, data):
+    shape, groups = case
+    x = leaf(data.draw(distinct_arrays(shape, -2.0, 2.0)))
+    weight, shift = _affine_inputs(data, (shape[1],), affine, bias)
+    assert _gradcheck_with(lambda x, w, b: F.group_norm(x, groups, w, b), x, weight, shift)
+
+
+@given(leading=st.sampled_from([(1,), (3,), (2, 2)]),
+       normalized=st.sampled_from([(2,), (3,), (2, 3), (3, 1, 2)]),
+       affine=st.booleans(), bias=st.booleans(), data=st.data())
+def test_layer_norm_gradcheck(leading, normalized, affine, bias, data):
+    x = leaf(data.draw(distinct_arrays(leading + normalized, -2.0, 2.0)))
+    weight, shift = _affine_inputs(data, normalized, affine, bias)
+    assert _gradcheck_with(lambda x, w, b: F.layer_norm(x, normalized, w, b), x, weight, shift)
+
+
+@given(n=st.integers(1, 3), channels=st.integers(1, 3),
+       spatial=st.sampled_from([(2,), (3,), (2, 2), (1, 3)]), use_input_stats=st.booleans(),
+       affine=st.booleans(), data=st.data())
+def test_instance_norm_gradcheck(n, channels, spatial, use_input_stats, affine, data):
+    shape = (n, channels) + spatial
+    x = leaf(data.draw(distinct_arrays(shape, -2.0, 2.0)))
+    running_mean = data.draw(arrays((channels,), -1.0, 1.0))
+    running_var = data.draw(arrays((channels,), 0.5, 2.0))
+    weight, shift = _affine_inputs(data, (channels,), affine, affine)
+
+    def fn(x, w, b):  # copies: use_input_stats updates the running estimates on every call
+        return F.instance_norm(x, running_mean.copy(), running_var.copy(), w, b,
+                               use_input_stats=use_input_stats)
+
+    assert _gradcheck_with(fn, x, weight, shift)
+
+
+def test_per_sample_norms_skip_gradients_nobody_needs(rng):
+    x = leaf(rng.uniform(-1, 1, (2, 4, 3)), requires_grad=False)
+    weight, bias = leaf(rng.uniform(0.5, 2, 4)), leaf(rng.uniform(-1, 1, 4), requires_grad=False)
+    F.group_norm(x, 2, weight, bias).sum().backward()
+    assert x.grad is None and bias.grad is None and weight.grad.shape == (4,)
+
+
+def _torch_pair(torch, values):
+    return leaf(values, dtype=values.dtype), torch.tensor(values, requires_grad=True)
+
+
+@pytest.mark.parametrize("shape, normalized_shape, dtype", [
+    ((4, 6), (6,), np.float64), ((2, 3, 4, 5), (4, 5), np.float64), ((3, 2, 3), (2, 3), np.float32)])
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+def test_layer_norm_matches_pytorch(rng, shape, normalized_shape, dtype, affine):
+    torch = pytest.importorskip("torch")
+    x = rng.normal(1, 2, shape).astype(dtype)
+    params = [rng.uniform(0.5, 2, normalized_shape).astype(dtype),
+              rng.uniform(-1, 1, normalized_shape).astype(dtype)]
+    present = {"both": 2, "weight": 1, "none": 0}[affine]
+    pairs = [_torch_pair(torch, a) for a in [x] + params[:present]]
+    ours = [p[0] for p in pairs] + [None] * (2 - present)
+    theirs = [p[1] for p in pairs] + [None] * (2 - present)
+    upstream = rng.standard_normal(shape).astype(dtype)
+    y = F.layer_norm(ours[0], normalized_shape, *ours[1:], eps=1e-3)
+    y_torch = torch.nn.functional.layer_norm(theirs[0], normalized_shape, *theirs[1:], eps=1e-3)
+    y.backward(upstream)
+    y_torch.backward(torch.tensor(upstream))
+    tol = dict(rtol=1e-10, atol=1e-11) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y.data, y_torch.detach().numpy(), **tol)
+    for a, b in pairs:
+        assert a.grad.dtype == dtype
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize("shape, groups", [((4, 6), 3), ((2, 6, 5), 2), ((2, 4, 3, 3), 4),
+                                           ((3, 4, 2, 3), 1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_group_norm_matches_pytorch(rng, shape, groups, dtype):
+    torch = pytest.importorskip("torch")
+    channels = shape[1]
+    values = [rng.normal(1, 2, shape), rng.uniform(0.5, 2, channels), rng.uniform(-1, 1, channels)]
+    pairs = [_torch_pair(torch, a.astype(dtype)) for a in values]
+    upstream = rng.standard_normal(shape).astype(dtype)
+    y = F.group_norm(pairs[0][0], groups, pairs[1][0], pairs[2][0], eps=1e-4)
+    y_torch = torch.nn.functional.group_norm(pairs[0][1], groups, pairs[1][1], pairs[2][1],
+                                             eps=1e-4)
+    y.backward(upstream)
+    y_torch.backward(torch.tensor(upstream))
+    tol = dict(rtol=1e-10, atol=1e-11) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(y.data, y_torch.detach().numpy(), **tol)
+    for a, b in pairs:
+        np.testing.assert_allclose(a.grad, b.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (2, 3, 4, 5)])
+def test_instance_norm_matches_pytorch_including_running_statistics(rng, shape):
+    torch = pytest.importorskip("torch")
+    channels = shape[1]
+    running_mean, running_var = np.zeros(channels), np.ones(channels)
+    torch_mean = torch.zeros(channels, dtype=torch.float64)
+    torch_var = torch.ones(channels, dtype=torch.float64)
+    weight, bias = rng.uniform(0.5, 2, channels), rng.uniform(-1, 1, channels)
+    for step in range(4):
+        use_input_stats = step < 3
+        pairs = [_torch_pair(torch, a) for a in (rng.normal(step, 2, shape), weight, bias)]
+        upstream = rng.standard_normal(shape)
+        y = F.instance_norm(pairs[0][0], running_mean, running_var, pairs[1][0], pairs[2][0],
+                            use_input_stats=use_input_stats, momentum=0.3, eps=1e-3)
+        y_torch = torch.nn.functional.instance_norm(
+            pairs[0][1], torch_mean, torch_var, pairs[1][1], pairs[2][1],
+            use_input_stats=use_input_stats, momentum=0.3, eps=1e-3)
+        y.backward(upstream)
+        y_torch.backward(torch.tensor(upstream))
+        np.testing.assert_allclose(y.data, y_torch.detach().numpy(), rtol=1e-10, atol=1e-11)
+        for a, b in pairs:
+            np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-10, atol=1e-11)
+        np.testing.assert_allclose(running_mean, torch_mean.numpy(), rtol=1e-13)
+        np.testing.assert_allclose(running_var, torch_var.numpy(), rtol=1e-13)
+
+
+EMPTY_CASES = {  # op(x, weight, bias) on an empty input, and the parameters' shape
+    "layer_norm": (lambda x, w, b: F.layer_norm(x, x.shape[-1:], w, b), lambda shape: shape[-1:]),
+    "group_norm": (lambda x, w, b: F.group_norm(x, 1, w, b), lambda shape: shape[1:2]),
+    "instance_norm": (lambda x, w, b: F.instance_norm(x, weight=w, bias=b),
+                      lambda shape: shape[1:2]),
+}
+
+
+@pytest.mark.parametrize("op", EMPTY_CASES)
+@pytest.mark.parametrize("shape", [(0, 3), (0, 3, 4), (2, 3, 0), (0, 2, 2, 3), (2, 0, 3)])
+def test_per_sample_norms_of_nothing_match_pytorch(op, shape):
+    """Empty results and zero parameter gradients. Two torch 2.13 quirks are not copied:
+    instance_norm with a weight and N or C = 0 raises an internal IndexError, and group_norm's
+    weight gradient over empty spatial axes is NaN (a sum over nothing is 0 here)."""
+    torch = pytest.importorskip("torch")
+    fn, param_shape = EMPTY_CASES[op]
+    if op == "instance_norm" and shape == (0, 3):
+        return  # one spatial element: an error, tested below
+    ours = [leaf(np.zeros(shape)), leaf(np.ones(param_shape(shape))),
+            leaf(np.zeros(param_shape(shape)))]
+    out = fn(*ours)
+    out.sum().backward()
+    x_torch = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    settings = {"layer_norm": (shape[-1:],), "group_norm": (1,), "instance_norm": ()}[op]
+    out_torch = getattr(torch.nn.functional, op)(x_torch, *settings)
+    out_torch.sum().backward()
+    assert out.shape == tuple(out_torch.shape) == shape
+    np.testing.assert_array_equal(ours[0].grad, x_torch.grad.numpy())
+    for parameter in ours[1:]:
+        np.testing.assert_array_equal(parameter.grad, np.zeros(param_shape(shape)))
+
+
+@pytest.mark.parametrize("shape, expected_mean, expected_var", [
+    ((0, 3, 4), np.nan, np.nan), ((2, 3, 0), 0.0, 1.0)])
+def test_instance_norm_running_statistics_of_nothing_as_pytorch(shape, expected_mean,
+                                                                 expected_var):
+    torch = pytest.importorskip("torch")
+    running_mean, running_var = np.zeros(3), np.ones(3)
+    out = F.instance_norm(leaf(np.zeros(shape)), running_mean, running_var)
+    torch_mean, torch_var = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    torch.nn.functional.instance_norm(torch.zeros(shape, dtype=torch.float64), torch_mean,
+                                      torch_var)
+    assert out.shape == shape
+    np.testing.assert_array_equal(running_mean, torch_mean.numpy())  # NaN == NaN here
+    np.testing.assert_array_equal(running_var, torch_var.numpy())
+    np.testing.assert_array_equal(running_mean, np.full(3, expected_mean))
+    np.testing.assert_array_equal(running_var, np.full(3, expected_var))
+    out = F.instance_norm(leaf(np.zeros(shape)), np.zeros(3), np.ones(3), use_input_stats=False)
+    assert out.shape == shape
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda x: F.layer_norm(x, 5), ValueError, r"normalized_shape=\[5\].*\(2, 3, 4\)"),
+    (lambda x: F.layer_norm(x, ()), ValueError, "non-empty"),
+    (lambda x: F.layer_norm(x, (3, 4, 4, 4)), ValueError, "expected input"),
+    (lambda x: F.layer_norm(x, 4, leaf(np.ones(3))), ValueError, r"weight must have shape \(4,\)"),
+    (lambda x: F.layer_norm(x, 4, eps="1"), TypeError, "eps must be a number"),
+    (lambda x: F.group_norm(x, 2), ValueError, "divisible by num_groups.*num_groups=2"),
+    (lambda x: F.group_norm(x, 0), ValueError, "num_groups"),
+    (lambda x: F.group_norm(x[0, 0], 1), ValueError, "at least 2 dimensions"),
+    (lambda x: F.group_norm(x, 3, None, leaf(np.ones(4))), ValueError, r"bias must have shape"),
+    (lambda x: F.group_norm(leaf(np.zeros((1, 2, 1))), 2), ValueError,
+     "more than 1 value per channel"),
+    (lambda x: F.instance_norm(x[:, :, :1]), ValueError, "more than 1 spatial element"),
+    (lambda x: F.instance_norm(x[:, :, 0]), ValueError, "more than 1 spatial element"),
+    (lambda x: F.instance_norm(x, use_input_stats=False), ValueError, "required when"),
+    (lambda x: F.instance_norm(x, np.zeros(3)), ValueError, "both"),
+    (lambda x: F.instance_norm(x, np.zeros(2), np.ones(2)), ValueError,
+     r"running_mean must have shape \(3,\)"),
+    (lambda x: F.instance_norm(x, momentum=None), TypeError, "momentum must be a number"),
+])
+def test_per_sample_norm_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call(leaf(np.zeros((2, 3, 4))))
+
+
+def test_group_norm_one_group_of_one_value_per_sample_is_allowed_as_pytorch():
+    # PyTorch counts N * C / G * L values "per channel": (1, 2, 1) with G = 1 has 2
+    assert F.group_norm(leaf(np.array([[[1.0], [3.0]]])), 1).shape == (1, 2, 1)
+
+
+@pytest.mark.parametrize("op, size", [
+    (lambda x, p: F.layer_norm(x, 4, p, None), 4), (lambda x, p: F.group_norm(x, 3, None, p), 3),
+    (lambda x, p: F.instance_norm(x, weight=p, bias=p), 3),
+    (lambda x, p: F.instance_norm(x, p.data, p.data.copy()), 3)])
+@pytest.mark.parametrize("x_dtype, other_dtype", [(np.float64, np.float32),
+                                                  (np.float32, np.float64)])
+def test_per_sample_norm_parameters_must_have_the_input_dtype(op, size, x_dtype, other_dtype):
+    x = leaf(np.ones((2, 3, 4)), dtype=x_dtype)
+    with pytest.raises(TypeError, match="dtype"):
+        op(x, leaf(np.ones(size), dtype=other_dtype))
+
+
+@pytest.mark.parametrize("op", [lambda x: F.layer_norm(x, 4), lambda x: F.group_norm(x, 1),
+                                lambda x: F.instance_norm(x)])
+@pytest.mark.parametrize("dtype", [np.float16, np.int64, np.complex128])
+def test_per_sample_norms_compute_in_float32_and_float64_only(op, dtype):
+    with pytest.raises(TypeError, match="float32"):
+        op(minicnn.tensor(np.ones((2, 3, 4), dtype=dtype)))
+
+
+@pytest.mark.parametrize("op", [lambda x: F.layer_norm(x, 4, eps=np.float64(1e-3)),
+                                lambda x: F.group_norm(x, 3, eps=np.float64(1e-3)),
+                                lambda x: F.instance_norm(x, np.zeros(3, np.float32),
+                                                          np.ones(3, np.float32),
+                                                          momentum=np.float64(0.2))])
+def test_per_sample_norms_keep_float32(rng, op):
+    x = leaf(rng.normal(0, 1, (2, 3, 4)), dtype=np.float32)
+    y = op(x)
+    assert y.dtype == np.float32
+    y.backward(np.ones_like(y.data))
+    assert x.grad.dtype == np.float32
