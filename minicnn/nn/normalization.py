@@ -1,4 +1,6 @@
-"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d`` and ``LocalResponseNorm``.
+"""Normalisation layers: ``BatchNorm1d``, ``BatchNorm2d``, ``LayerNorm``, ``GroupNorm``,
+``InstanceNorm1d``, ``InstanceNorm2d`` and ``LocalResponseNorm`` (the math of each, forward
+and backward, is in ``minicnn.ops.norm``).
 
 Batch norm (Ioffe & Szegedy, 2015) normalises each channel with the batch's mean and
 *biased* variance in training, then scales and shifts (``weight``, ``bias``). It also keeps
@@ -10,15 +12,23 @@ Keras writes the same update as ``running = m * running + (1 - m) * batch`` with
 Keras' 0.99 is minicnn's (and PyTorch's) 0.01. ``momentum=None`` uses the cumulative
 average ``1 / num_batches_tracked`` instead. In eval mode the running estimates are used,
 unless ``track_running_stats=False`` (then batch statistics are always used).
+
+Layer, group and instance norm standardise each *sample* (over its trailing features, a
+group of channels, or each channel's spatial values), so they behave the same in training
+and evaluation, whatever the batch size; instance norm keeps running statistics only when
+asked (``track_running_stats=True``), and then uses them in evaluation.
 """
+
+import warnings
 
 import numpy as np
 
 from .. import functional as F
-from .._checks import check_positive_int
+from .._checks import check_positive_int, is_int
 from .module import Module, Parameter, place
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LocalResponseNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+           "LayerNorm", "LocalResponseNorm"]
 
 
 class _BatchNorm(Module):
@@ -121,6 +131,159 @@ class BatchNorm2d(_BatchNorm):
     """
 
     expected_ndims = (4,)
+
+
+class LayerNorm(Module):
+    """Layer norm over the trailing ``normalized_shape`` axes of each sample (``F.layer_norm``).
+
+    Parameters
+    ----------
+    normalized_shape : int or sequence of int
+        The trailing shape normalised over, e.g. ``C`` for ``(N, L, C)`` token features or
+        ``(C, H, W)`` for whole images.
+    eps : float
+        Added to the (biased) variance before the square root.
+    elementwise_affine : bool
+        Learn ``weight`` (ones) and ``bias`` (zeros), each of shape ``normalized_shape``.
+    bias : bool
+        With ``elementwise_affine``, whether to learn the shift too.
+    """
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if is_int(normalized_shape) else tuple(normalized_shape)
+        if not all(is_int(n) and n >= 0 for n in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be an int or a sequence of "
+                             f"non-negative ints, got {normalized_shape!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, dtype=np.float32))
+        else:
+            self.register_parameter("weight", None)
+        if elementwise_affine and bias:
+            self.bias = Parameter(np.zeros(self.normalized_shape, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+        place(self, device, dtype, "LayerNorm")
+
+    def forward(self, x):
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Group norm (``F.group_norm``): ``num_groups`` groups of consecutive channels, each
+    sample standardised per group over its channels and spatial axes; per-channel affine.
+
+    Parameters
+    ----------
+    num_groups : int
+        G, dividing ``num_channels`` (ValueError otherwise, as PyTorch).
+    num_channels : int
+        C.
+    eps : float
+    affine : bool
+        Learn ``weight`` (ones) and ``bias`` (zeros), each of shape (C,).
+    bias : bool (keyword only)
+        With ``affine``, whether to learn the shift too (PyTorch 2.13's option).
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None,
+                 *, bias=True):
+        super().__init__()
+        num_groups = check_positive_int(num_groups, "GroupNorm: num_groups")
+        num_channels = check_positive_int(num_channels, "GroupNorm: num_channels")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = (num_groups, num_channels,
+                                                                     eps, affine)
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype=np.float32))
+        else:
+            self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(np.zeros(num_channels, dtype=np.float32))
+        else:
+            self.register_parameter("bias", None)
+        place(self, device, dtype, "GroupNorm")
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared by ``InstanceNorm1d``/``2d``: batch norm's parameters and buffers (PyTorch's
+    ``_NormBase``) with PyTorch's instance-norm defaults and forward. An input without the
+    batch axis (``(C, L)``, ``(C, H, W)``) is treated as a batch of one. ``num_batches_tracked``
+    exists (state-dict keys as PyTorch's) but, as in PyTorch, is never incremented."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, x):
+        name = type(self).__name__
+        if x.ndim not in self.expected_ndims:
+            raise ValueError(f"{name}: expected a {' or '.join(f'{n}-D' for n in self.expected_ndims)}"
+                             f" input, got shape {tuple(x.shape)}")
+        unbatched = x.ndim == self.expected_ndims[0]
+        channel_axis = 0 if unbatched else 1
+        if x.shape[channel_axis] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim={channel_axis} to match "
+                                 f"num_features ({self.num_features}), got {x.shape[channel_axis]}")
+            warnings.warn(f"{name}: input's size at dim={channel_axis} does not match "
+                          "num_features, which is not used because affine=False", stacklevel=2)
+        batch = x.unsqueeze(0) if unbatched else x
+        out = F.instance_norm(batch, self.running_mean, self.running_var, self.weight, self.bias,
+                              use_input_stats=self.training or not self.track_running_stats,
+                              momentum=0.0 if self.momentum is None else self.momentum,
+                              eps=self.eps)
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over ``(N, C, L)`` (or unbatched ``(C, L)``) inputs: each (sample,
+    channel) standardised over L (``F.instance_norm``).
+
+    Parameters
+    ----------
+    num_features : int
+        C.
+    eps : float
+    momentum : float or None
+        Weight of the new batch in the running statistics; None keeps them as they are
+        (PyTorch passes 0).
+    affine : bool
+        Learn ``weight`` (ones) and ``bias`` (zeros) of shape (C,). Default False (PyTorch).
+    track_running_stats : bool
+        Keep ``running_mean``/``running_var`` (the batch average of each instance's mean and
+        unbiased variance) and use them in evaluation. Default False: instance statistics
+        always.
+    bias : bool (keyword only)
+        With ``affine``, whether to learn the shift too.
+    """
+
+    expected_ndims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over ``(N, C, H, W)`` (or unbatched ``(C, H, W)``) inputs: each (sample,
+    channel) standardised over H and W (style transfer, GANs). Parameters as
+    ``InstanceNorm1d``."""
+
+    expected_ndims = (3, 4)
 
 
 class LocalResponseNorm(Module):

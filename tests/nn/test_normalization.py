@@ -1,4 +1,5 @@
-"""BatchNorm1d/2d (buffers, momentum, modes, num_batches_tracked) and LocalResponseNorm."""
+"""BatchNorm1d/2d (buffers, momentum, modes, num_batches_tracked), LayerNorm, GroupNorm,
+InstanceNorm1d/2d and LocalResponseNorm."""
 
 import numpy as np
 import pytest
@@ -133,13 +134,30 @@ def test_repr():
     (lambda nn_: nn_.BatchNorm1d(3, affine=False, track_running_stats=False), (6, 3), True),
     (lambda nn_: nn_.BatchNorm2d(3, bias=False), (4, 3, 2, 2), True),
     (lambda nn_: nn_.LocalResponseNorm(3, alpha=1e-2, beta=0.75, k=2.0), (2, 6, 3, 3), True),
+    (lambda nn_: nn_.LayerNorm(5), (4, 3, 5), True),
+    (lambda nn_: nn_.LayerNorm((3, 2, 2), eps=1e-3, bias=False), (4, 3, 2, 2), False),
+    (lambda nn_: nn_.LayerNorm([3, 4], elementwise_affine=False), (2, 3, 4), True),
+    (lambda nn_: nn_.GroupNorm(2, 6), (3, 6, 2, 3), True),
+    (lambda nn_: nn_.GroupNorm(3, 3, eps=1e-3, affine=False), (2, 3, 4), False),
+    (lambda nn_: nn_.GroupNorm(1, 4, bias=False), (2, 4, 3, 3), True),
+    (lambda nn_: nn_.InstanceNorm2d(3), (2, 3, 4, 5), True),
+    (lambda nn_: nn_.InstanceNorm2d(3, affine=True, track_running_stats=True), (2, 3, 4, 5),
+     True),
+    (lambda nn_: nn_.InstanceNorm2d(3, affine=True, track_running_stats=True, momentum=0.4),
+     (2, 3, 4, 5), False),
+    (lambda nn_: nn_.InstanceNorm2d(3, affine=True), (3, 4, 5), True),  # unbatched
+    (lambda nn_: nn_.InstanceNorm1d(3, track_running_stats=True, momentum=None), (4, 3, 5),
+     True),
+    (lambda nn_: nn_.InstanceNorm1d(3, affine=True, bias=False, track_running_stats=True),
+     (4, 3, 5), True),
+    (lambda nn_: nn_.InstanceNorm1d(3, track_running_stats=True), (3, 6), False),  # unbatched
 ])
 def test_matches_torch(make, shape, train):
     torch = pytest.importorskip("torch")
     ours, theirs = make(nn), make(torch.nn)
     ours.train(train)
     theirs.train(train)
-    if not train:  # evaluation with non-trivial running statistics
+    if not train and getattr(theirs, "running_mean", None) is not None:  # non-trivial ones
         theirs.running_mean.uniform_(-1, 1)
         theirs.running_var.uniform_(0.5, 2)
     x = np.random.default_rng(3).standard_normal(shape) * 2 + 1
@@ -179,3 +197,98 @@ def test_an_empty_batch_is_counted_but_changes_no_statistic():
 def test_lrn_numpy_settings_keep_float32():
     lrn = nn.LocalResponseNorm(3, alpha=np.float64(1e-3), beta=np.float64(0.75), k=np.float64(2))
     assert lrn(_x(1, 4, 3, 3)).dtype == np.float32
+
+
+def test_per_sample_norms_print_and_save_as_pytorch():
+    assert repr(nn.LayerNorm(10)) == \
+        "LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True)"
+    assert repr(nn.LayerNorm((2, 3), elementwise_affine=False)) == \
+        "LayerNorm((2, 3), eps=1e-05, elementwise_affine=False, bias=False)"
+    assert repr(nn.GroupNorm(2, 4, affine=False)) == \
+        "GroupNorm(2, 4, eps=1e-05, affine=False, bias=False)"
+    assert repr(nn.GroupNorm(4, 8, eps=1e-3)) == \
+        "GroupNorm(4, 8, eps=0.001, affine=True, bias=True)"
+    assert repr(nn.InstanceNorm2d(3)) == ("InstanceNorm2d(3, eps=1e-05, momentum=0.1, "
+                                          "affine=False, bias=False, track_running_stats=False)")
+    assert repr(nn.InstanceNorm1d(3, affine=True, track_running_stats=True)) == (
+        "InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, "
+        "track_running_stats=True)")
+    assert list(nn.LayerNorm(4).state_dict()) == ["weight", "bias"]
+    assert list(nn.LayerNorm(4, bias=False).state_dict()) == ["weight"]
+    assert list(nn.LayerNorm(4, elementwise_affine=False).state_dict()) == []
+    assert list(nn.GroupNorm(2, 4).state_dict()) == ["weight", "bias"]
+    assert list(nn.InstanceNorm2d(3).state_dict()) == []
+    assert list(nn.InstanceNorm2d(3, affine=True, track_running_stats=True).state_dict()) == [
+        "weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    assert nn.LayerNorm((2, 3)).weight.shape == (2, 3)
+
+
+def test_per_sample_norm_modules_keys_and_reprs_equal_pytorchs():
+    torch = pytest.importorskip("torch")
+    for make in (lambda m: m.LayerNorm((3, 4), bias=False), lambda m: m.GroupNorm(3, 6),
+                 lambda m: m.InstanceNorm2d(4, affine=True, track_running_stats=True),
+                 lambda m: m.InstanceNorm1d(4, eps=1e-3, momentum=None)):
+        ours, theirs = make(nn), make(torch.nn)
+        assert repr(ours) == repr(theirs)
+        assert {k: v.shape for k, v in ours.state_dict().items()} == {
+            k: tuple(v.shape) for k, v in theirs.state_dict().items()}
+
+
+def test_group_norm_channels_must_divide_into_groups():
+    with pytest.raises(ValueError, match=r"num_channels \(6\) must be divisible by num_groups "
+                                         r"\(4\)"):
+        nn.GroupNorm(4, 6)
+    with pytest.raises(ValueError, match="num_groups"):
+        nn.GroupNorm(0, 6)
+
+
+def test_instance_norm_tracks_running_stats_only_when_asked_and_uses_them_in_eval():
+    x = _x(4, 3, 5, 5, dtype=np.float64)
+    plain = nn.InstanceNorm2d(3).double().eval()  # no running stats: instance statistics
+    np.testing.assert_allclose(plain(x).data.mean(axis=(2, 3)), 0, atol=1e-12)
+    tracking = nn.InstanceNorm2d(3, track_running_stats=True).double()
+    tracking(x)
+    assert int(tracking.num_batches_tracked) == 0  # as PyTorch: never incremented
+    expected = 0.1 * x.data.mean(axis=(2, 3)).mean(axis=0)
+    np.testing.assert_allclose(tracking.running_mean, expected, rtol=1e-12)
+    out = tracking.eval()(x)
+    np.testing.assert_allclose(out.data, (x.data - tracking.running_mean[:, None, None])
+                               / np.sqrt(tracking.running_var[:, None, None] + 1e-5), rtol=1e-12)
+
+
+def test_instance_norm_input_checks_as_pytorch():
+    with pytest.raises(ValueError, match="3-D or 4-D"):
+        nn.InstanceNorm2d(3)(_x(4, 4))
+    with pytest.raises(ValueError, match="2-D or 3-D"):
+        nn.InstanceNorm1d(3)(_x(2, 3, 4, 4))
+    with pytest.raises(ValueError, match=r"size at dim=1 to match num_features \(3\), got 4"):
+        nn.InstanceNorm2d(3, affine=True)(_x(2, 4, 4, 4))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        assert nn.InstanceNorm2d(3)(_x(2, 4, 4, 4)).shape == (2, 4, 4, 4)
+
+
+@pytest.mark.parametrize("make, shape", [(lambda: nn.LayerNorm(4), (2, 3, 4)),
+                                         (lambda: nn.GroupNorm(3, 3), (2, 3, 4)),
+                                         (lambda: nn.InstanceNorm1d(3, affine=True), (2, 3, 4))])
+def test_per_sample_norm_parameters_must_have_the_input_dtype(make, shape):
+    layer = make()
+    with pytest.raises(TypeError, match="has dtype float32 but .* has dtype float64"):
+        layer(_x(*shape, dtype=np.float64))
+    assert layer.double()(_x(*shape, dtype=np.float64)).dtype == np.float64
+    assert make()(_x(*shape)).dtype == np.float32
+    assert make().to(np.float64).weight.dtype == np.float64
+
+
+@pytest.mark.parametrize("make, shape", [(lambda m: m.LayerNorm(4), (0, 3, 4)),
+                                         (lambda m: m.GroupNorm(3, 3), (0, 3, 4)),
+                                         (lambda m: m.InstanceNorm1d(3), (0, 3, 4)),
+                                         (lambda m: m.InstanceNorm1d(3, track_running_stats=True),
+                                          (0, 3, 4))])
+def test_per_sample_norm_modules_on_an_empty_batch_as_pytorch(make, shape):
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(nn), make(torch.nn)
+    out = ours(minicnn.tensor(np.zeros(shape, np.float32)))
+    out_torch = theirs(torch.zeros(shape))
+    assert out.shape == tuple(out_torch.shape) == shape
+    for key, value in ours.state_dict().items():  # NaN running statistics, as PyTorch
+        np.testing.assert_array_equal(value, theirs.state_dict()[key].numpy())
