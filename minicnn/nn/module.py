@@ -432,6 +432,9 @@ class Module:
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules or module._modules[part] is None:
+                if part in module.__dict__ or part in module._parameters or \
+                        part in module._buffers:
+                    raise AttributeError(f"`{part}` is not an nn.Module")
                 raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
             module = module._modules[part]
         return module
@@ -871,10 +874,10 @@ class ModuleDict(Module):
         self._modules.clear()
 
 
-def _parameter_line(param):
+def _parameter_line(param, type_name=None):
     """``Parameter containing: [minicnn.float32 of size 3x3]``: PyTorch's container line."""
     size = "x".join(str(s) for s in param.shape)
-    return f"Parameter containing: [minicnn.{param.dtype} of size {size}]"
+    return f"Parameter containing: [{type_name or f'minicnn.{param.dtype}'} of size {size}]"
 
 
 class ParameterList(Module):
@@ -916,6 +919,9 @@ class ParameterList(Module):
         for value in values:
             self.append(value)
         return self
+
+    def __iadd__(self, values):
+        return self.extend(values)
 
     def extra_repr(self):
         return "\n".join(f"({key}): {_parameter_line(p)}" for key, p in self._parameters.items())
@@ -962,16 +968,55 @@ class ParameterDict(Module):
         return self._parameters.items()
 
     def update(self, parameters):
-        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        """Add ``parameters``' pairs: in their order from an OrderedDict, a ParameterDict or
+        an iterable of pairs, in sorted key order from another mapping (as PyTorch)."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif hasattr(parameters, "items"):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = parameters
         for key, value in pairs:
             self[key] = value
 
+    def __reversed__(self):
+        return reversed(list(self._parameters))
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def pop(self, key):
+        value = self[key]
+        del self[key]
+        return value
+
+    def popitem(self):
+        """Remove and return the last inserted ``(key, parameter)`` pair."""
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def clear(self):
+        self._parameters.clear()
+
+    def copy(self):
+        return ParameterDict(OrderedDict(self._parameters))
+
+    def fromkeys(self, keys, default=None):
+        return ParameterDict((key, default) for key in keys)
+
     def extra_repr(self):
-        return "\n".join(f"({key}): {_parameter_line(p)}" for key, p in self._parameters.items())
+        # PyTorch's: two spaces here, indented two more by Module's repr; the legacy type name
+        return "\n".join(f"  ({key}): {_parameter_line(p, p.type())}"
+                         for key, p in self._parameters.items() if p is not None)
 
 
 def _as_parameter(value):
     """``value`` as a Parameter (a Tensor's array is shared; requires grad, as PyTorch's)."""
-    if isinstance(value, Parameter):
+    if value is None or isinstance(value, Parameter):
         return value
     return Parameter(value if isinstance(value, Tensor) else np.asarray(value))

@@ -493,3 +493,53 @@ def test_parameter_list_and_dict_register_their_parameters():
     table["shift"] = nn.Parameter(np.zeros(1, np.float32))
     assert list(table) == ["scale", "shift"] and "shift" in table
     assert len(list(nn.Sequential(nn.Linear(1, 1)).parameters())) == 2
+
+
+def test_parameter_list_and_dict_as_pytorch():
+    """Printout, keys, state-dict keys and the dict/list methods, side by side with torch's."""
+    torch = pytest.importorskip("torch")
+
+    def build(lib, nn_):
+        def p(*shape):
+            return nn_.Parameter(lib.tensor(np.ones(shape, np.float32)))
+        plist = nn_.ParameterList([p(2), p(1, 1)])
+        plist += [p(3)]
+        pdict = nn_.ParameterDict({"b": p(1), "a": p(1, 2)})  # a plain dict: sorted keys
+        pdict.update(OrderedDict([("z", p(2)), ("c", p(1))]))  # an OrderedDict: in order
+        out = [repr(plist), repr(pdict), list(plist.state_dict()), list(pdict.state_dict()),
+               len(plist[1:]), list(reversed(pdict)), pdict.get("q", 5) == 5]
+        popped = pdict.pop("z")
+        out += [tuple(popped.shape), pdict.popitem()[0], list(pdict.keys()),
+                list(pdict.copy().keys()), list(pdict.fromkeys(["x", "y"], p(1)).keys()),
+                tuple(pdict.setdefault("n", p(4)).shape), list(pdict)]
+        pdict.clear()
+        out.append(len(pdict))
+        return out
+
+    ours, theirs = build(minicnn, nn), build(torch, torch.nn)
+    assert ours[0] == theirs[0].replace("torch.", "minicnn.")
+    assert ours[1] == theirs[1].replace("torch.", "minicnn.")
+    assert ours[2:] == theirs[2:]
+
+
+def test_get_submodule_errors_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (nn, torch.nn):
+        model = lib.Sequential(lib.Linear(1, 1))
+        with pytest.raises(AttributeError, match="`weight` is not an nn.Module"):
+            model.get_submodule("0.weight")
+        with pytest.raises(AttributeError, match="Linear has no attribute `x`"):
+            model.get_submodule("0.x")
+
+
+def test_non_persistent_buffers_as_pytorch():
+    torch = pytest.importorskip("torch")
+    keys = []
+    for lib, zeros in ((nn, np.zeros), (torch.nn, torch.zeros)):
+        m = lib.Module()
+        m.register_buffer("kept", zeros(1))
+        m.register_buffer("scratch", zeros(1), persistent=False)
+        m.register_buffer("absent", None)
+        keys.append((list(m.state_dict()), [k for k, _ in m.named_buffers()]))
+        m.load_state_dict({"kept": zeros(1)})  # strict: a non-persistent one is not missing
+    assert keys[0] == keys[1] == (["kept"], ["kept", "scratch"])
