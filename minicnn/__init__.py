@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 
 # Subpackages that pull in more than they are needed for load on first use, so
 # ``minicnn.coursework`` works after a bare ``import minicnn`` without slowing that import.
-_LAZY_SUBPACKAGES = ("coursework", "opchecks", "kernels", "ops")
+_LAZY_SUBPACKAGES = ("coursework", "opchecks", "kernels", "ops", "vision", "distributed")
 
 
 def __getattr__(name):
