@@ -1,4 +1,5 @@
-"""Pooling kernels: max, average and adaptive average pooling over (N, C, H, W) arrays.
+"""Pooling kernels: max, average, adaptive average/max pooling and max unpooling over
+(N, C, H, W) arrays.
 
 Shapes: input ``x (N, C, H, W)``, window ``(KH, KW)``, stride ``(SH, SW)``, padding
 ``((top, bottom), (left, right))``, output ``(N, C, OH, OW)`` (sizes from ``geometry.py``).
@@ -13,6 +14,8 @@ Max pooling
     wins). The winner is recorded as ``argmax[i, j] = h * W + w``, its flat index in the
     (H, W) plane (PyTorch's ``return_indices`` convention): the first maximum in scan order
     (row by row) on ties; a NaN wins, so NaNs propagate as in PyTorch.
+    With dilation ``(DH, DW)`` the window's cells are ``DH``/``DW`` apart (rows
+    ``i * SH - top + a * DH``). Adaptive max pooling uses the adaptive bins below.
     Backward: ``dx[winner of (i, j)] += g[i, j]``. Windows overlap when stride < kernel, and
     one input cell may win several windows: its gradients add up.
 
@@ -50,7 +53,9 @@ __all__ = ["max_pool2d_forward_reference", "max_pool2d_forward",
            "avg_pool2d_backward_reference", "avg_pool2d_backward",
            "adaptive_pool_bins", "adaptive_avg_pool2d_forward_reference",
            "adaptive_avg_pool2d_forward", "adaptive_avg_pool2d_backward_reference",
-           "adaptive_avg_pool2d_backward", "PARALLEL_MIN_WORK"]
+           "adaptive_avg_pool2d_backward", "adaptive_max_pool2d_forward_reference",
+           "adaptive_max_pool2d_forward", "max_unpool2d_forward", "max_unpool2d_backward",
+           "PARALLEL_MIN_WORK"]
 
 # Below this many inner-loop steps (window cells visited) a kernel runs on the calling
 # thread alone. Pooling does one comparison or addition per cell and is bound by memory
@@ -64,7 +69,7 @@ PARALLEL_MIN_WORK = 2**20
 # ----------------------------------------------------------------------------- max pooling
 
 
-def max_pool2d_forward_reference(x, kernel_hw, stride_hw, padding, out_hw):
+def max_pool2d_forward_reference(x, kernel_hw, stride_hw, padding, out_hw, dilation_hw=(1, 1)):
     """Max pooling, plain loops.
 
     Parameters
@@ -73,6 +78,8 @@ def max_pool2d_forward_reference(x, kernel_hw, stride_hw, padding, out_hw):
     kernel_hw, stride_hw : (int, int)
     padding : ((top, bottom), (left, right))
     out_hw : (OH, OW)
+    dilation_hw : (DH, DW)
+        Window cell ``(a, b)`` is input cell ``(i * SH - top + a * DH, j * SW - left + b * DW)``.
 
     Returns
     -------
@@ -82,6 +89,7 @@ def max_pool2d_forward_reference(x, kernel_hw, stride_hw, padding, out_hw):
     """
     N, C, H, W = x.shape
     (KH, KW), (SH, SW), ((top, _), (left, _)), (OH, OW) = kernel_hw, stride_hw, padding, out_hw
+    DH, DW = dilation_hw
     out = np.empty((N, C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N, C, OH, OW), dtype=np.int64)
     for n in range(N):
@@ -91,7 +99,7 @@ def max_pool2d_forward_reference(x, kernel_hw, stride_hw, padding, out_hw):
                     best, best_index = -math.inf, -1
                     for a in range(KH):
                         for b in range(KW):
-                            h, w = i * SH - top + a, j * SW - left + b
+                            h, w = i * SH - top + a * DH, j * SW - left + b * DW
                             if not (0 <= h < H and 0 <= w < W):
                                 continue  # padding is -inf: it never wins
                             value = x[n, c, h, w]
@@ -161,6 +169,37 @@ def _max_pool_planes(x, out, argmax, KH, KW, SH, SW, top, left):
                 argmax[p, i, j] = best_index
 
 
+def _dilated_window(index, stride, pad_before, kernel, dilation, size):
+    """Dilated window ``index`` along one axis: its real cells are ``lo, lo + d, ..`` below
+    ``hi`` (``lo`` the first tap at or past 0)."""
+    start = index * stride - pad_before
+    lo = start if start >= 0 else start + ((-start + dilation - 1) // dilation) * dilation
+    return lo, min(start + (kernel - 1) * dilation + 1, size)
+
+
+_dilated_window_fast = njit(cache=True)(_dilated_window)
+
+
+def _max_pool_planes_dilated(x, out, argmax, KH, KW, SH, SW, top, left, DH, DW):
+    """``_max_pool_planes`` with dilation ``(DH, DW)``: the window's taps are DH/DW apart.
+    A separate kernel so that the common dilation-1 loop keeps its unit strides."""
+    P, H, W = x.shape
+    OH, OW = out.shape[1], out.shape[2]
+    for p in prange(P):
+        for i in range(OH):
+            h_lo, h_hi = _dilated_window_fast(i, SH, top, KH, DH, H)
+            for j in range(OW):
+                w_lo, w_hi = _dilated_window_fast(j, SW, left, KW, DW, W)
+                best, best_index = x[p, h_lo, w_lo], h_lo * W + w_lo
+                for h in range(h_lo, h_hi, DH):
+                    for w in range(w_lo, w_hi, DW):
+                        value = x[p, h, w]
+                        if value > best or math.isnan(value):
+                            best, best_index = value, h * W + w
+                out[p, i, j] = best
+                argmax[p, i, j] = best_index
+
+
 def _max_unpool_planes(grad_out, argmax, grad_x):
     """``grad_x (P, H*W)`` += each ``grad_out (P, OH*OW)`` entry at its argmax, parallel over P."""
     for p in prange(grad_out.shape[0]):
@@ -171,17 +210,22 @@ def _max_unpool_planes(grad_out, argmax, grad_x):
 
 _max_pool_planes_fast = njit(cache=True, parallel=True)(_max_pool_planes)
 _max_unpool_planes_fast = njit(cache=True, parallel=True)(_max_unpool_planes)
+_max_pool_planes_dilated_fast = njit(cache=True, parallel=True)(_max_pool_planes_dilated)
 
 
-def max_pool2d_forward(x, kernel_hw, stride_hw, padding, out_hw):
+def max_pool2d_forward(x, kernel_hw, stride_hw, padding, out_hw, dilation_hw=(1, 1)):
     """Max pooling, Numba: the same arguments and results as the reference."""
     N, C, H, W = x.shape
     (KH, KW), (SH, SW), ((top, _), (left, _)), (OH, OW) = kernel_hw, stride_hw, padding, out_hw
     planes = np.ascontiguousarray(x).reshape(N * C, H, W)  # (N, C, H, W) -> (N*C, H, W)
     out = np.empty((N * C, OH, OW), dtype=x.dtype)
     argmax = np.empty((N * C, OH, OW), dtype=np.int64)
-    launch(_max_pool_planes_fast, out.size * KH * KW >= PARALLEL_MIN_WORK,
-           planes, out, argmax, KH, KW, SH, SW, top, left)
+    parallel = out.size * KH * KW >= PARALLEL_MIN_WORK
+    if tuple(dilation_hw) == (1, 1):
+        launch(_max_pool_planes_fast, parallel, planes, out, argmax, KH, KW, SH, SW, top, left)
+    else:
+        launch(_max_pool_planes_dilated_fast, parallel, planes, out, argmax, KH, KW, SH, SW,
+               top, left, int(dilation_hw[0]), int(dilation_hw[1]))
     return out.reshape(N, C, OH, OW), argmax.reshape(N, C, OH, OW)
 
 
@@ -444,3 +488,85 @@ def adaptive_avg_pool2d_backward(grad_out, in_hw):
     spread = spread.reshape(N * C, OW, H).transpose(0, 2, 1)  # -> (N*C, H, OW)
     grad_x = spread.reshape(N * C * H, OW) @ cols  # (N*C*H, OW) @ (OW, W) -> (N*C*H, W)
     return grad_x.reshape(N, C, H, W)
+
+
+# ----------------------------------------------------------------------------- adaptive max
+
+
+def adaptive_max_pool2d_forward_reference(x, out_hw):
+    """Adaptive max pooling, plain loops: the max of each of PyTorch's bins (as above).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    out_hw : (OH, OW)
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, OH, OW), x's dtype
+    argmax : ndarray of int64, shape (N, C, OH, OW)
+        Flat index ``h * W + w`` of each bin's winner: the first maximum in scan order, a
+        NaN winning (the last NaN, as max pooling's loop and PyTorch's).
+    """
+    N, C, H, W = x.shape
+    row_bins, col_bins = adaptive_pool_bins(H, out_hw[0]), adaptive_pool_bins(W, out_hw[1])
+    out = np.empty((N, C) + tuple(out_hw), dtype=x.dtype)
+    argmax = np.empty((N, C) + tuple(out_hw), dtype=np.int64)
+    for n in range(N):
+        for c in range(C):
+            for i, (h0, h1) in enumerate(row_bins):
+                for j, (w0, w1) in enumerate(col_bins):
+                    best, best_index = -math.inf, -1
+                    for h in range(h0, h1):
+                        for w in range(w0, w1):
+                            value = x[n, c, h, w]
+                            if best_index < 0 or value > best or math.isnan(value):
+                                best, best_index = value, h * W + w
+                    out[n, c, i, j] = best
+                    argmax[n, c, i, j] = best_index
+    return out, argmax
+
+
+def adaptive_max_pool2d_forward(x, out_hw):
+    """Adaptive max pooling, NumPy: one vectorised argmax over all planes per bin pair.
+
+    The same arguments and results as the reference (``np.argmax`` gives the first maximum;
+    a bin holding a NaN takes its last NaN, as the loop does).
+    """
+    N, C, H, W = x.shape
+    OH, OW = out_hw
+    out = np.empty((N, C, OH, OW), dtype=x.dtype)
+    argmax = np.empty((N, C, OH, OW), dtype=np.int64)
+    for i, (h0, h1) in enumerate(adaptive_pool_bins(H, OH)):
+        for j, (w0, w1) in enumerate(adaptive_pool_bins(W, OW)):
+            window = x[:, :, h0:h1, w0:w1].reshape(N, C, -1)  # (N, C, bin cells), row-major
+            k = window.argmax(axis=2)
+            nan = np.isnan(window)
+            if nan.any():
+                last_nan = window.shape[2] - 1 - nan[:, :, ::-1].argmax(axis=2)
+                k = np.where(nan.any(axis=2), last_nan, k)
+            out[:, :, i, j] = np.take_along_axis(window, k[..., None], axis=2)[..., 0]
+            argmax[:, :, i, j] = (h0 + k // (w1 - w0)) * W + w0 + k % (w1 - w0)
+    return out, argmax
+
+
+# ----------------------------------------------------------------------------- max unpooling
+
+
+def max_unpool2d_forward(x, indices, out_hw):
+    """Max unpooling: ``out (N, C, OH*OW)`` zeros, ``out[n, c, indices[n, c, k]] = x[n, c, k]``.
+
+    ``x`` and ``indices`` are (N, C, H, W); a repeated index keeps the last value written
+    (scan order). The indices must lie in ``[0, OH * OW)`` (checked by the caller).
+    """
+    N, C = x.shape[:2]
+    out = np.zeros((N, C, out_hw[0] * out_hw[1]), dtype=x.dtype)
+    np.put_along_axis(out, indices.reshape(N, C, -1), x.reshape(N, C, -1), axis=2)
+    return out.reshape((N, C) + tuple(out_hw))
+
+
+def max_unpool2d_backward(grad_out, indices):
+    """Gradient of max unpooling, a gather: ``dx[n, c, k] = g[n, c, indices[n, c, k]]``."""
+    N, C = grad_out.shape[:2]
+    grad_x = np.take_along_axis(grad_out.reshape(N, C, -1), indices.reshape(N, C, -1), axis=2)
+    return grad_x.reshape(indices.shape)

@@ -1,10 +1,12 @@
-"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d`` (``F.*_pool2d``)."""
+"""Pooling layers: ``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``, ``AdaptiveMaxPool2d``,
+``MaxUnpool2d`` (``F.*_pool2d``, ``F.max_unpool2d``)."""
 
 from .. import functional as F
-from ..ops.pool import check_pool_settings
+from .._checks import is_int
+from ..ops.pool import check_dilation, check_pool_settings
 from .module import Module
 
-__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxUnpool2d"]
 
 
 class MaxPool2d(Module):
@@ -17,36 +19,31 @@ class MaxPool2d(Module):
         Defaults to ``kernel_size`` (non-overlapping windows).
     padding : int, a pair, 'same' or 'valid'
         Padded cells never win the maximum.
-    dilation : 1
-        PyTorch's argument (in its position); minicnn pools without gaps only.
-    return_indices : False
-        PyTorch's argument; returning the winners' indices is not supported.
+    dilation : int or (int, int)
+        Gap between window cells (PyTorch's); 1 is a dense window.
+    return_indices : bool
+        Also return the winners' flat indices ``h * W + w`` (int64): ``(output, indices)``,
+        what ``MaxUnpool2d`` takes.
     ceil_mode : bool
         Round the output size up (a last window may hang over the edge, but never starts
         in the right padding).
 
     The settings are checked when the layer is built (like ``Conv2d``), not at its first call.
-    Raises ValueError for a dilation other than 1 or ``return_indices=True``.
     """
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
                  ceil_mode=False):
         super().__init__()
         check_pool_settings("MaxPool2d", kernel_size, stride, padding)
-        if dilation not in (1, (1, 1)):
-            raise ValueError(f"MaxPool2d: dilation must be 1 (minicnn has no dilated "
-                             f"pooling), got {dilation!r}")
-        if return_indices is not False:
-            raise ValueError(f"MaxPool2d: return_indices=True is not supported by minicnn, "
-                             f"got {return_indices!r}")
+        check_dilation("MaxPool2d", dilation)
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
         self.return_indices = return_indices
 
     def forward(self, x):
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding,
-                            ceil_mode=self.ceil_mode)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
@@ -103,3 +100,37 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed ``output_size`` over PyTorch's adaptive bins; with
+    ``return_indices`` also the winners' flat indices (``(output, indices)``)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """The partial inverse of ``MaxPool2d``: ``forward(input, indices, output_size=None)``
+    puts each value back at its winner's index (from ``MaxPool2d(return_indices=True)``),
+    zeros elsewhere. Pass ``output_size`` when the pooling's size was ambiguous."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        # stored as pairs, as PyTorch's repr shows them
+        self.kernel_size, self.stride = check_pool_settings("MaxUnpool2d", kernel_size, stride, 0)
+        self.padding = (padding, padding) if is_int(padding) else tuple(padding)
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

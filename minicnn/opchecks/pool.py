@@ -1,4 +1,4 @@
-"""Cases for max, average and adaptive average pooling.
+"""Cases for max (dilated too), average, adaptive average and max pooling, max unpooling.
 
 Max-pool inputs are well-separated distinct values (``distinct``), so no window holds a tie
 or a near-tie that a finite-difference step could flip.
@@ -30,3 +30,14 @@ def cases(rng):
         [rand(rng, 2, 3, 4, 5)]
     yield "adaptive_avg_pool2d 5x7 -> 3x4", lambda x: F.adaptive_avg_pool2d(x, (3, 4)), \
         [rand(rng, 1, 2, 5, 7)]
+    yield "max_pool2d dilation 2, padding 1, ceil_mode", \
+        lambda x: F.max_pool2d(x, 3, stride=2, padding=1, dilation=2, ceil_mode=True), \
+        [distinct(rng, 1, 2, 7, 6)]
+    yield "max_pool2d dilation (2, 3), kernel (2, 3)", \
+        lambda x: F.max_pool2d(x, (2, 3), stride=(1, 2), dilation=(2, 3)), \
+        [distinct(rng, 1, 2, 5, 9)]
+    yield "adaptive_max_pool2d 5x7 -> 3x4 (overlapping bins)", \
+        lambda x: F.adaptive_max_pool2d(x, (3, 4)), [distinct(rng, 1, 2, 5, 7)]
+    _, indices = F.max_pool2d(distinct(rng, 1, 2, 5, 6), 2, ceil_mode=True, return_indices=True)
+    yield "max_unpool2d 2x2 (indices from max_pool2d, ceil_mode)", \
+        lambda x: F.max_unpool2d(x, indices, 2, output_size=(5, 6)), [rand(rng, 1, 2, 3, 3)]

@@ -39,12 +39,15 @@ average pooling. ``out = P_H x P_W^T`` and ``dx = P_H^T g P_W`` with the bin-ave
 matrices ``P`` (see ``minicnn/kernels/pool.py``).
 """
 
+import numpy as np
+
 from .._checks import check_compute_dtype, is_int
-from ..autograd import ArrayFunction
+from ..autograd import ArrayFunction, _new_tensor
 from ..kernels import pool as kernels
 from ..kernels.geometry import SIZE_LIMIT, output_size, pair, resolve_padding
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+           "max_unpool2d"]
 
 
 def _check_input(name, x, empty_channels=False):
@@ -85,17 +88,35 @@ def check_pool_settings(name, kernel_size, stride, padding):
     return kernel_hw, stride_hw
 
 
-def _pool_geometry(name, x, kernel_size, stride, padding, ceil_mode):
-    """Validate the settings: ``(kernel_hw, stride_hw, ((top, bottom), (left, right)), out_hw)``."""
+def check_dilation(name, dilation):
+    """``dilation`` (an int or a pair of positive ints) as ``(DH, DW)``, or a clear error."""
+    try:
+        return pair(dilation, "dilation")
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{name}: {error}") from None
+
+
+def _pool_geometry(name, x, kernel_size, stride, padding, ceil_mode, dilation=1):
+    """Validate the settings: ``(kernel_hw, stride_hw, ((top, bottom), (left, right)), out_hw)``
+    (and, for max pooling, the ``(DH, DW)`` dilation checked by ``check_dilation``)."""
     in_hw = _check_input(name, x)[2:]
     kernel_hw, stride_hw = check_pool_settings(name, kernel_size, stride, padding)
-    pads = resolve_padding(padding, in_hw, kernel_hw, stride_hw)
+    dilation_hw = check_dilation(name, dilation)
+    pads = resolve_padding(padding, in_hw, kernel_hw, stride_hw, dilation_hw)
     try:
-        out_hw = tuple(output_size(n, k, s, before, after, ceil_mode=ceil_mode)
-                       for n, k, s, (before, after) in zip(in_hw, kernel_hw, stride_hw, pads))
+        out_hw = tuple(output_size(n, k, s, before, after, d, ceil_mode=ceil_mode)
+                       for n, k, s, (before, after), d in zip(in_hw, kernel_hw, stride_hw, pads,
+                                                              dilation_hw))
     except ValueError as error:
         raise ValueError(f"{name}: kernel_size={kernel_hw} does not fit the input of size "
                          f"{in_hw} with padding {pads}: {error}") from None
+    if dilation_hw != (1, 1):  # taps d apart may all fall in the padding: refuse such a window
+        for n, k, s, (before, _), d, o, axis in zip(in_hw, kernel_hw, stride_hw, pads,
+                                                    dilation_hw, out_hw, ("height", "width")):
+            for i in range(o):
+                if not any(0 <= i * s - before + a * d < n for a in range(k)):
+                    raise ValueError(f"{name}: with dilation {dilation_hw} and padding {pads}, "
+                                     f"window {i} along the {axis} holds no input cell")
     return kernel_hw, stride_hw, pads, out_hw
 
 
@@ -106,11 +127,13 @@ def _as_4d(x):
 
 class MaxPool2d(ArrayFunction):
     @staticmethod
-    def forward(ctx, x, kernel_hw, stride_hw, padding, out_hw):
+    def forward(ctx, x, kernel_hw, stride_hw, padding, out_hw, dilation_hw, indices_to=None):
         out, argmax = kernels.max_pool2d_forward(_as_4d(x), kernel_hw, stride_hw, padding,
-                                                 out_hw)
+                                                 out_hw, dilation_hw)
         ctx.save_for_backward(argmax)
         ctx.input_shape = x.shape
+        if indices_to is not None:  # return_indices: the caller collects the winners
+            indices_to.append(argmax.reshape(x.shape[:-2] + argmax.shape[-2:]))
         return out.reshape(x.shape[:-2] + out.shape[-2:])
 
     @staticmethod
@@ -120,8 +143,19 @@ class MaxPool2d(ArrayFunction):
         return grad_x.reshape(ctx.input_shape)
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
-    """2-D max pooling.
+def _with_indices(function, x, return_indices, **settings):
+    """``function.apply(x, **settings)``, and with ``return_indices`` also its winners'
+    flat indices as an int64 tensor (no gradient), as PyTorch's ``(output, indices)``."""
+    if not return_indices:
+        return function.apply(x, **settings)
+    holder = []
+    out = function.apply(x, indices_to=holder, **settings)
+    return out, _new_tensor(holder[0])
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """2-D max pooling (PyTorch's signature and argument order).
 
     Parameters
     ----------
@@ -132,17 +166,26 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False):
         Defaults to ``kernel_size`` (non-overlapping windows).
     padding : int, (ph, pw), ((top, bottom), (left, right)), 'valid' or 'same'
         Padded cells never win the max. Explicit padding is at most ``kernel_size / 2``.
+    dilation : int or (int, int)
+        Gap between window cells: window cell ``(a, b)`` is input cell
+        ``(i * SH - top + a * DH, j * SW - left + b * DW)``; the window spans
+        ``DH * (KH - 1) + 1`` rows. A window whose cells all fall in the padding is an error.
     ceil_mode : bool
         Round the output size up (a partial last window), as PyTorch.
+    return_indices : bool
+        Also return each window's winner as its flat index ``h * W + w`` in its input plane
+        (int64, the shape of the output): what ``max_unpool2d`` takes.
 
     Returns
     -------
-    Tensor, shape (N, C, OH, OW) or (C, OH, OW), x's dtype
+    Tensor, shape (N, C, OH, OW) or (C, OH, OW), x's dtype; with ``return_indices`` the pair
+    ``(output, indices)``.
     """
     kernel_hw, stride_hw, pads, out_hw = _pool_geometry("max_pool2d", x, kernel_size, stride,
-                                                        padding, ceil_mode)
-    return MaxPool2d.apply(x, kernel_hw=kernel_hw, stride_hw=stride_hw, padding=pads,
-                           out_hw=out_hw)
+                                                        padding, ceil_mode, dilation)
+    return _with_indices(MaxPool2d, x, return_indices, kernel_hw=kernel_hw, stride_hw=stride_hw,
+                         padding=pads, out_hw=out_hw,
+                         dilation_hw=check_dilation("max_pool2d", dilation))
 
 
 class AvgPool2d(ArrayFunction):
@@ -203,16 +246,16 @@ class AdaptiveAvgPool2d(ArrayFunction):
         return grad_x.reshape(ctx.input_shape)
 
 
-def _adaptive_output_size(output_size, in_hw):
+def _adaptive_output_size(output_size, in_hw, name="adaptive_avg_pool2d"):
     """``output_size`` (int, or pair whose None entries keep the input size) as ``(OH, OW)``."""
     sizes = (output_size, output_size) if not isinstance(output_size, (tuple, list)) \
         else tuple(output_size)
     if len(sizes) != 2 or not all(s is None or is_int(s) for s in sizes):
-        raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair of ints "
+        raise TypeError(f"{name}: output_size must be an int or a pair of ints "
                         f"(or None), got {output_size!r}")
     out_hw = tuple(n if s is None else int(s) for s, n in zip(sizes, in_hw))
     if min(out_hw) < 1 or max(out_hw) >= SIZE_LIMIT:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive and below 2**31, "
+        raise ValueError(f"{name}: output_size must be positive and below 2**31, "
                          f"got {output_size!r}")
     return out_hw
 
@@ -234,3 +277,118 @@ def adaptive_avg_pool2d(x, output_size):
     """
     in_hw = _check_input("adaptive_avg_pool2d", x, empty_channels=True)[2:]
     return AdaptiveAvgPool2d.apply(x, out_hw=_adaptive_output_size(output_size, in_hw))
+
+
+class AdaptiveMaxPool2d(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, out_hw, indices_to=None):
+        out, argmax = kernels.adaptive_max_pool2d_forward(_as_4d(x), out_hw)
+        ctx.save_for_backward(argmax)
+        ctx.input_shape = x.shape
+        if indices_to is not None:
+            indices_to.append(argmax.reshape(x.shape[:-2] + argmax.shape[-2:]))
+        return out.reshape(x.shape[:-2] + out.shape[-2:])
+
+    backward = MaxPool2d.backward  # each bin's gradient goes to its winner, as max pooling
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Max pooling to a fixed output size over PyTorch's adaptive bins (those of
+    ``adaptive_avg_pool2d``: they may overlap and differ in size).
+
+    Parameters
+    ----------
+    x : Tensor, shape (N, C, H, W) or (C, H, W), float32 or float64
+        N and C may be 0; H and W may not.
+    output_size : int or (int or None, int or None)
+        None keeps that input size.
+    return_indices : bool
+        Also return the winners' flat indices ``h * W + w`` (int64), as ``max_pool2d``.
+
+    Returns
+    -------
+    Tensor, shape (N, C, OH, OW) or (C, OH, OW); with ``return_indices``, ``(output, indices)``.
+    Forward ``out[i, j] = max over bin (i, j)`` (first maximum in scan order on ties);
+    backward ``dx[winner of (i, j)] += g[i, j]`` (overlapping bins add up).
+    """
+    in_hw = _check_input("adaptive_max_pool2d", x, empty_channels=True)[2:]
+    out_hw = _adaptive_output_size(output_size, in_hw, "adaptive_max_pool2d")
+    return _with_indices(AdaptiveMaxPool2d, x, return_indices, out_hw=out_hw)
+
+
+class MaxUnpool2d(ArrayFunction):
+    @staticmethod
+    def forward(ctx, x, indices, out_hw):
+        ctx.indices = _as_4d(indices)
+        out = kernels.max_unpool2d_forward(_as_4d(x), ctx.indices, out_hw)
+        return out.reshape(x.shape[:-2] + tuple(out_hw))
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_x = kernels.max_unpool2d_backward(_as_4d(grad), ctx.indices)
+        return grad_x.reshape(grad.shape[:-2] + ctx.indices.shape[-2:]), None
+
+
+def _unpool_output_size(x_hw, kernel_hw, stride_hw, padding, output_size):
+    """PyTorch's ``_unpool_output_size``: ``(H - 1) * SH - 2 * ph + KH`` per axis, or the
+    given ``output_size`` (its last two entries) if within ``stride`` of that, exclusive."""
+    default = tuple((n - 1) * s - 2 * p + k
+                    for n, s, p, k in zip(x_hw, stride_hw, padding, kernel_hw))
+    if output_size is None:
+        sizes = default
+    else:
+        sizes = tuple(output_size)
+        if len(sizes) not in (2, 3, 4) or not all(is_int(v) for v in sizes):
+            raise ValueError(f"max_unpool2d: output_size should be a sequence of 2 ints (or "
+                             f"with the leading batch/channel sizes), got {output_size!r}")
+        sizes = tuple(int(v) for v in sizes[-2:])
+        for axis, (size, d, s) in enumerate(zip(sizes, default, stride_hw)):
+            if not d - s < size < d + s:
+                raise ValueError(f"max_unpool2d: invalid output_size {output_size!r} (dim "
+                                 f"{axis} must be between {d - s} and {d + s}, exclusive)")
+    if min(sizes) < 1:
+        raise ValueError(f"max_unpool2d: the output size {sizes} is not positive")
+    return sizes
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of ``max_pool2d``: each value goes back to its winner's place
+    (``indices`` from ``max_pool2d(..., return_indices=True)``), every other cell is 0.
+
+    Parameters
+    ----------
+    input : Tensor, shape (N, C, H, W) or (C, H, W), float32 or float64
+    indices : int64 Tensor or array of input's shape
+        Flat indices into each (OH, OW) output plane, in ``[0, OH * OW)``.
+    kernel_size, stride, padding : int or (int, int)
+        The max pooling's settings; ``stride`` defaults to ``kernel_size``.
+    output_size : (OH, OW) or (N, C, OH, OW), optional
+        Default ``(H - 1) * SH - 2 * ph + KH`` per axis; a given size must be within
+        ``stride`` of it (exclusive), as PyTorch (it resolves ``ceil_mode``'s ambiguity).
+
+    Returns
+    -------
+    Tensor, shape (N, C, OH, OW) or (C, OH, OW), input's dtype.
+    Forward ``out[indices[k]] = x[k]`` (a repeated index keeps the last value in scan order);
+    backward, a gather: ``dx[k] = g[indices[k]]``.
+    """
+    shape = _check_input("max_unpool2d", input)
+    kernel_hw, stride_hw = check_pool_settings("max_unpool2d", kernel_size, stride, 0)
+    try:
+        padding_hw = pair(padding, "padding", minimum=0)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"max_unpool2d: {error}") from None
+    index_array = indices.data if hasattr(indices, "data") and not isinstance(
+        indices, np.ndarray) else np.asarray(indices)
+    if index_array.dtype != np.int64:
+        raise TypeError(f"max_unpool2d: indices must be int64 (as max_pool2d returns them), "
+                        f"got {index_array.dtype}")
+    if index_array.shape != tuple(input.shape):
+        raise ValueError(f"max_unpool2d: indices of shape {index_array.shape} do not match the "
+                         f"input's shape {tuple(input.shape)}")
+    out_hw = _unpool_output_size(shape[2:], kernel_hw, stride_hw, padding_hw, output_size)
+    if index_array.size and (index_array.min() < 0
+                             or index_array.max() >= out_hw[0] * out_hw[1]):
+        raise ValueError(f"max_unpool2d: an index lies outside the output plane of "
+                         f"{out_hw[0]} x {out_hw[1]} = {out_hw[0] * out_hw[1]} cells")
+    return MaxUnpool2d.apply(input, index_array, out_hw=out_hw)

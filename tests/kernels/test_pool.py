@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from minicnn.kernels import pool as K
 from minicnn.kernels.geometry import output_size, resolve_padding
+from tests.pool_strategies import dilated_pool_settings
 from tests.strategies import pool_settings
 
 
@@ -231,3 +232,98 @@ def test_fast_kernels_take_read_only_arrays():
     ]:
         for g, e in zip(got, expected):
             np.testing.assert_array_equal(g, e)
+
+
+# ----------------------------------------------------------------------------- dilation,
+# adaptive max, unpooling
+
+
+def dilated_geometry(shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """``(kernel_hw, stride_hw, padding, out_hw, dilation_hw)`` as the kernels take them."""
+    pads = resolve_padding(padding, shape[2:], kernel_size, stride, dilation)
+    out_hw = tuple(output_size(n, k, s, before, after, d, ceil_mode=ceil_mode)
+                   for n, k, s, (before, after), d in zip(shape[2:], kernel_size, stride, pads,
+                                                          dilation))
+    return kernel_size, stride, pads, out_hw, dilation
+
+
+@given(dilated_pool_settings(), st.sampled_from([np.float64, np.float32]), st.booleans(),
+       st.data())
+def test_dilated_max_pool_fast_equals_reference(settings, dtype, ties, data):
+    shape, kwargs = settings
+    x = draw_input(data, shape, dtype, ties)
+    geo = dilated_geometry(shape, **kwargs)
+    out_ref, argmax_ref = K.max_pool2d_forward_reference(x, *geo)
+    out, argmax = K.max_pool2d_forward(x, *geo)
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    assert out.dtype == dtype and argmax.dtype == np.int64
+
+
+DILATED_CASES = [  # (shape, kernel, stride, padding, dilation, ceil_mode)
+    ((1, 2, 7, 7), (3, 3), (2, 2), (1, 1), (2, 2), False),
+    ((2, 1, 6, 9), (2, 3), (1, 2), (1, 0), (3, 2), True),
+    ((1, 1, 5, 8), (3, 2), (2, 3), (0, 1), (1, 3), True),
+]
+
+
+@pytest.mark.nojit
+@pytest.mark.parametrize("shape, kernel, stride, padding, dilation, ceil_mode", DILATED_CASES)
+def test_dilated_max_pool_fast_equals_reference_small(shape, kernel, stride, padding, dilation,
+                                                       ceil_mode):
+    x = np.random.default_rng(0).integers(0, 3, size=shape).astype(np.float64)  # ties
+    geo = dilated_geometry(shape, kernel, stride, padding, dilation, ceil_mode)
+    out, argmax = K.max_pool2d_forward(x, *geo)
+    out_ref, argmax_ref = K.max_pool2d_forward_reference(x, *geo)
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+
+
+@pytest.mark.nojit
+def test_dilated_window_by_hand():
+    # one row 0..6, kernel 3, dilation 2, padding 1, stride 2: taps {-1, 1, 3}, {1, 3, 5},
+    # {3, 5, 7}: the real cells 1, 3 / 1, 3, 5 / 3, 5 (7 and -1 are padding)
+    x = np.array([[[[0.0, 1, 2, 3, 4, 5, 6]]]])
+    out, argmax = K.max_pool2d_forward(x, (1, 3), (1, 2), ((0, 0), (1, 1)), (1, 3), (1, 2))
+    np.testing.assert_array_equal(out[0, 0, 0], [3, 5, 5])
+    np.testing.assert_array_equal(argmax[0, 0, 0], [3, 5, 5])
+
+
+@given(st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 9), st.integers(1, 9)),
+       st.integers(1, 10), st.integers(1, 10), st.sampled_from([np.float64, np.float32]),
+       st.booleans(), st.data())
+def test_adaptive_max_pool_fast_equals_reference(shape, oh, ow, dtype, ties, data):
+    x = draw_input(data, shape, dtype, ties)
+    out, argmax = K.adaptive_max_pool2d_forward(x, (oh, ow))
+    out_ref, argmax_ref = K.adaptive_max_pool2d_forward_reference(x, (oh, ow))
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    assert out.dtype == dtype and argmax.dtype == np.int64
+
+
+@pytest.mark.nojit
+def test_adaptive_max_pool_ties_nan_and_overlap_small():
+    x = np.array([[[[1.0, 2, 2], [2, np.nan, 0], [np.nan, 2, 2]]]])
+    # 3 -> 2 rows/cols: overlapping bins [0, 2), [1, 3)
+    out, argmax = K.adaptive_max_pool2d_forward(x, (2, 2))
+    out_ref, argmax_ref = K.adaptive_max_pool2d_forward_reference(x, (2, 2))
+    np.testing.assert_array_equal(argmax, argmax_ref)
+    np.testing.assert_array_equal(out, out_ref)
+    np.testing.assert_array_equal(argmax[0, 0], [[4, 4], [6, 4]])  # a NaN wins, the last one
+    x = np.array([[[[1.0, 2, 2], [2, 0, 0]]]])  # ties: the first maximum in scan order
+    np.testing.assert_array_equal(K.adaptive_max_pool2d_forward(x, (1, 2))[1][0, 0], [[1, 1]])
+
+
+@pytest.mark.nojit
+def test_max_unpool_scatters_and_its_backward_gathers():
+    x = np.array([[[[1.0, 2], [3, 4]]]])
+    indices = np.array([[[[0, 3], [9, 14]]]])
+    out = K.max_unpool2d_forward(x, indices, (4, 4))
+    expected = np.zeros(16)
+    expected[[0, 3, 9, 14]] = [1, 2, 3, 4]
+    np.testing.assert_array_equal(out.reshape(-1), expected)
+    g = np.arange(16.0).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(K.max_unpool2d_backward(g, indices), [[[[0, 3], [9, 14]]]])
+    # a repeated index keeps the last value in scan order; every source gets the gradient
+    out = K.max_unpool2d_forward(x, np.array([[[[5, 5], [5, 1]]]]), (2, 4))
+    np.testing.assert_array_equal(out.reshape(-1), [0, 4, 0, 0, 0, 3, 0, 0])

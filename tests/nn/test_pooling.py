@@ -59,6 +59,10 @@ def test_shapes():
     (lambda nn_: nn_.AvgPool2d(3, 2, 1), None),
     (lambda nn_: nn_.AvgPool2d(3, 2, 1, ceil_mode=True, count_include_pad=False), None),
     (lambda nn_: nn_.AdaptiveAvgPool2d((2, 3)), None),
+    (lambda nn_: nn_.MaxPool2d((3, 2), stride=(2, 1), padding=(1, 0), dilation=(2, 3)), None),
+    (lambda nn_: nn_.MaxPool2d(2, dilation=2, ceil_mode=True), None),
+    (lambda nn_: nn_.AdaptiveMaxPool2d((4, None)), None),
+    (lambda nn_: nn_.AdaptiveMaxPool2d(5), None),
 ])
 def test_matches_torch(make_ours, make_theirs):
     torch = pytest.importorskip("torch")
@@ -66,3 +70,45 @@ def test_matches_torch(make_ours, make_theirs):
     x = np.random.default_rng(2).permutation(np.arange(2 * 3 * 9 * 8, dtype=np.float64))
     x = x.reshape(2, 3, 9, 8) / x.size
     assert_same_as_torch(torch, make_ours(nn), make_ours(torch.nn), x)
+
+
+def test_new_pooling_reprs():
+    assert repr(nn.MaxPool2d(3, 2, 1, dilation=2, return_indices=True)) == \
+        "MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=False)"
+    assert repr(nn.AdaptiveMaxPool2d((2, None))) == "AdaptiveMaxPool2d(output_size=(2, None))"
+    assert repr(nn.MaxUnpool2d(2)) == \
+        "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    assert repr(nn.MaxUnpool2d((3, 2), 1, (1, 0))) == \
+        "MaxUnpool2d(kernel_size=(3, 2), stride=(1, 1), padding=(1, 0))"
+
+
+def test_max_pool_return_indices_then_unpool_equals_torch():
+    torch = pytest.importorskip("torch")
+    x_np = np.random.default_rng(3).standard_normal((2, 3, 9, 7))
+    upstream = np.arange(2 * 3 * 9 * 7, dtype=np.float64).reshape(2, 3, 9, 7)
+    x, x_t = minicnn.tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
+    pooled, indices = nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)(x)
+    pooled_t, indices_t = torch.nn.MaxPool2d(3, 2, 1, return_indices=True, ceil_mode=True)(x_t)
+    out = nn.MaxUnpool2d(3, 2, 1)(pooled, indices, output_size=x.shape)
+    out_t = torch.nn.MaxUnpool2d(3, 2, 1)(pooled_t, indices_t, output_size=x_t.shape)
+    out.backward(upstream)
+    out_t.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(indices.data, indices_t.numpy())
+    np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+    np.testing.assert_array_equal(x.grad, x_t.grad.numpy())
+
+
+def test_adaptive_max_pool_module_returns_indices():
+    x = minicnn.tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    out, indices = nn.AdaptiveMaxPool2d(2, return_indices=True)(x)
+    np.testing.assert_array_equal(out.data[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(indices.data[0, 0], [[5, 7], [13, 15]])
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(dilation=0), ValueError, "MaxPool2d: dilation must be positive"),
+    (dict(dilation=(1, 2, 3)), TypeError, "MaxPool2d: dilation"),
+])
+def test_max_pool_dilation_is_checked_when_built(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        nn.MaxPool2d(2, **kwargs)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 import minicnn
 from minicnn import functional as F
+from tests.pool_strategies import dilated_pool_settings
 from tests.strategies import arrays, distinct_arrays, pool_settings
 
 
@@ -471,3 +472,198 @@ def test_huge_windows_and_strides_cost_only_the_real_cells():
     for stride in (10**9, 2**31 - 1):  # a stride past the input: the top-left window only
         np.testing.assert_array_equal(F.max_pool2d(t(data), 2, stride).data, data[..., :2, :2].max(
             keepdims=True))
+
+
+# ----------------------------------------------------------------------------- dilation,
+# return_indices, adaptive max pooling, max unpooling
+
+
+def test_dilated_max_pool_by_hand():
+    # 5x5, kernel 2, dilation 2: each window takes cells (h, w), (h, w+2), (h+2, w), (h+2, w+2)
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    out, indices = F.max_pool2d(t(x), 2, stride=1, dilation=2, return_indices=True)
+    np.testing.assert_array_equal(out.data[0, 0], [[12, 13, 14], [17, 18, 19], [22, 23, 24]])
+    np.testing.assert_array_equal(indices.data[0, 0], out.data[0, 0])  # x holds its own index
+    assert indices.dtype == np.int64 and not indices.requires_grad
+
+
+def test_return_indices_are_flat_plane_indices_for_a_chw_input():
+    x = np.random.default_rng(1).standard_normal((2, 6, 5))
+    out, indices = F.max_pool2d(t(x), (3, 2), stride=2, padding=1, return_indices=True)
+    assert out.shape == indices.shape == (2, 3, 3)
+    np.testing.assert_array_equal(np.take_along_axis(x.reshape(2, -1),
+                                                     indices.data.reshape(2, -1), axis=1),
+                                  out.data.reshape(2, -1))
+
+
+@given(dilated_pool_settings(max_batch=1), st.data())
+def test_dilated_max_pool_gradcheck(settings, data):
+    shape, kwargs = settings
+    x = minicnn.tensor(data.draw(distinct_arrays(shape)), requires_grad=True)
+    assert minicnn.gradcheck(lambda x: F.max_pool2d(x, **kwargs), [x])
+
+
+@given(dilated_pool_settings(), st.data())
+def test_dilated_max_pool_and_indices_equal_torch(settings, data):
+    torch = pytest.importorskip("torch")
+    shape, kwargs = settings
+    x_np = data.draw(arrays(shape, 0, 3)).round()  # ties: the tie rule is compared too
+    x = t(x_np)
+    out, indices = F.max_pool2d(x, **kwargs, return_indices=True)
+    upstream = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(upstream)
+    x_t = torch.tensor(x_np, requires_grad=True)
+    out_t, indices_t = torch.nn.functional.max_pool2d(x_t, **kwargs, return_indices=True)
+    out_t.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+    np.testing.assert_array_equal(indices.data, indices_t.numpy())
+    np.testing.assert_array_equal(x.grad, x_t.grad.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dilation_one_and_return_indices_change_nothing(dtype):
+    x = np.random.default_rng(2).standard_normal((2, 3, 7, 6)).astype(dtype)
+    plain = F.max_pool2d(t(x, dtype=dtype), 3, 2, 1)
+    out, _ = F.max_pool2d(t(x, dtype=dtype), 3, 2, 1, dilation=(1, 1), return_indices=True)
+    np.testing.assert_array_equal(plain.data, out.data)
+    assert out.dtype == dtype
+
+
+ADAPTIVE_SHAPES = st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 9),
+                            st.integers(1, 9))
+
+
+@given(st.tuples(st.integers(1, 2), st.integers(1, 2), st.integers(1, 6), st.integers(1, 6)),
+       st.integers(1, 7), st.none() | st.integers(1, 7), st.data())
+def test_adaptive_max_pool_gradcheck(shape, oh, ow, data):
+    x = minicnn.tensor(data.draw(distinct_arrays(shape)), requires_grad=True)
+    assert minicnn.gradcheck(lambda x: F.adaptive_max_pool2d(x, (oh, ow)), [x])
+
+
+@given(ADAPTIVE_SHAPES, st.integers(1, 10), st.none() | st.integers(1, 10), st.booleans(),
+       st.data())
+def test_adaptive_max_pool_equals_torch(shape, oh, ow, ties, data):
+    torch = pytest.importorskip("torch")
+    x_np = data.draw(arrays(shape, 0, 3))
+    x_np = x_np.round() if ties else x_np
+    x = t(x_np)
+    out, indices = F.adaptive_max_pool2d(x, (oh, ow), return_indices=True)
+    upstream = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(upstream)
+    x_t = torch.tensor(x_np, requires_grad=True)
+    out_t, indices_t = torch.nn.functional.adaptive_max_pool2d(x_t, (oh, ow),
+                                                               return_indices=True)
+    out_t.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+    np.testing.assert_array_equal(indices.data, indices_t.numpy())
+    np.testing.assert_allclose(x.grad, x_t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_adaptive_max_pool_golden_overlapping_bins():
+    # 5 columns -> 3 bins [0, 2), [1, 4), [3, 5): column 2 wins the middle bin
+    x = np.array([[[[1.0, 3, 9, 2, 0]]]])
+    out, grad = grad_of(F.adaptive_max_pool2d, x, [[[[1, 10, 100]]]], output_size=(1, 3))
+    np.testing.assert_array_equal(out[0, 0], [[3, 9, 2]])
+    np.testing.assert_array_equal(grad[0, 0], [[0, 1, 10, 100, 0]])
+    assert F.adaptive_max_pool2d(t(x), (None, 2)).shape == (1, 1, 1, 2)
+
+
+def _unpool_case(torch, shape, kernel, stride, padding, ceil_mode, data):
+    """An input, its max-pooled values and indices, from PyTorch (ties: the oracle's own)."""
+    x_np = data.draw(arrays(shape))
+    pooled, indices = torch.nn.functional.max_pool2d(torch.tensor(x_np), kernel, stride,
+                                                     padding, ceil_mode=ceil_mode,
+                                                     return_indices=True)
+    return pooled.numpy(), indices.numpy()
+
+
+@given(pool_settings(max_batch=1).filter(lambda s: not isinstance(s[1]["padding"], str)),
+       st.booleans(), st.data())
+def test_max_unpool_equals_torch(settings, give_size, data):
+    torch = pytest.importorskip("torch")
+    shape, kwargs = settings
+    kernel, stride, padding = kwargs["kernel_size"], kwargs["stride"], kwargs["padding"]
+    pooled, indices = _unpool_case(torch, shape, kernel, stride or kernel, padding,
+                                   kwargs["ceil_mode"], data)
+    size = shape[2:] if give_size else None
+    try:
+        empty = torch.nn.functional.max_unpool2d(torch.tensor(pooled), torch.tensor(indices),
+                                                 kernel, stride, padding, size).numel() == 0
+    except (RuntimeError, ValueError):
+        empty = True
+    if empty:
+        # PyTorch refuses (the size is out of its range, or an index past the default plane)
+        # or returns an empty plane that no index can be in: minicnn refuses
+        with pytest.raises(ValueError):
+            F.max_unpool2d(t(pooled), indices, kernel, stride, padding, size)
+        return
+    x = t(pooled)
+    out = F.max_unpool2d(x, minicnn.tensor(indices), kernel, stride, padding, size)
+    upstream = np.random.default_rng(0).standard_normal(out.shape)
+    out.backward(upstream)
+    x_t = torch.tensor(pooled, requires_grad=True)
+    out_t = torch.nn.functional.max_unpool2d(x_t, torch.tensor(indices), kernel, stride,
+                                             padding, size)
+    out_t.backward(torch.tensor(upstream))
+    np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+    np.testing.assert_array_equal(x.grad, x_t.grad.numpy())
+
+
+@given(st.tuples(st.integers(1, 2), st.integers(1, 2), st.integers(2, 6), st.integers(2, 6)),
+       st.data())
+def test_max_unpool_gradcheck(shape, data):
+    x = data.draw(distinct_arrays(shape))
+    pooled, indices = F.max_pool2d(t(x), 2, ceil_mode=True, return_indices=True)
+    source = minicnn.tensor(data.draw(arrays(pooled.shape)), requires_grad=True)
+    assert minicnn.gradcheck(
+        lambda v: F.max_unpool2d(v, indices, 2, output_size=shape[2:]), [source])
+
+
+def test_max_unpool_golden_round_trip():
+    x = np.array([[[[1.0, 5, 2, 0], [3, 4, 8, 7]]]])
+    pooled, indices = F.max_pool2d(t(x), 2, return_indices=True)
+    out, grad = grad_of(lambda v: F.max_unpool2d(v, indices, 2), pooled.data,
+                        np.arange(8.0).reshape(1, 1, 2, 4))
+    np.testing.assert_array_equal(out[0, 0], [[0, 5, 0, 0], [0, 0, 8, 0]])
+    np.testing.assert_array_equal(grad[0, 0], [[1, 6]])  # the gather at each index
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(kernel_size=2, dilation=0), ValueError, "max_pool2d: dilation must be positive"),
+    (dict(kernel_size=2, dilation=1.5), TypeError, "max_pool2d: dilation"),
+    (dict(kernel_size=2, dilation=3), ValueError, r"spanning 4\) is larger"),
+    (dict(kernel_size=2, stride=1, padding=1, dilation=(1, 3)), ValueError,
+     "holds no input cell"),
+])
+def test_dilated_max_pool_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        F.max_pool2d(minicnn.tensor(np.zeros((1, 1, 3, 2))), **kwargs)
+
+
+@pytest.mark.parametrize("x, output_size, error, match", [
+    (np.zeros((4, 4)), 1, ValueError, "adaptive_max_pool2d: x must be 4-D"),
+    (X, 0, ValueError, "adaptive_max_pool2d: output_size must be positive"),
+    (X, (2, 2, 2), TypeError, "adaptive_max_pool2d: output_size must be an int or a pair"),
+    (X.astype(np.int64), 2, TypeError, "int64"),
+])
+def test_adaptive_max_pool_errors(x, output_size, error, match):
+    with pytest.raises(error, match=match):
+        F.adaptive_max_pool2d(minicnn.tensor(x), output_size)
+
+
+POOLED = np.ones((1, 2, 2, 2))
+INDICES = np.zeros((1, 2, 2, 2), dtype=np.int64)
+
+
+@pytest.mark.parametrize("indices, kwargs, error, match", [
+    (INDICES.astype(np.int32), {}, TypeError, "indices must be int64"),
+    (INDICES[:, :1], {}, ValueError, "do not match the input's shape"),
+    (INDICES + 16, {}, ValueError, "outside the output plane of 4 x 4"),
+    (INDICES - 1, {}, ValueError, "outside the output plane"),
+    (INDICES, dict(output_size=(6, 4)), ValueError, r"dim 0 must be between 2 and 6"),
+    (INDICES, dict(output_size=(4,)), ValueError, "sequence of 2 ints"),
+    (INDICES, dict(padding=-1), ValueError, "max_unpool2d: padding"),
+])
+def test_max_unpool_errors(indices, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        F.max_unpool2d(minicnn.tensor(POOLED), indices, 2, **kwargs)
