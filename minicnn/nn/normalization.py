@@ -235,8 +235,8 @@ class _InstanceNorm(_BatchNorm):
     def forward(self, x):
         name = type(self).__name__
         if x.ndim not in self.expected_ndims:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{n}-D' for n in self.expected_ndims)}"
-                             f" input, got shape {tuple(x.shape)}")
+            ranks = " or ".join(f"{n}-D" for n in self.expected_ndims)
+            raise ValueError(f"{name}: expected a {ranks} input, got shape {tuple(x.shape)}")
         unbatched = x.ndim == self.expected_ndims[0]
         channel_axis = 0 if unbatched else 1
         if x.shape[channel_axis] != self.num_features:

@@ -2,7 +2,8 @@
 normalisation (AlexNet).
 
 Shapes: N batch, C channels, then any spatial axes (H, W); L = their product (1 for a
-(N, C) input). Sums over "the batch" run over the M = N * L values of one channel.
+(N, C) input). Sums over "the batch" run over the M = N * L values of one channel. G groups
+of channels (group_norm), D = prod(normalized_shape) (layer_norm).
 
 Batch normalisation
 -------------------

@@ -619,7 +619,8 @@ def _torch_pair(torch, values):
 
 
 @pytest.mark.parametrize("shape, normalized_shape, dtype", [
-    ((4, 6), (6,), np.float64), ((2, 3, 4, 5), (4, 5), np.float64), ((3, 2, 3), (2, 3), np.float32)])
+    ((4, 6), (6,), np.float64), ((2, 3, 4, 5), (4, 5), np.float64),
+    ((3, 2, 3), (2, 3), np.float32)])
 @pytest.mark.parametrize("affine", ["both", "weight", "none"])
 def test_layer_norm_matches_pytorch(rng, shape, normalized_shape, dtype, affine):
     torch = pytest.importorskip("torch")
