@@ -16,7 +16,8 @@ from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, c
                        huber_loss, kl_div, l1_loss, mse_loss, nll_loss, one_hot,
                        smooth_l1_loss)
 from .ops.norm import batch_norm, local_response_norm
-from .ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
+from .ops.pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d,
+                       max_unpool2d)
 from .ops.reduce import max, mean, sum
 from .ops.shape import cat, flatten, pad, permute, reshape, stack, transpose
 from .ops.upsample import interpolate
@@ -28,7 +29,8 @@ __all__ = ["conv_output_size", "conv2d", "relu", "relu6", "leaky_relu", "sigmoid
            "mish", "hardsigmoid", "hardswish", "softmin",
            "linear", "matmul", "max", "mean", "sum", "cat", "flatten", "pad", "permute",
            "reshape", "stack", "transpose",
-           "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+           "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+           "max_unpool2d",
            "batch_norm", "dropout", "local_response_norm", "cross_entropy", "nll_loss", "mse_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss",
            "smooth_l1_loss", "huber_loss", "kl_div", "one_hot"]

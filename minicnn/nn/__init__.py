@@ -23,7 +23,7 @@ from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
 from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d,
                       ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d)
-from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
 from .shape import Flatten, Identity, Unflatten, ZeroPad2d
 from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
@@ -33,7 +33,7 @@ sys.modules[__name__ + ".functional"] = functional
 __all__ = ["functional", "init", "utils", "Module", "Parameter", "Sequential", "ModuleList",
            "ModuleDict", "ParameterList", "ParameterDict", "IncompatibleKeys",
            "StateDictError", "Softmax", "LogSoftmax", "Softmax2d", "Linear", "Conv2d",
-           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "MaxUnpool2d",
            "BatchNorm1d", "BatchNorm2d", "LocalResponseNorm", "ReLU", "ReLU6", "LeakyReLU",
            "Sigmoid", "Tanh", "Dropout", "Dropout2d", "Flatten", "Unflatten", "ZeroPad2d",
            "Identity", "CrossEntropyLoss", "NLLLoss",
