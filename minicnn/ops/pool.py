@@ -1,4 +1,5 @@
-"""Pooling: ``max_pool2d``, ``avg_pool2d`` and ``adaptive_avg_pool2d``, forward and backward.
+"""Pooling: ``max_pool2d``, ``avg_pool2d``, ``adaptive_avg_pool2d``, ``adaptive_max_pool2d``
+and ``max_unpool2d``, forward and backward.
 
 Shape legend: N batch, C channels, H x W input, KH x KW window, SH x SW stride,
 OH x OW output. Inputs are (N, C, H, W), or (C, H, W) for a single image (as PyTorch).
@@ -22,6 +23,10 @@ Max pooling, per window (padding is -inf, so a padded cell never wins)::
 One winner per window, the first maximum in scan order on ties (PyTorch); overlapping
 windows (stride < kernel, AlexNet's 3x3 stride 2) add their gradients into a shared winner.
 
+With ``dilation (DH, DW)`` window cell ``(a, b)`` is input cell ``(i * SH - top + a * DH,
+j * SW - left + b * DW)``. ``return_indices`` gives each winner as its flat index ``h * W + w``
+in its (H, W) plane (int64, PyTorch's convention).
+
 Average pooling, per window (padding is 0)::
 
     out[i, j] = sum_{(h, w) in window(i, j)} x[h, w] / divisor(i, j)
@@ -36,7 +41,12 @@ Adaptive average pooling to (OH, OW): output row ``i`` averages input rows
 ``floor(i * H / OH)`` to ``ceil((i + 1) * H / OH) - 1`` (columns likewise), so bins may
 differ in size by one and overlap when OH does not divide H. ``output_size=1`` is global
 average pooling. ``out = P_H x P_W^T`` and ``dx = P_H^T g P_W`` with the bin-averaging
-matrices ``P`` (see ``minicnn/kernels/pool.py``).
+matrices ``P`` (see ``minicnn/kernels/pool.py``). Adaptive max pooling takes the max over
+the same bins, its gradient going to each bin's winner as in max pooling.
+
+Max unpooling, the partial inverse of max pooling with its indices::
+
+    out[indices[k]] = x[k]   (zeros elsewhere)        dx[k] = g[indices[k]]   (a gather)
 """
 
 import numpy as np
