@@ -15,7 +15,7 @@ from .ops.linear import linear, matmul
 from .ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                        huber_loss, kl_div, l1_loss, mse_loss, nll_loss, one_hot,
                        smooth_l1_loss)
-from .ops.norm import batch_norm, local_response_norm
+from .ops.norm import batch_norm, group_norm, instance_norm, layer_norm, local_response_norm
 from .ops.pool import (adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d,
                        max_unpool2d)
 from .ops.reduce import max, mean, sum
@@ -31,6 +31,7 @@ __all__ = ["conv_output_size", "conv2d", "relu", "relu6", "leaky_relu", "sigmoid
            "reshape", "stack", "transpose",
            "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
            "max_unpool2d",
-           "batch_norm", "dropout", "local_response_norm", "cross_entropy", "nll_loss", "mse_loss",
+           "batch_norm", "layer_norm", "group_norm", "instance_norm", "dropout",
+           "local_response_norm", "cross_entropy", "nll_loss", "mse_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "l1_loss",
            "smooth_l1_loss", "huber_loss", "kl_div", "one_hot"]

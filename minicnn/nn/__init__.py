@@ -20,7 +20,8 @@ from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDi
                    MSELoss, NLLLoss, SmoothL1Loss)
 from .module import (IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, ParameterDict,
                      ParameterList, Sequential, StateDictError)
-from .normalization import BatchNorm1d, BatchNorm2d, LocalResponseNorm
+from .normalization import (BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d,
+                            LayerNorm, LocalResponseNorm)
 from .padding import (CircularPad1d, CircularPad2d, ConstantPad1d, ConstantPad2d,
                       ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d)
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d, MaxUnpool2d
@@ -44,4 +45,5 @@ __all__ += ["ConvTranspose2d", "Upsample", "UpsamplingNearest2d", "UpsamplingBil
 __all__ += ["LazyLinear", "LazyConv2d", "LazyBatchNorm1d", "LazyBatchNorm2d"]
 __all__ += ["Hardtanh", "PReLU", "LogSigmoid", "SiLU", "GELU", "ELU", "SELU", "CELU",
             "Softplus", "Mish", "Hardsigmoid", "Hardswish", "Softmin"]
+__all__ += ["LayerNorm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d"]
 __all__ += ["BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss"]
