@@ -17,6 +17,9 @@ MACs (multiply-accumulates, for the one image)
 
     ``Conv2d``   ``OH * OW * C_out * (C_in / groups) * KH * KW``  (one MAC per kernel tap
                  per output element; dilation changes nothing; the bias add is not counted)
+    ``ConvTranspose2d``  ``H * W * C_in * (C_out / groups) * KH * KW`` for an ``H x W``
+                 input (each input element meets every tap of its group's filters: the
+                 MACs of the convolution it is the gradient of)
     ``Linear``   ``out_features * in_features`` per input row (a ``(1, ..., in_features)``
                  input has ``prod(...)`` rows); the bias add is not counted
 
@@ -45,7 +48,7 @@ from collections import namedtuple
 import numpy as np
 
 from .autograd import Tensor, no_grad
-from .nn import Conv2d, Linear, Module
+from .nn import Conv2d, ConvTranspose2d, Linear, Module
 
 __all__ = ["summary", "Summary", "SummaryRow", "layer_macs"]
 
@@ -61,16 +64,21 @@ call, 2 for its second, ...).
 """
 
 
-def layer_macs(module, output):
-    """Multiply-accumulates of one call of a leaf ``module`` that produced ``output``.
+def layer_macs(module, inputs, output):
+    """Multiply-accumulates of one call of a leaf ``module`` on ``inputs`` (the tuple of its
+    positional arguments) that produced ``output``.
 
     ``Conv2d``: ``output.numel() * (C_in / groups) * KH * KW`` (that is
-    ``N * C_out * OH * OW * (C_in / groups) * KH * KW``); ``Linear``:
+    ``N * C_out * OH * OW * (C_in / groups) * KH * KW``); ``ConvTranspose2d``:
+    ``input.numel() * (C_out / groups) * KH * KW``; ``Linear``:
     ``output.numel() * in_features``; any other module: 0 (see the module docstring).
     """
     if isinstance(module, Conv2d):
         kh, kw = module.kernel_size
         return output.numel() * (module.in_channels // module.groups) * kh * kw
+    if isinstance(module, ConvTranspose2d):
+        kh, kw = module.kernel_size
+        return inputs[0].numel() * (module.out_channels // module.groups) * kh * kw
     if isinstance(module, Linear):
         return output.numel() * module.in_features
     return 0
@@ -126,7 +134,7 @@ def _record_calls(model, x):
         call = stack.pop()
         call.output_shape = _shape_of(output)
         if next(module.children(), None) is None:  # leaves only: no double counting
-            call.macs = layer_macs(module, output)
+            call.macs = layer_macs(module, inputs, output)
 
     handles = []
     try:

@@ -83,7 +83,17 @@ def test_layer_macs_counts_conv_and_linear_only():
     for layer in (nn.ReLU(), nn.MaxPool2d(2), nn.AvgPool2d(2), nn.BatchNorm2d(2), nn.Dropout(),
                   nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Sequential(nn.Conv2d(2, 2, 1))):
         layer.eval()
-        assert layer_macs(layer, layer(x)) == 0, type(layer).__name__
+        assert layer_macs(layer, (x,), layer(x)) == 0, type(layer).__name__
+
+
+def test_transposed_convolution_counts_the_macs_of_the_convolution_it_reverses():
+    """ConvTranspose2d(4 -> 6, 3x3, stride 2) on 5x5 is the input gradient of a conv 6 -> 4
+    on its 11x11 output: both do 5 * 5 * 4 * 6 * 3 * 3 multiply-accumulates."""
+    s = run(nn.ConvTranspose2d(4, 6, 3, stride=2), (4, 5, 5))
+    assert s.rows[0].output_shape == (1, 6, 11, 11)
+    assert s.total_macs == 5 * 5 * 4 * 6 * 3 * 3
+    grouped = run(nn.ConvTranspose2d(4, 6, 3, groups=2), (4, 5, 5))
+    assert grouped.total_macs == 5 * 5 * 4 * 3 * 3 * 3
 
 
 # --- bookkeeping ----------------------------------------------------------------------------
