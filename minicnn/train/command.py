@@ -145,7 +145,8 @@ def add_train_parser(sub):
     p.add_argument("--epochs", type=SETTING_TYPES["epochs"], default=None, metavar="N",
                    help="default per model (lenet5: 2, CIFAR resnets: 5, others: 5)")
     p.add_argument("--batch-size", type=SETTING_TYPES["batch_size"], default=None, metavar="N",
-                   help="default per model (lenet5: 64, CIFAR resnets: 128, others: 32)")
+                   help="default per model (lenet5: 64, CIFAR resnets: 128, others: 32); "
+                   "under mpiexec the global batch, split over the ranks")
     p.add_argument("--lr", type=SETTING_TYPES["lr"], default=None,
                    help="initial learning rate, cosine-annealed to 0 over the epochs "
                    "(lenet5: 0.05, CIFAR resnets: 0.1; adam and rmsprop: 0.001)")
@@ -167,6 +168,10 @@ def add_train_parser(sub):
                    help="no progress bar (one line per epoch is still printed)")
     p.add_argument("--limit", type=SETTING_TYPES["limit"], default=None, metavar="N",
                    help="use only the first N training and N test images (smoke runs, tests)")
+    p.add_argument("--distributed", action="store_true",
+                   help="train data-parallel over the ranks of `mpiexec -n K python -m "
+                   "minicnn train ...` (the default under mpiexec; needs "
+                   "pip install 'minicnn[distributed]'); rank 0 prints and writes the run")
     p.set_defaults(run=cmd_train)
     return p
 
@@ -500,6 +505,27 @@ def _write_outputs(run_dir, history, title):
 
 
 def cmd_train(args):
+    """``train``; under ``mpiexec`` (or with ``--distributed``) every rank runs it and
+    ``fit`` trains data-parallel (``minicnn.distributed``), rank 0 alone printing and
+    writing the run folder."""
+    from .. import distributed as dist
+
+    distributed = args.distributed or dist.launched_by_mpi()
+    if not distributed:
+        return _train(args, distributed)
+    try:
+        dist.init()
+    except dist.DistributedError as e:
+        return _error("python -m minicnn train", f"argument --distributed: {e}")
+    dist.silence_other_ranks()
+    code = _train(args, distributed)
+    if code != 0:
+        dist.finish_failed_command()
+    return code
+
+
+def _train(args, distributed):
+    from .. import distributed as dist
     from .. import models
     from ..data import DataLoader
     from ..optim.lr_scheduler import CosineAnnealingLR
@@ -527,8 +553,16 @@ def cmd_train(args):
         config = _resolve_config(args, saved_config)
     except _ArgumentError as e:
         return _error(prog, e)
+    ranks = dist.world_size() if distributed else 1
+    if config["batch_size"] % ranks:
+        return _error(prog, f"argument --batch-size: {config['batch_size']} is the global batch "
+                            f"and must be divisible by the {ranks} ranks (each takes "
+                            f"batch-size / ranks images a step)")
+    main = not distributed or dist.is_main_process()
 
     run_dir = Path(args.out) if args.out is not None else _new_run_folder(args.model)
+    if distributed:  # rank 0's folder: the ranks' clocks may name different seconds
+        run_dir = dist.broadcast_object(run_dir)
     log(f"loading the data ({config['data']})...")
     try:
         train_raw = _load_split(config["data"], True, config["limit"])
@@ -569,8 +603,9 @@ def cmd_train(args):
             "classes": [str(c) for c in train_raw.classes], "config": config}
 
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.json").write_text(json.dumps(meta, indent=1) + "\n")
+        if main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            (run_dir / "config.json").write_text(json.dumps(meta, indent=1) + "\n")
     except OSError as e:
         return _error(prog, f"argument --out: cannot write the run folder {run_dir}: {e}")
     settings = ", ".join(f"{k}={config[k]}" for k in ("epochs", "batch_size", "optimizer", "lr",
@@ -578,7 +613,9 @@ def cmd_train(args):
     log(f"training {args.model} ({sum(p.numel() for p in model.parameters()):,} parameters) on "
         f"{config['data']}: {len(train_set)} training images, {len(test_set)} test images, "
         f"input {'x'.join(map(str, input_shape))}; {settings}, cosine lr schedule; "
-        f"run folder {run_dir}")
+        f"run folder {run_dir}"
+        + (f"; {ranks} ranks, global batch {config['batch_size']} "
+           f"({config['batch_size'] // ranks} a rank)" if distributed else ""))
     plots = matplotlib_available()
     if not plots:
         log("matplotlib is not installed, so no plots (pip install 'minicnn[plots]')")
@@ -588,9 +625,11 @@ def cmd_train(args):
         history = fit(model, train_loader, test_loader, optimizer, config["epochs"],
                       scheduler=scheduler, label_smoothing=config["label_smoothing"],
                       checkpoint_dir=run_dir, resume=args.resume, progress=not args.quiet,
-                      meta=meta, callback=lambda h: _write_outputs(run_dir, h, title))
-        _write_outputs(run_dir, history, title)
-        if plots:
+                      meta=meta, callback=lambda h: _write_outputs(run_dir, h, title),
+                      distributed=distributed)
+        if main:
+            _write_outputs(run_dir, history, title)
+        if plots and main:
             plot_filters(model, run_dir / "filters.png")
             plot_feature_maps(model, test_set[0][0], run_dir / "feature_maps.png")
     except KeyboardInterrupt:

@@ -179,7 +179,7 @@ def _epoch_line(row, epochs):
 
 def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
         label_smoothing=0.0, aux_weight=0.3, checkpoint_dir=None, resume=False, progress=True,
-        verbose=True, eval_modules=(), meta=None, callback=None):
+        verbose=True, eval_modules=(), meta=None, callback=None, distributed=False):
     """Train ``model`` for ``epochs`` epochs; return the ``History``.
 
     Parameters
@@ -221,6 +221,12 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
     callback : callable, optional
         ``callback(history)`` after each epoch, once its checkpoint is written (e.g. to
         save the history and plots as the run goes).
+    distributed : bool
+        Train data-parallel over the ranks of an ``mpiexec`` job (``minicnn.distributed``):
+        ``train_loader``'s batch size is the global batch, of which each rank takes its
+        share; the gradients are averaged over the ranks after each backward; the metrics
+        are sums over the ranks; only rank 0 prints, writes checkpoints and calls
+        ``callback``. Every rank validates on the whole ``val_loader``.
 
     Returns
     -------
@@ -232,13 +238,22 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
         raise ValueError(f"aux_weight must be >= 0, got {aux_weight!r}")
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs the checkpoint_dir to resume from")
+    net = model  # what runs the steps: the model, or its DistributedDataParallel wrapper
+    main = True
+    if distributed:
+        from .. import distributed as dist
+        net, train_loader = dist.prepare_fit(model, train_loader)
+        eval_modules = [f"module.{name}" for name in eval_modules]  # names inside the wrapper
+        main = dist.is_main_process()
+        verbose = verbose and main
     loaders = [train_loader] + ([val_loader] if val_loader is not None else [])
     history = History()
     start = 0
     checkpoint_path = None
     if checkpoint_dir is not None:
         checkpoint_dir = Path(checkpoint_dir)
-        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        if main:
+            checkpoint_dir.mkdir(parents=True, exist_ok=True)
         checkpoint_path = checkpoint_dir / CHECKPOINT_NAME
     if resume:
         if not checkpoint_path.is_file():
@@ -253,14 +268,16 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
     for epoch in range(start, epochs):
         lr = float(optimizer.param_groups[0]["lr"])
         started = time.perf_counter()
+        if distributed:  # the epoch's shuffle, the same on every rank
+            train_loader.set_epoch(epoch)
         train_loss, train_top1, images, train_seconds = _train_epoch(
-            model, train_loader, optimizer, label_smoothing, aux_weight, eval_modules,
+            net, train_loader, optimizer, label_smoothing, aux_weight, eval_modules,
             PassProgress(_length(train_loader), f"epoch {epoch + 1}/{epochs}", show_bar,
                          lines=verbose),
-            epoch + 1)
+            epoch + 1, distributed)
         val = None
         if val_loader is not None:
-            val = _evaluate([model], val_loader, tta=False, crop_size=None,
+            val = _evaluate([net], val_loader, tta=False, crop_size=None,
                             progress=show_bar, desc=f"validate {epoch + 1}/{epochs}")
         if scheduler is not None:
             scheduler.step()
@@ -271,12 +288,12 @@ def fit(model, train_loader, val_loader, optimizer, epochs, scheduler=None,
             "val_top5": None if val is None else val.top5,
             "lr": lr, "seconds": time.perf_counter() - started,
             "images_per_sec": images / max(train_seconds, 1e-9)})
-        if checkpoint_path is not None:
+        if checkpoint_path is not None and main:
             save_checkpoint(checkpoint_path, model, optimizer, scheduler, epoch + 1, history,
                             loaders, meta)
         if verbose:
             log(_epoch_line(history.last, epochs))
-        if callback is not None:
+        if callback is not None and main:
             callback(history)
     return history
 
@@ -289,8 +306,9 @@ def _length(loader):
 
 
 def _train_epoch(model, loader, optimizer, label_smoothing, aux_weight, eval_modules, bar,
-                 epoch):
-    """One pass of training steps; returns (mean loss, accuracy, images, seconds)."""
+                 epoch, distributed=False):
+    """One pass of training steps; returns (mean loss, accuracy, images, seconds), over all
+    ranks when ``distributed`` (``model`` is then a DistributedDataParallel)."""
     model.train()
     _set_eval(model, eval_modules)
     dtype = _param_dtype(model)
@@ -310,6 +328,8 @@ def _train_epoch(model, loader, optimizer, label_smoothing, aux_weight, eval_mod
                                                            label_smoothing=label_smoothing)
             optimizer.zero_grad()
             loss.backward()
+            if distributed:  # average over the ranks: the global batch's gradient
+                model.sync_gradients()
             optimizer.step()
             n = len(y)
             loss_sum += main_loss * n
@@ -318,6 +338,10 @@ def _train_epoch(model, loader, optimizer, label_smoothing, aux_weight, eval_mod
             bar.update(images, loss_sum / images, correct / images)
     finally:
         bar.close()
+    if distributed:  # sums over the ranks: the global batch's figures
+        from ..distributed import reduce_metrics
+        totals = reduce_metrics({"loss": loss_sum, "correct": correct, "images": images})
+        loss_sum, correct, images = totals["loss"], totals["correct"], int(totals["images"])
     if images == 0:
         raise ValueError("train_loader yielded no batches")
     return loss_sum / images, correct / images, images, time.perf_counter() - started
