@@ -115,7 +115,7 @@ from .rng import get_rng
 from .tensor_methods import TensorMethods
 
 __all__ = ["Tensor", "tensor", "Function", "ArrayFunction", "Context", "FunctionCtx", "grad",
-           "backward", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "backward", "queue_callback", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled"]
 
 
@@ -1296,7 +1296,40 @@ def _accumulate_into(t, g):
         grad.data = grad.data + g
 
 
+class _EngineState(threading.local):
+    """The callbacks queued by the backward passes running in this thread, innermost last
+    (a hook may itself call backward)."""
+
+    def __init__(self):
+        self.callbacks = []
+
+
+_engine_state = _EngineState()
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward pass now running has finished (PyTorch's
+    ``Variable._execution_engine.queue_callback``). Called from a hook: data-parallel
+    training averages the gradients this way, after every one has been accumulated."""
+    if not _engine_state.callbacks:
+        raise RuntimeError("queue_callback: no backward pass is running in this thread; "
+                           "call it from a hook")
+    _engine_state.callbacks[-1].append(callback)
+
+
 def _run_engine(roots, seeds, retain_graph, capture=None):
+    """``_backpropagate``, then the callbacks that its hooks queued (``queue_callback``)."""
+    _engine_state.callbacks.append([])
+    try:
+        captured = _backpropagate(roots, seeds, retain_graph, capture)
+    finally:
+        callbacks = _engine_state.callbacks.pop()
+    for callback in callbacks:
+        callback()
+    return captured
+
+
+def _backpropagate(roots, seeds, retain_graph, capture=None):
     """Backpropagate ``seeds`` (arrays) from the edges ``roots`` through the graph.
 
     Each node runs once, after every node that uses one of its outputs (Kahn's algorithm

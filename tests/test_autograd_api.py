@@ -404,3 +404,18 @@ def test_grad_mode_decorators_hold_inside_a_generators_body():
     results = list(predictions())
     assert [enabled for _, enabled in results] == [False, False]
     assert not any(y.requires_grad for y, _ in results) and minicnn.is_grad_enabled()
+
+
+def test_queue_callback_runs_once_backward_has_accumulated_every_gradient():
+    from minicnn.autograd import queue_callback
+    x = minicnn.tensor([1.0, 2.0], requires_grad=True)
+    w = minicnn.tensor([3.0, 4.0], requires_grad=True)
+    y = x * w
+    seen = []
+    y.register_hook(lambda g: queue_callback(
+        lambda: seen.append((x.grad.tolist(), w.grad.tolist()))))
+    assert seen == []
+    y.sum().backward()
+    assert seen == [([3.0, 4.0], [1.0, 2.0])]  # after both leaves got their gradients
+    with pytest.raises(RuntimeError, match="no backward pass is running"):
+        queue_callback(lambda: None)

@@ -328,8 +328,10 @@ print("per-rank statistics against the whole batch, largest parameter difference
 # The script each rank runs: the same model built on every rank (with a *different* seed
 # per rank, to show that `DistributedDataParallel` starts everyone from rank 0's weights),
 # a `ShardedLoader` that gives each rank its half of every global batch of 48, and the
-# training loop with one extra line, `model.sync_gradients()`, the averaging all-reduce.
-# It writes each rank's losses and the final weights.
+# ordinary training loop: as with PyTorch's DDP, `loss.backward()` itself averages the
+# gradients over the ranks (a hook on the model's output queues the all-reduce to run once
+# backward has accumulated every gradient). It writes each rank's losses and the final
+# weights.
 
 # %%
 RANK_SCRIPT = '''
@@ -358,8 +360,7 @@ losses = []
 for step, (x, y) in zip(range(int(data["steps"])), loader):
     loss = F.cross_entropy(model(minicnn.Tensor(x.astype(np.float64))), y)
     optimizer.zero_grad()
-    loss.backward()
-    model.sync_gradients()                   # average the gradients over the ranks
+    loss.backward()                          # ...and the average over the ranks
     optimizer.step()
     losses.append(loss.item())
 np.savez(f"{sys.argv[1]}-rank{dist.rank()}.npz", losses=losses,

@@ -25,8 +25,7 @@ A script (run with ``mpiexec -n K python script.py``; as root, ``mpiexec --allow
         loader.set_epoch(epoch)
         for x, y in loader:
             loss = F.cross_entropy(model(minicnn.Tensor(x)), y)
-            optimizer.zero_grad(); loss.backward()
-            model.sync_gradients()        # PyTorch does this inside backward (see ddp)
+            optimizer.zero_grad(); loss.backward()   # averages over the ranks (see ddp)
             optimizer.step()
 
 or simply ``minicnn.train.fit(..., distributed=True)``. mpi4py is needed only once ``init``

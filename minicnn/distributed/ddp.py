@@ -22,17 +22,20 @@ copy of all of them. As PyTorch does, the gradients are packed into contiguous b
 about ``bucket_cap_mb`` (in reverse registration order, roughly the order backward produces
 them), every bucket's all-reduce is started non-blocking, and each is unpacked when done.
 
-PyTorch starts a bucket's all-reduce from autograd hooks while backward is still running;
-minicnn's autograd has no such hooks, so here the averaging is one call after backward,
-``model.sync_gradients()`` (``fit(..., distributed=True)`` makes it). Forgetting it would
-let the ranks drift apart silently, so a second training forward before it raises.
+When. As in PyTorch, ``loss.backward()`` averages by itself: a training forward puts a
+hook on the output, and when backward reaches it the hook queues ``sync_gradients`` to run
+once backward has accumulated every gradient (``autograd.queue_callback``). PyTorch starts
+each bucket's all-reduce while backward is still running, overlapping the two; here the
+buckets start together after backward, which costs the overlap, not the result. Inside
+``no_sync()`` nothing is averaged: the gradients of several backward passes add up, and the
+next synchronised backward (or an explicit ``sync_gradients()``) averages the sums.
 """
 
 from contextlib import contextmanager
 
 import numpy as np
 
-from ..autograd import is_grad_enabled
+from ..autograd import Tensor, is_grad_enabled, queue_callback
 from ..nn.module import Module
 from . import comm
 
@@ -84,7 +87,8 @@ class DistributedDataParallel(Module):
         self.broadcast_buffers = bool(broadcast_buffers)
         self._buckets = _plan_buckets([p for p in module.parameters() if p.requires_grad],
                                       int(bucket_cap_mb * 2**20))
-        self._pending_sync = False
+        self._pending_sync = False   # a training forward whose gradients are not averaged yet
+        self._sync_queued = False
         self._accumulating = False
         self._broadcast_state()
 
@@ -107,15 +111,27 @@ class DistributedDataParallel(Module):
                 array[...] = packed[start:end].reshape(array.shape)
 
     def forward(self, *args, **kwargs):
-        training_step = self.training and is_grad_enabled()
-        if training_step and self._pending_sync and not self._accumulating:
-            raise RuntimeError("DistributedDataParallel: a second training forward before "
-                               "sync_gradients(); call model.sync_gradients() after "
-                               "loss.backward() (or accumulate inside model.no_sync())")
         if self.broadcast_buffers:
             self._broadcast_buffers()
-        self._pending_sync = self._pending_sync or training_step
-        return self.module(*args, **kwargs)
+        output = self.module(*args, **kwargs)
+        if self.training and is_grad_enabled():
+            self._pending_sync = True
+            self._sync_queued = False  # a backward that raised may have left it set
+            if not self._accumulating:
+                for tensor in _tensors_in(output):
+                    tensor.register_hook(self._queue_sync)
+        return output
+
+    def _queue_sync(self, grad):
+        """A hook on the output: average once this backward has accumulated every gradient
+        (one queued averaging however many outputs the backward reaches)."""
+        if not self._sync_queued:
+            self._sync_queued = True
+            queue_callback(self._sync_after_backward)
+
+    def _sync_after_backward(self):
+        self._sync_queued = False
+        self.sync_gradients()
 
     @contextmanager
     def no_sync(self):
@@ -128,11 +144,15 @@ class DistributedDataParallel(Module):
             self._accumulating = False
 
     def sync_gradients(self):
-        """Average every trainable parameter's gradient over the ranks (call after backward).
+        """Average every trainable parameter's gradient over the ranks. Backward does it by
+        itself; call it after a ``no_sync()`` block to average the accumulated gradients
+        (without a training forward since the last averaging it does nothing).
 
         A parameter without a gradient on this rank counts as a zero gradient, so every rank
         makes the same collectives; afterwards it has the averaged gradient.
         """
+        if not self._pending_sync:
+            return
         size = comm.world_size()
         # every bucket's all-reduce starts before the first is waited for
         in_flight = [(bucket, comm.all_reduce_start(bucket.pack())) for bucket in self._buckets]
@@ -145,6 +165,18 @@ class DistributedDataParallel(Module):
     def extra_repr(self):
         sizes = ", ".join(f"{b.size * b.dtype.itemsize / 2**20:.2f}" for b in self._buckets)
         return f"buckets (MiB): [{sizes}]"
+
+
+def _tensors_in(output):
+    """The tensors that require grad in a forward's output: a Tensor, or tuples, lists and
+    dicts of them (named tuples such as GoogLeNet's outputs included)."""
+    if isinstance(output, Tensor):
+        return [output] if output.requires_grad else []
+    if isinstance(output, dict):
+        output = list(output.values())
+    if isinstance(output, (tuple, list)):
+        return [t for item in output for t in _tensors_in(item)]
+    return []
 
 
 class _Bucket:

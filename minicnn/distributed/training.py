@@ -1,8 +1,8 @@
 """What ``minicnn.train.fit(..., distributed=True)`` and the ``train`` command ask of this
 package.
 
-``prepare_fit`` joins the job, wraps the model and shards the training loader; the trainer
-then calls the wrapper's ``sync_gradients()`` after each backward, ``set_epoch`` on the
+``prepare_fit`` joins the job, wraps the model (whose backward then averages the gradients
+over the ranks) and shards the training loader; the trainer calls ``set_epoch`` on the
 loader before each epoch, ``reduce_metrics`` on its sums, and lets only
 ``is_main_process()`` print and write files. The command line also silences the other
 ranks (``silence_other_ranks``) and ends a failed run with ``finish_failed_command``.

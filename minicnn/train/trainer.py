@@ -327,9 +327,7 @@ def _train_epoch(model, loader, optimizer, label_smoothing, aux_weight, eval_mod
                 loss = loss + aux_weight * F.cross_entropy(aux, y,
                                                            label_smoothing=label_smoothing)
             optimizer.zero_grad()
-            loss.backward()
-            if distributed:  # average over the ranks: the global batch's gradient
-                model.sync_gradients()
+            loss.backward()  # distributed: also averages over the ranks (the global batch's)
             optimizer.step()
             n = len(y)
             loss_sum += main_loss * n

@@ -103,8 +103,7 @@ def run_training(norm, sync_bn):
         for x, y in loader:
             loss = F.cross_entropy(model(minicnn.Tensor(x.astype(np.float64))), y)
             optimizer.zero_grad()
-            loss.backward()
-            model.sync_gradients()
+            loss.backward()        # averages over the ranks by itself, as PyTorch's DDP
             optimizer.step()
             losses.append(loss.item())
     model.eval()

@@ -66,18 +66,29 @@ def test_the_wrapper_forwards_and_names_its_state_as_pytorch(one_rank_job, rng):
         np.testing.assert_array_equal(wrapped.eval()(x).data, model(x).data)
 
 
-def test_a_second_training_forward_without_sync_gradients_raises(one_rank_job, rng):
+def test_backward_averages_by_itself_and_no_sync_accumulates(one_rank_job, rng, monkeypatch):
+    """As PyTorch's DDP: loss.backward() averages (one all-reduce per bucket, after every
+    gradient is accumulated); inside no_sync() nothing is averaged and the gradients add up;
+    sync_gradients() then averages the sums, and is a no-op when nothing is pending."""
+    all_reduces = []
+    start = comm.all_reduce_start
+    monkeypatch.setattr(comm, "all_reduce_start",
+                        lambda buffer: all_reduces.append(buffer.size) or start(buffer))
     model = nn.Linear(3, 2)
     wrapped = DistributedDataParallel(model)
     x = minicnn.tensor(rng.standard_normal((4, 3)).astype(np.float32))
     wrapped(x).sum().backward()
-    grad = gradient_array(model.weight).copy()
-    with pytest.raises(RuntimeError, match=r"before sync_gradients\(\)"):
-        wrapped(x)
-    wrapped.sync_gradients()                               # one rank: the mean is itself
-    np.testing.assert_array_equal(gradient_array(model.weight), grad)
-    with wrapped.no_sync():                                # accumulation is allowed inside
+    assert all_reduces == [8]                              # 6 weights + 2 biases, one bucket
+    grad = gradient_array(model.weight).copy()             # one rank: the mean is itself
+    wrapped.sync_gradients()                               # already averaged: nothing to do
+    assert all_reduces == [8]
+    with wrapped.no_sync():
         wrapped(x).sum().backward()
         wrapped(x).sum().backward()
-    wrapped.sync_gradients()
+    assert all_reduces == [8]
     np.testing.assert_allclose(gradient_array(model.weight), 3 * grad, rtol=1e-6)
+    wrapped.sync_gradients()
+    assert all_reduces == [8, 8]
+    wrapped(x)                                             # a forward without backward is fine
+    with minicnn.no_grad():
+        wrapped(x)
