@@ -246,7 +246,7 @@ def loss_and_slope(eps):
     z = minicnn.tensor(gap_logits.copy(), requires_grad=True)
     losses = F.cross_entropy(z, targets, label_smoothing=eps, reduction="none")
     losses.sum().backward()          # each row's loss depends only on its own logits
-    return losses.data, z.grad[:, TARGET]
+    return losses.data, z.grad.data[:, TARGET]
 
 
 def best_gap(eps):
@@ -283,7 +283,7 @@ assert (slope_smooth[t_values < np.log(91)] < 0).all() and (slope_smooth[t_value
 # at t* exactly the gradient vanishes
 z = minicnn.tensor(np.eye(K)[[TARGET]] * np.log(91), requires_grad=True)
 F.cross_entropy(z, np.array([TARGET]), label_smoothing=EPS).backward()
-assert np.allclose(z.grad, 0, atol=1e-12)
+assert np.allclose(z.grad.data, 0, atol=1e-12)
 
 # %% [markdown]
 # ### Gradient descent on the logits
@@ -298,7 +298,8 @@ def descend(eps, steps=1500, lr=1.0):
     gaps = []
     for _ in range(steps):
         F.cross_entropy(z, np.array([TARGET]), label_smoothing=eps).backward()
-        z.data -= lr * z.grad
+        with minicnn.no_grad():      # the update is not part of the graph
+            z -= lr * z.grad
         z.grad = None
         gaps.append(z.data[0, TARGET] - np.delete(z.data[0], TARGET).mean())
     return np.array(gaps)
