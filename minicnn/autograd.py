@@ -87,8 +87,9 @@ the new values. PyTorch's rules hold:
   requires grad) the view's gradient is right, but backward *through the base* ``y`` raises
   RuntimeError (PyTorch rebuilds the base's history; minicnn gives it a ``CopySlices`` node
   that refuses): write ``y[1:] = y[1:] * 2`` instead. Likewise a view taken before a
-  recorded in-place op on its base keeps its old history (its values change, its gradient
-  does not follow). On a view of a leaf that requires grad it is PyTorch's RuntimeError.
+  recorded in-place op on its base (or on a sibling view) has an out-of-date history: using
+  it in an op, or writing into it, raises RuntimeError (PyTorch rebuilds that history)
+  rather than give a wrong gradient; take the view again after the in-place op. On a view of a leaf that requires grad it is PyTorch's RuntimeError.
   ``p.data = array`` (or a Tensor, whose array is taken) rebinds the data without a version
   bump (as PyTorch's ``.data``);
   optimizers update parameters in place and bump their versions, as PyTorch's do.
@@ -537,7 +538,12 @@ class ArrayFunction:
                 arrays.append(a._data)
                 if enabled and a.requires_grad:
                     record = True
-                    edges.append(a._edge or a._leaf_edge())
+                    if a._edge is None:
+                        edges.append(a._leaf_edge())
+                    else:
+                        if a._history_gen != a._version_counter[1]:
+                            _stale_history_error(a)
+                        edges.append(a._edge)
                 else:
                     edges.append(None)
             else:
@@ -558,10 +564,22 @@ class ArrayFunction:
             result.requires_grad = True
             result._node = node
             result._edge = (node, 0)
+            result._history_gen = result._version_counter[1]  # a view's counter is shared
             saved = ctx.saved_tensors
             if saved:
                 node.versions = _saved_versions(saved, args, result)
         return result
+
+
+def _stale_history_error(t):
+    """A view whose memory a recorded in-place op rewrote through another tensor (its base
+    or a sibling view): its values changed but its recorded history did not. PyTorch
+    rebuilds the history; minicnn refuses rather than give a wrong gradient."""
+    raise RuntimeError(f"a {t.dtype} tensor of shape {list(t.shape)} is used after a "
+                       "recorded in-place operation changed its memory through another tensor "
+                       "(its base or another view of it): its history is out of date. "
+                       "minicnn does not rebuild it (PyTorch does): take the view again after "
+                       "the in-place operation, or compute out of place.")
 
 
 def _share_version_if_view(result, out, args):
@@ -654,6 +672,7 @@ class Function:
             o.requires_grad = True
             o._node = node
             o._edge = (node, i)
+            o._history_gen = o._version_counter[1]
             for j, s in enumerate(saved):
                 if s is o:  # a saved output would hold its own node: save an alias instead
                     saved[j] = o.detach()
@@ -762,17 +781,20 @@ class Tensor(TensorMethods):
     # Fixed attributes: less memory and faster access for the many tensors of a step.
     # _node: the node that produced this tensor (None for a leaf); _edge: (node, output
     # index) that ops using this tensor link to (a leaf's AccumulateGrad once needed);
-    # _version_counter: [number of in-place writes], one list shared by views; _base: the
-    # tensor this one is a view of.
+    # _version_counter: [number of in-place writes, number of those recorded in the graph],
+    # one list shared by views; _history_gen: that second number when _edge was set (if it
+    # moved on, a recorded in-place op rewrote this memory through another tensor and this
+    # one's history is stale); _base: the tensor this one is a view of.
     __slots__ = ("_data", "_grad", "_node", "_edge", "requires_grad", "_version_counter",
-                 "_base", "__weakref__")
+                 "_history_gen", "_base", "__weakref__")
 
     def __init__(self, data, requires_grad=False, dtype=None):
         self._data = _as_array(data, dtype)
         self._grad = None
         self._node = None
         self._edge = None
-        self._version_counter = [0]
+        self._version_counter = [0, 0]
+        self._history_gen = 0
         self._base = None
         self.requires_grad = False
         if requires_grad:
@@ -829,7 +851,8 @@ class Tensor(TensorMethods):
 
     def __setstate__(self, state):
         self._node = self._edge = self._base = self._grad = None
-        self._version_counter = [0]
+        self._version_counter = [0, 0]
+        self._history_gen = 0
         for name, value in state.items():
             setattr(self, name, value)
 
@@ -982,6 +1005,8 @@ class Tensor(TensorMethods):
         recorded in-place op (a copy, if that op may save it for its backward)."""
         t = _new_tensor(self.data.copy() if copy else self.data)
         if self.requires_grad:
+            if self._edge is not None and self._history_gen != self._version_counter[1]:
+                _stale_history_error(self)
             t.requires_grad = True
             t._node = self._node
             t._edge = self._edge
@@ -1011,11 +1036,13 @@ class Tensor(TensorMethods):
         self._check_writeable(name)
         np.copyto(self.data, new.data)
         self._version_counter[0] += 1
+        self._version_counter[1] += 1  # other views of this memory now have stale histories
         retained = self.retains_grad
         if retained:  # retain_grad() follows the tensor to its new node
             self._node.retained[:] = [(i, ref) for i, ref in self._node.retained
                                       if ref() is not self]
         self._node, self._edge = new._node, new._edge
+        self._history_gen = self._version_counter[1]
         self.requires_grad = True
         if retained:
             self.retain_grad()
@@ -1023,6 +1050,7 @@ class Tensor(TensorMethods):
             base = self._base
             stale = _ChangedThroughView(None, None, (), ((base.shape, base.dtype),))
             base._node, base._edge = stale, (stale, 0)
+            base._history_gen = self._version_counter[1]  # its own, clearer error
             base.requires_grad = True
         return self
 
@@ -1187,7 +1215,8 @@ def _new_tensor(array):
     t._grad = None
     t._node = None
     t._edge = None
-    t._version_counter = [0]
+    t._version_counter = [0, 0]
+    t._history_gen = 0
     t._base = None
     t.requires_grad = False
     return t

@@ -379,3 +379,34 @@ def test_data_assignment_unwraps_a_tensor_and_refuses_what_is_not_an_array():
         w.data = [1.0, 2.0]
     with pytest.raises(TypeError, match="must hold numbers"):
         w.data = np.array(["a"])
+
+
+def test_a_view_taken_before_a_recorded_in_place_op_on_its_base_is_refused_not_wrong():
+    """Its values changed but its history did not: PyTorch rebuilds the history (x.grad
+    would be [2, 2, 0]); minicnn gave [1, 1, 0] silently, and now refuses."""
+    x = minicnn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    early, sibling = y[0:2], y[1:]
+    y.mul_(2)
+    with pytest.raises(RuntimeError, match="history is out of date"):
+        early.sum()
+    with pytest.raises(RuntimeError, match="history is out of date"):
+        early.add_(1)
+    late = y[0:2]                      # taken after the write: its history is current
+    late.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 0.0])
+    z = x * 1
+    first, second = z[0:2], z[1:]
+    first.mul_(3)                      # a recorded write through one view...
+    with pytest.raises(RuntimeError, match="history is out of date"):
+        second.sum()                   # ...makes its sibling's history stale
+
+
+def test_in_place_under_no_grad_leaves_views_usable():
+    x = minicnn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    view = y[0:2]
+    with minicnn.no_grad():
+        y.add_(1)                      # not recorded: no history to rebuild
+    view.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 0.0])
