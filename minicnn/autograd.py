@@ -89,7 +89,8 @@ the new values. PyTorch's rules hold:
   that refuses): write ``y[1:] = y[1:] * 2`` instead. Likewise a view taken before a
   recorded in-place op on its base (or on a sibling view) has an out-of-date history: using
   it in an op, or writing into it, raises RuntimeError (PyTorch rebuilds that history)
-  rather than give a wrong gradient; take the view again after the in-place op. On a view of a leaf that requires grad it is PyTorch's RuntimeError.
+  rather than give a wrong gradient; take the view again after the in-place op. On a view
+  of a leaf that requires grad it is PyTorch's RuntimeError.
   ``p.data = array`` (or a Tensor, whose array is taken) rebinds the data without a version
   bump (as PyTorch's ``.data``);
   optimizers update parameters in place and bump their versions, as PyTorch's do.
@@ -541,8 +542,8 @@ class ArrayFunction:
                     if a._edge is None:
                         edges.append(a._leaf_edge())
                     else:
-                        if a._history_gen != a._version_counter[1]:
-                            _stale_history_error(a)
+                        if a._history_gen != a._version_counter[1] and a._node is not None:
+                            _stale_history_error(a)  # (a leaf's history has no values)
                         edges.append(a._edge)
                 else:
                     edges.append(None)
@@ -1005,7 +1006,7 @@ class Tensor(TensorMethods):
         recorded in-place op (a copy, if that op may save it for its backward)."""
         t = _new_tensor(self.data.copy() if copy else self.data)
         if self.requires_grad:
-            if self._edge is not None and self._history_gen != self._version_counter[1]:
+            if self._history_gen != self._version_counter[1] and self._node is not None:
                 _stale_history_error(self)
             t.requires_grad = True
             t._node = self._node
@@ -1469,6 +1470,8 @@ def _roots_and_seeds(outputs, gradients, caller, outputs_name, gradients_name):
         if not out.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not "
                                "have a grad_fn")
+        if out._history_gen != out._version_counter[1] and out._node is not None:
+            _stale_history_error(out)
         roots.append(out._edge or out._leaf_edge())
         if caller == "backward" and len(outputs) == 1:  # tensor.backward(gradient)
             name = "backward: gradient"

@@ -392,6 +392,8 @@ def test_a_view_taken_before_a_recorded_in_place_op_on_its_base_is_refused_not_w
         early.sum()
     with pytest.raises(RuntimeError, match="history is out of date"):
         early.add_(1)
+    with pytest.raises(RuntimeError, match="history is out of date"):
+        early.backward(minicnn.ones(2))
     late = y[0:2]                      # taken after the write: its history is current
     late.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 0.0])
@@ -410,3 +412,12 @@ def test_in_place_under_no_grad_leaves_views_usable():
         y.add_(1)                      # not recorded: no history to rebuild
     view.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0, 0.0])
+
+
+def test_a_leaf_made_from_rewritten_memory_is_never_stale():
+    x = minicnn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    y.mul_(2)                          # a recorded write: the shared count moves on
+    leaf = y[0:2].detach().requires_grad_()
+    (leaf * 2 + leaf * 3).sum().backward()
+    np.testing.assert_array_equal(leaf.grad.data, [5.0, 5.0])
