@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from ._checks import is_int
-from .autograd import Tensor
+from .autograd import Tensor, tensor
 from .device import check_device
 from .dtypes import as_dtype, get_default_dtype, is_floating_point
 from .rng import get_rng
@@ -273,5 +273,4 @@ def as_tensor(data, dtype=None, device=None):
         return Tensor(data.data.astype(as_dtype(dtype)))
     if isinstance(data, np.ndarray):
         return Tensor(data if dtype is None else data.astype(as_dtype(dtype), copy=False))
-    from .autograd import tensor
     return tensor(data, dtype=dtype)
