@@ -114,19 +114,7 @@ class Conv2d(Module):
                         dilation=self.dilation, groups=self.groups)
 
     def extra_repr(self):
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return _conv_extra_repr(self)
 
 
 class ConvTranspose2d(Module):
@@ -224,16 +212,24 @@ class ConvTranspose2d(Module):
         return tuple(size - low for size, low in zip(output_size, smallest))
 
     def extra_repr(self):
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0, 0):
-            s += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0, 0):
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return _conv_extra_repr(self)
+
+
+def _conv_extra_repr(conv):
+    """PyTorch's printout of a convolution layer: the sizes, then each setting that is not
+    its default, in PyTorch's order."""
+    s = (f"{conv.in_channels}, {conv.out_channels}, kernel_size={conv.kernel_size}, "
+         f"stride={conv.stride}")
+    if conv.padding != (0, 0):
+        s += f", padding={conv.padding}"
+    if conv.dilation != (1, 1):
+        s += f", dilation={conv.dilation}"
+    if getattr(conv, "output_padding", (0, 0)) != (0, 0):
+        s += f", output_padding={conv.output_padding}"
+    if conv.groups != 1:
+        s += f", groups={conv.groups}"
+    if conv.bias is None:
+        s += ", bias=False"
+    if conv.padding_mode != "zeros":
+        s += f", padding_mode={conv.padding_mode}"
+    return s
