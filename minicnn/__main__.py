@@ -12,6 +12,8 @@ import argparse
 import sys
 import warnings
 
+from ._cli import Parser, int_in_range
+
 
 def cmd_gradcheck(args):
     import numpy as np
@@ -112,33 +114,15 @@ def _image_shape(text):
     return shape
 
 
-def _int_in_range(minimum, maximum=None):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum or (maximum is not None and value > maximum):
-            upper = "" if maximum is None else f" and <= {maximum}"
-            raise argparse.ArgumentTypeError(f"expected an int >= {minimum}{upper}, got {text!r}")
-        return value
-    return parse
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage dump
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser():
     from .train.checkpoint import MAX_NUM_CLASSES
     from .train.command import add_evaluate_parser, add_train_parser
 
-    parser = _Parser(prog="python -m minicnn", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = Parser(prog="python -m minicnn", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("gradcheck", help="gradient-check every registered op, print a table")
     p.add_argument("--filter", default="", help="only ops whose 'family.name' contains this")
-    p.add_argument("--seed", type=_int_in_range(0), default=0,
+    p.add_argument("--seed", type=int_in_range(0), default=0,
                    help="seed of the random test inputs (an int >= 0)")
     p.set_defaults(run=cmd_gradcheck)
     p = sub.add_parser("summary", help="print a model's layers, output shapes, parameters "
@@ -147,10 +131,10 @@ def build_parser():
     p.add_argument("--input", type=_image_shape, default=None, metavar="CxHxW",
                    help="input image shape (default: 1x32x32 for lenet5, 3x299x299 for "
                    "inception_v3, 3x32x32 for the CIFAR resnets, else 3x224x224)")
-    p.add_argument("--num-classes", type=_int_in_range(1, MAX_NUM_CLASSES), default=None,
+    p.add_argument("--num-classes", type=int_in_range(1, MAX_NUM_CLASSES), default=None,
                    metavar="N",
                    help="number of classes (default: the model's)")
-    p.add_argument("--depth", type=_int_in_range(0), default=None, metavar="D",
+    p.add_argument("--depth", type=int_in_range(0), default=None, metavar="D",
                    help="show layers at most D levels deep, folding deeper ones into them")
     p.set_defaults(run=cmd_summary)
     add_train_parser(sub)

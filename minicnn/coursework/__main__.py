@@ -8,21 +8,16 @@ docstring of ``minicnn.coursework`` for the markers. Problems are printed one pe
 ``file:line: what is wrong`` (exit status 1), never as a traceback.
 """
 
-import argparse
 import sys
 
+from .._cli import Parser
 from . import MarkerError, check, make
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, no usage dump
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser():
-    parser = _Parser(prog="python -m minicnn.coursework",
+    parser = Parser(prog="python -m minicnn.coursework",
                      description="Build the student version of an assignment from its solution.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("check", help="validate the markers of SRC and print a summary")
     p.add_argument("src", metavar="SRC", help="assignment folder or file (the full solution)")
     p = sub.add_parser("make", help="write the student version of SRC to OUT")
